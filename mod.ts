@@ -1,0 +1,65 @@
+/**
+ * Fast, safe message channels between a Deno parent and its child processes.
+ *
+ * The parent starts a child with {@linkcode spawnWithIpc}: the child gets a
+ * private Unix socketpair on fd 3 and opens it with
+ * {@linkcode connectParentIpc}. Both ends get an {@linkcode IpcJsonStream}:
+ * `send(value)` and an async iterator of messages, carried as
+ * newline-delimited JSON (Node's `"json"` IPC format, so a child in Node.js,
+ * Bun, Python or any language can take part).
+ *
+ * A Deno child needs no permissions for the channel, and gets exactly the
+ * permission flags its parent passes, none by default.
+ *
+ * @example Parent (`deno run --allow-run --allow-env parent.ts`)
+ * ```ts ignore
+ * import { spawnWithIpc } from "@tether/ipc";
+ *
+ * const child = spawnWithIpc(Deno.execPath(), { args: ["run", "child.ts"] });
+ * await child.ipc.send({ hello: "child" });
+ * for await (const message of child.ipc) {
+ *   console.log(message); // { echo: { hello: "child" } }
+ *   await child.ipc.close();
+ * }
+ * console.log(await child.status); // { success: true, code: 0, signal: null }
+ * ```
+ *
+ * @example Child (`child.ts`, needs no permissions)
+ * ```ts ignore
+ * import { connectParentIpc } from "@tether/ipc";
+ *
+ * const parent = connectParentIpc();
+ * for await (const message of parent) await parent.send({ echo: message });
+ * ```
+ *
+ * @module
+ */
+
+export {
+  connectParentIpc,
+  type ConnectParentIpcOptions,
+} from "./src/connect_parent.ts";
+export {
+  IpcChannelNotFoundError,
+  IpcClosedError,
+  IpcError,
+  IpcMessageTooLargeError,
+  IpcProtocolError,
+} from "./src/errors.ts";
+export {
+  type IpcChildProcess,
+  type IpcChildStatus,
+  IpcSpawnError,
+  type IpcStdio,
+  spawnWithIpc,
+  type SpawnWithIpcOptions,
+} from "./src/spawn.ts";
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_RECEIVE_BUFFER_BYTES,
+  DEFAULT_SEND_BUFFER_BYTES,
+  IpcJsonStream,
+  type IpcJsonStreamOptions,
+} from "./src/stream.ts";
+export type { IpcTransport, IpcTransportSink } from "./src/transport.ts";
+export type { IpcByteStreams } from "./src/web_stream_transport.ts";

@@ -1,0 +1,172 @@
+/**
+ * The errors this library throws. Each one says what happened and what to do
+ * about it; the fields carry the details a program needs to react.
+ *
+ * @module
+ */
+
+/**
+ * Base class of every error raised by this library, so one `instanceof`
+ * catches them all.
+ *
+ * @example Catch any channel error
+ * ```ts
+ * import { IpcError, IpcJsonStream } from "@tether/ipc";
+ *
+ * const input = new Blob(["{\"ok\":1}\n{broken\n"]).stream();
+ * const ipc = new IpcJsonStream({ readable: input, writable: new WritableStream() });
+ * try {
+ *   for await (const message of ipc) console.log(message);
+ * } catch (error) {
+ *   if (error instanceof IpcError) console.error("channel failed:", error.message);
+ * }
+ * ```
+ */
+export class IpcError extends Error {
+  /**
+   * Creates an error with the given message.
+   *
+   * @param message What happened and what to do about it.
+   * @param options The underlying `cause`, if any.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The bytes received are not a valid message stream: a line is not valid JSON
+ * or not valid UTF-8, or the channel ended in the middle of a message.
+ *
+ * Every complete message before the bad one has been delivered when this is
+ * thrown, and the receiving side of the channel has stopped.
+ *
+ * @example Report where the stream broke
+ * ```ts
+ * import { IpcJsonStream, IpcProtocolError } from "@tether/ipc";
+ *
+ * const input = new Blob(["1\n2\nnot json\n"]).stream();
+ * const ipc = new IpcJsonStream({ readable: input, writable: new WritableStream() });
+ * const seen: unknown[] = [];
+ * try {
+ *   for await (const message of ipc) seen.push(message);
+ * } catch (error) {
+ *   if (!(error instanceof IpcProtocolError)) throw error;
+ *   console.log(seen, error.messageIndex, error.byteOffset, error.excerpt); // [1, 2] 2 4 "not json"
+ * }
+ * ```
+ */
+export class IpcProtocolError extends IpcError {
+  /** Zero-based index of the offending message (the count of good messages before it). */
+  readonly messageIndex: number;
+  /** Offset of the first byte of the offending message from the start of the channel. */
+  readonly byteOffset: number;
+  /** The start of the offending message, as text, shortened to a few dozen characters. */
+  readonly excerpt: string;
+  /** `true` when the channel ended in the middle of a message rather than carrying a bad one. */
+  readonly truncated: boolean;
+
+  /**
+   * Creates a protocol error.
+   *
+   * @param message The full explanation.
+   * @param details Where the bad input is and whether the input was cut short.
+   * @param options The underlying `cause`, if any (e.g. the `SyntaxError` of `JSON.parse`).
+   */
+  constructor(
+    message: string,
+    details: {
+      messageIndex: number;
+      byteOffset: number;
+      excerpt: string;
+      truncated: boolean;
+    },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.messageIndex = details.messageIndex;
+    this.byteOffset = details.byteOffset;
+    this.excerpt = details.excerpt;
+    this.truncated = details.truncated;
+  }
+}
+
+/**
+ * A message is larger than the channel's `maxMessageBytes` limit.
+ *
+ * On the sending side `send()` rejects with it before writing a byte, and the
+ * channel stays usable. On the receiving side the iterator throws it after
+ * every message before the oversized one, and the receiving side stops: the
+ * rest of the oversized message is never buffered.
+ *
+ * @example Refuse to send a message that is too large
+ * ```ts
+ * import { IpcJsonStream, IpcMessageTooLargeError } from "@tether/ipc";
+ *
+ * const ipc = new IpcJsonStream(
+ *   { readable: new ReadableStream(), writable: new WritableStream() },
+ *   { maxMessageBytes: 1024 },
+ * );
+ * try {
+ *   await ipc.send("x".repeat(2048));
+ * } catch (error) {
+ *   if (error instanceof IpcMessageTooLargeError) console.log(error.limit); // 1024
+ * }
+ * await ipc.close();
+ * ```
+ */
+export class IpcMessageTooLargeError extends IpcError {
+  /** Size of the message in bytes, or the size seen so far when receiving. */
+  readonly size: number;
+  /** The `maxMessageBytes` limit in force. */
+  readonly limit: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param message The full explanation.
+   * @param size The message size in bytes (or at least this many).
+   * @param limit The limit in force.
+   */
+  constructor(message: string, size: number, limit: number) {
+    super(message);
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/**
+ * The channel is closed: `send()` was called after `close()`, after the peer
+ * went away, or after the channel failed; or `receive()` found no more
+ * messages.
+ *
+ * @example Sending after close
+ * ```ts
+ * import { IpcClosedError, IpcJsonStream } from "@tether/ipc";
+ *
+ * const ipc = new IpcJsonStream({ readable: new ReadableStream(), writable: new WritableStream() });
+ * await ipc.close();
+ * await ipc.send("late").catch((error) => console.log(error instanceof IpcClosedError)); // true
+ * ```
+ */
+export class IpcClosedError extends IpcError {}
+
+/**
+ * `connectParentIpc()` found no channel: this process was not started by
+ * `spawnWithIpc()` (or another parent that puts a socket on fd 3).
+ *
+ * @example Run with or without a parent
+ * ```ts
+ * import { connectParentIpc, IpcChannelNotFoundError } from "@tether/ipc";
+ *
+ * try {
+ *   const parent = connectParentIpc();
+ *   await parent.send("hello");
+ * } catch (error) {
+ *   if (!(error instanceof IpcChannelNotFoundError)) throw error;
+ *   console.log("started on its own: no parent to talk to");
+ * }
+ * ```
+ */
+export class IpcChannelNotFoundError extends IpcError {}

@@ -1,0 +1,260 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { IpcMessageTooLargeError, IpcProtocolError } from "./errors.ts";
+import { type NdjsonDecodeError, NdjsonDecoder } from "./ndjson_decoder.ts";
+
+const encoder = new TextEncoder();
+const NO_LIMIT = 1 << 30;
+
+interface Decoded {
+  messages: unknown[];
+  error: NdjsonDecodeError | undefined;
+}
+
+/** Feeds `chunks` (each reused as the runtime reuses its read buffer) and ends the input. */
+function decode(chunks: Uint8Array[], maxMessageBytes = NO_LIMIT): Decoded {
+  const messages: unknown[] = [];
+  const decoder = new NdjsonDecoder((message) => messages.push(message), {
+    maxMessageBytes,
+  });
+  const scratch = new Uint8Array(Math.max(0, ...chunks.map((c) => c.length)));
+  let error: NdjsonDecodeError | undefined;
+  for (const chunk of chunks) {
+    scratch.set(chunk);
+    error = decoder.push(scratch.subarray(0, chunk.length));
+    scratch.fill(0xee); // whatever the decoder kept must have been copied
+    if (error !== undefined) break;
+  }
+  error ??= decoder.end();
+  return { messages, error };
+}
+
+function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const points = [
+    0,
+    ...cuts.filter((c) => c > 0 && c < bytes.length).sort((a, b) => a - b),
+    bytes.length,
+  ];
+  const chunks: Uint8Array[] = [];
+  for (let i = 1; i < points.length; i++) {
+    chunks.push(bytes.subarray(points[i - 1], points[i]));
+  }
+  return chunks;
+}
+
+function ndjson(values: unknown[]): Uint8Array {
+  return encoder.encode(values.map((v) => JSON.stringify(v) + "\n").join(""));
+}
+
+const SAMPLE = [
+  { i: 1, s: "hello world" },
+  "é — ü ✓",
+  ["emoji 😀 and 𝄞", { "k€y": "ä" }],
+  null,
+  true,
+  -1.5e300,
+  "",
+  { nested: { deep: [1, [2, [3]]] }, text: 'line\nbreak "quoted" \u2028' },
+];
+
+Deno.test("NdjsonDecoder decodes the same messages for every single split point", () => {
+  const bytes = ndjson(SAMPLE);
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    const { messages, error } = decode(splitAt(bytes, [cut]));
+    assert.equal(error, undefined, `cut at ${cut}`);
+    assert.deepEqual(messages, SAMPLE, `cut at ${cut}`);
+  }
+});
+
+Deno.test("NdjsonDecoder decodes the same messages for every pair of split points", () => {
+  const values = ["a€b", { x: "😀" }, 7];
+  const bytes = ndjson(values);
+  for (let a = 0; a <= bytes.length; a++) {
+    for (let b = a; b <= bytes.length; b++) {
+      const { messages, error } = decode(splitAt(bytes, [a, b]));
+      assert.equal(error, undefined, `cuts ${a},${b}`);
+      assert.deepEqual(messages, values, `cuts ${a},${b}`);
+    }
+  }
+});
+
+Deno.test("NdjsonDecoder decodes input fed one byte at a time", () => {
+  const bytes = ndjson(SAMPLE);
+  const chunks = Array.from(bytes, (_, i) => bytes.subarray(i, i + 1));
+  assert.deepEqual(decode(chunks), { messages: SAMPLE, error: undefined });
+});
+
+Deno.test("NdjsonDecoder decodes any JSON values under any chunking (property)", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.jsonValue(), { maxLength: 20 }),
+      fc.array(fc.nat(), { maxLength: 12 }),
+      (values, cuts) => {
+        const bytes = ndjson(values);
+        const scaled = cuts.map((c) =>
+          bytes.length === 0 ? 0 : c % (bytes.length + 1)
+        );
+        const { messages, error } = decode(splitAt(bytes, scaled));
+        assert.equal(error, undefined);
+        // JSON.stringify turns -0 into 0: compare what JSON carries.
+        assert.deepEqual(
+          messages,
+          values.map((v) => JSON.parse(JSON.stringify(v))),
+        );
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("NdjsonDecoder decodes a 16 MiB message cut into 64 KiB chunks", () => {
+  const big = "x".repeat(8 << 20) + "é".repeat(4 << 20);
+  const bytes = ndjson([1, big, 2]);
+  const cuts = [];
+  for (let at = 65536; at < bytes.length; at += 65536) cuts.push(at);
+  const { messages, error } = decode(splitAt(bytes, cuts));
+  assert.equal(error, undefined);
+  assert.equal(messages.length, 3);
+  assert.equal(messages[0], 1);
+  assert.ok(messages[1] === big, "the large message arrives intact");
+  assert.equal(messages[2], 2);
+});
+
+Deno.test("NdjsonDecoder skips blank and whitespace-only lines and accepts CRLF", () => {
+  const bytes = encoder.encode('\n\n1\n   \n\t\r\n{"a":2}\r\n\n3\n  ');
+  assert.deepEqual(decode([bytes]), {
+    messages: [1, { a: 2 }, 3],
+    error: undefined,
+  });
+  assert.deepEqual(decode(splitAt(bytes, [1, 5, 9])), {
+    messages: [1, { a: 2 }, 3],
+    error: undefined,
+  });
+});
+
+Deno.test("NdjsonDecoder reports invalid JSON after every message before it, with where and what", () => {
+  const bytes = encoder.encode(
+    '{"a":1}\n"é"\n{oops: not json}\n{"never":true}\n',
+  );
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    const { messages, error } = decode(splitAt(bytes, [cut]));
+    assert.deepEqual(messages, [{ a: 1 }, "é"], `cut at ${cut}`);
+    assert.ok(error instanceof IpcProtocolError, `cut at ${cut}`);
+    assert.equal(error.messageIndex, 2);
+    assert.equal(error.byteOffset, 13); // 8 bytes of {"a":1}\n, 5 of "é"\n
+    assert.equal(error.excerpt, "{oops: not json}");
+    assert.equal(error.truncated, false);
+    assert.match(
+      error.message,
+      /Invalid JSON in IPC message #2 at byte offset 13/,
+    );
+    assert.ok(error.cause instanceof SyntaxError);
+  }
+});
+
+Deno.test("NdjsonDecoder shortens the excerpt of a long bad line", () => {
+  const { error } = decode([encoder.encode(`[${"1,".repeat(1000)}\n`)]);
+  assert.ok(error instanceof IpcProtocolError);
+  assert.ok(error.excerpt.length <= 61);
+  assert.ok(error.excerpt.endsWith("…"));
+});
+
+Deno.test("NdjsonDecoder ignores everything after the first error", () => {
+  const messages: unknown[] = [];
+  const decoder = new NdjsonDecoder((m) => messages.push(m), {
+    maxMessageBytes: NO_LIMIT,
+  });
+  const first = decoder.push(encoder.encode("1\nbad\n"));
+  assert.ok(first instanceof IpcProtocolError);
+  assert.equal(decoder.push(encoder.encode("2\n")), first);
+  assert.equal(decoder.end(), first);
+  assert.deepEqual(messages, [1]);
+});
+
+Deno.test("NdjsonDecoder rejects invalid UTF-8 but keeps U+FFFD that was sent as such", () => {
+  const good = encoder.encode('"ok \uFFFD"\n');
+  const invalidCases: [string, number[]][] = [
+    ["a lone continuation byte", [0x22, 0x80, 0x22]],
+    ["a truncated sequence", [0x22, 0xe2, 0x82, 0x22]],
+    ["an overlong encoding", [0x22, 0xc0, 0xaf, 0x22]],
+    ["a byte never valid", [0x22, 0xff, 0x22]],
+  ];
+  for (const [name, line] of invalidCases) {
+    const bytes = new Uint8Array([
+      ...good,
+      ...line,
+      0x0a,
+      ...encoder.encode("1\n"),
+    ]);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const { messages, error } = decode(splitAt(bytes, [cut]));
+      assert.deepEqual(messages, ["ok \uFFFD"], `${name}, cut at ${cut}`);
+      assert.ok(error instanceof IpcProtocolError, `${name}, cut at ${cut}`);
+      assert.equal(error.byteOffset, good.length, `${name}, cut at ${cut}`);
+      assert.match(error.message, /Invalid UTF-8 in IPC message #1/);
+    }
+  }
+});
+
+Deno.test("NdjsonDecoder reports input that ends in the middle of a message as truncated", () => {
+  const bytes = encoder.encode('{"a":1}\n{"b":');
+  const { messages, error } = decode([bytes]);
+  assert.deepEqual(messages, [{ a: 1 }]);
+  assert.ok(error instanceof IpcProtocolError);
+  assert.equal(error.truncated, true);
+  assert.equal(error.messageIndex, 1);
+  assert.equal(error.byteOffset, 8);
+  assert.equal(error.excerpt, '{"b":');
+  assert.match(error.message, /ended in the middle of a message/);
+});
+
+Deno.test("NdjsonDecoder reports input that ends inside a multi-byte character as truncated", () => {
+  const bytes = new Uint8Array([...encoder.encode('1\n"'), 0xf0, 0x9f]);
+  const { messages, error } = decode([bytes]);
+  assert.deepEqual(messages, [1]);
+  assert.ok(error instanceof IpcProtocolError);
+  assert.equal(error.truncated, true);
+  assert.equal(error.byteOffset, 2);
+});
+
+Deno.test("NdjsonDecoder accepts a message of exactly maxMessageBytes and refuses one byte more", () => {
+  const limit = 100;
+  const exact = JSON.stringify("é".repeat(49)); // 2 quotes + 98 bytes
+  assert.equal(encoder.encode(exact).length, limit);
+  assert.deepEqual(decode([encoder.encode(exact + "\n")], limit).messages, [
+    JSON.parse(exact),
+  ]);
+  const over = JSON.stringify("é".repeat(49) + "x");
+  const bytes = encoder.encode(`1\n${over}\n2\n`);
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    const { messages, error } = decode(splitAt(bytes, [cut]), limit);
+    assert.deepEqual(messages, [1], `cut at ${cut}`);
+    assert.ok(error instanceof IpcMessageTooLargeError, `cut at ${cut}`);
+    assert.equal(error.limit, limit);
+    assert.ok(error.size > limit);
+    assert.match(error.message, /larger than maxMessageBytes/);
+  }
+});
+
+Deno.test("NdjsonDecoder refuses an oversized message before its newline arrives", () => {
+  const messages: unknown[] = [];
+  const decoder = new NdjsonDecoder((m) => messages.push(m), {
+    maxMessageBytes: 1024,
+  });
+  assert.equal(decoder.push(encoder.encode('"ok"\n"')), undefined);
+  const chunk = encoder.encode("x".repeat(600));
+  assert.equal(decoder.push(chunk), undefined);
+  const error = decoder.push(chunk);
+  assert.ok(error instanceof IpcMessageTooLargeError);
+  assert.equal(error.size, 1201);
+  assert.equal(decoder.pendingBytes, 0, "the oversized message is not kept");
+  assert.deepEqual(messages, ["ok"]);
+});
+
+Deno.test("NdjsonDecoder counts messages and bytes", () => {
+  const decoder = new NdjsonDecoder(() => {}, { maxMessageBytes: NO_LIMIT });
+  decoder.push(encoder.encode("1\n2\n\n3"));
+  assert.equal(decoder.messageCount, 2);
+  assert.equal(decoder.bytesReceived, 6);
+  assert.equal(decoder.pendingBytes, 1);
+});

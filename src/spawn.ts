@@ -1,0 +1,395 @@
+/**
+ * The parent's side: {@linkcode spawnWithIpc} starts a child with a private
+ * socketpair on its fd 3.
+ *
+ * `Deno.Command` cannot give a child a descriptor above 2, so the child is
+ * started with `node:child_process`, whose fourth stdio entry `"pipe"` is a
+ * Unix socketpair.
+ *
+ * @module
+ */
+
+import {
+  type ChildProcess,
+  spawn,
+  type StdioOptions,
+} from "node:child_process";
+import { constants as osConstants } from "node:os";
+import { Readable, Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import type net from "node:net";
+import { CHANNEL_FD, CHANNEL_FD_ENV } from "./connect_parent.ts";
+import { IpcError } from "./errors.ts";
+import { commandWithoutImplicitPermissions } from "./no_implicit_permissions.ts";
+import { NodeSocketTransport } from "./node_socket_transport.ts";
+import { IpcJsonStream, type IpcJsonStreamOptions } from "./stream.ts";
+
+/**
+ * After the child exits, the channel is read until this long passes with
+ * nothing arriving; then it ends. This only matters when a grandchild holds
+ * the child's end open: otherwise the channel reaches end-of-file at once.
+ * Data the child wrote before exiting is already in the socket buffer, so a
+ * quiet period of a few event-loop turns is enough; ticks that fire late
+ * (a blocked event loop) do not count as quiet.
+ */
+const EXIT_DRAIN_TICK_MS = 25;
+const EXIT_DRAIN_QUIET_TICKS = 4;
+
+/** Environment variables that would make a child believe it has another channel. */
+const INHERITED_CHANNEL_VARIABLES = [
+  CHANNEL_FD_ENV,
+  "NODE_CHANNEL_FD",
+  "NODE_CHANNEL_SERIALIZATION_MODE",
+];
+
+/** How a standard stream of the child is set up. */
+export type IpcStdio = "piped" | "inherit" | "null";
+
+/** Options of {@linkcode spawnWithIpc}. */
+export interface SpawnWithIpcOptions extends IpcJsonStreamOptions {
+  /** Arguments of the command. For a Deno child, its permission flags go here: it gets exactly these. */
+  args?: string[];
+  /** Working directory of the child. @default {the parent's} */
+  cwd?: string | URL;
+  /** Environment variables to set, added to the parent's unless `clearEnv`. */
+  env?: Record<string, string>;
+  /** Start the child with only `env` (and `IPC_CHANNEL_FD`). @default {false} */
+  clearEnv?: boolean;
+  /** The child's standard input. @default {"inherit"} */
+  stdin?: IpcStdio;
+  /** The child's standard output. @default {"inherit"} */
+  stdout?: IpcStdio;
+  /** The child's standard error. @default {"inherit"} */
+  stderr?: IpcStdio;
+  /** Aborting it kills the child with SIGTERM. */
+  signal?: AbortSignal;
+  /** User id to run the child as (needs privileges). */
+  uid?: number;
+  /** Group id to run the child as (needs privileges). */
+  gid?: number;
+}
+
+/** How the child ended: the same shape as `Deno.CommandStatus`. */
+export interface IpcChildStatus {
+  /** `true` when the child exited with code 0. */
+  success: boolean;
+  /** The exit code, or 128 + the signal number when a signal ended it. */
+  code: number;
+  /** The signal that ended the child, or `null`. */
+  signal: Deno.Signal | null;
+}
+
+/**
+ * A child process started by {@linkcode spawnWithIpc}, with its channel.
+ *
+ * @typeParam In The type of the messages from the child.
+ * @typeParam Out The type of the messages to the child.
+ */
+export interface IpcChildProcess<In = unknown, Out = unknown>
+  extends AsyncDisposable {
+  /** The child's process id. */
+  readonly pid: number;
+  /** The message channel to the child. */
+  readonly ipc: IpcJsonStream<In, Out>;
+  /** Resolves with how the child ended. */
+  readonly status: Promise<IpcChildStatus>;
+  /** The child's standard input. @throws {TypeError} Unless `stdin: "piped"`. */
+  readonly stdin: WritableStream<Uint8Array>;
+  /** The child's standard output. @throws {TypeError} Unless `stdout: "piped"`. */
+  readonly stdout: ReadableStream<Uint8Array>;
+  /** The child's standard error. @throws {TypeError} Unless `stderr: "piped"`. */
+  readonly stderr: ReadableStream<Uint8Array>;
+  /**
+   * Sends a signal to the child.
+   *
+   * @param signal The signal. @default {"SIGTERM"}
+   * @throws {TypeError} When the child has already exited.
+   */
+  kill(signal?: Deno.Signal): void;
+  /** Keeps the parent alive until the child exits (the default). */
+  ref(): void;
+  /** Lets the parent exit while the child runs. */
+  unref(): void;
+  /** Kills the child if it still runs, waits for it, and closes the channel; for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Starts `command` with a private message channel on its fd 3.
+ *
+ * The child calls `connectParentIpc()` (or, in any language, reads and
+ * writes newline-delimited JSON on the descriptor named by the
+ * `IPC_CHANNEL_FD` environment variable). The parent needs `--allow-run` and
+ * `--allow-env`; a Deno child needs no permission for the channel and gets
+ * exactly the permission flags in `args`, none by default.
+ *
+ * @typeParam In The type of the messages from the child.
+ * @typeParam Out The type of the messages to the child.
+ * @param command The program: a path, a `file:` URL, or a name looked up in `PATH`.
+ * @param options Arguments, environment, standard streams and channel limits.
+ * @returns The running child.
+ * @throws {Deno.errors.NotCapable} When the parent lacks `--allow-run` or `--allow-env`.
+ * @throws {IpcSpawnError} When the command cannot be started.
+ *
+ * @example Talk to a Deno child
+ * ```ts ignore
+ * import { spawnWithIpc } from "@tether/ipc";
+ *
+ * await using child = spawnWithIpc(Deno.execPath(), { args: ["run", "child.ts"] });
+ * await child.ipc.send({ hello: "child" });
+ * console.log(await child.ipc.receive());
+ * ```
+ */
+export function spawnWithIpc<In = unknown, Out = unknown>(
+  command: string | URL,
+  options: SpawnWithIpcOptions = {},
+): IpcChildProcess<In, Out> {
+  return new ChildWithIpc<In, Out>(command, options);
+}
+
+/**
+ * The command of {@linkcode spawnWithIpc} could not be started: it does not
+ * exist, is not executable, or the working directory does not exist.
+ *
+ * @example
+ * ```ts
+ * import { IpcSpawnError, spawnWithIpc } from "@tether/ipc";
+ *
+ * try {
+ *   spawnWithIpc("/no/such/program");
+ * } catch (error) {
+ *   if (error instanceof IpcSpawnError) console.log(error.command); // "/no/such/program"
+ * }
+ * ```
+ */
+export class IpcSpawnError extends IpcError {
+  /** The command that could not be started. */
+  readonly command: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param command The command.
+   * @param message The explanation.
+   */
+  constructor(command: string, message: string) {
+    super(message);
+    this.command = command;
+  }
+}
+
+class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
+  readonly pid: number;
+  readonly ipc: IpcJsonStream<In, Out>;
+  readonly status: Promise<IpcChildStatus>;
+  #child: ChildProcess;
+  #transport: NodeSocketTransport;
+  #exited = false;
+  #stdin: WritableStream<Uint8Array> | undefined;
+  #stdout: ReadableStream<Uint8Array> | undefined;
+  #stderr: ReadableStream<Uint8Array> | undefined;
+
+  constructor(command: string | URL, options: SpawnWithIpcOptions) {
+    const path = command instanceof URL ? fileURLToPath(command) : command;
+    requirePermissions(path);
+    const child = spawn(
+      commandWithoutImplicitPermissions(path),
+      options.args ?? [],
+      {
+        stdio: [
+          stdioOf(options.stdin),
+          stdioOf(options.stdout),
+          stdioOf(options.stderr),
+          "pipe",
+        ] satisfies StdioOptions,
+        env: childEnvironment(options),
+        cwd: options.cwd instanceof URL
+          ? fileURLToPath(options.cwd)
+          : options.cwd,
+        uid: options.uid,
+        gid: options.gid,
+      },
+    );
+    // A failed spawn is also reported as an "error" event a tick later.
+    child.on("error", () => {});
+    const channel = child.stdio[CHANNEL_FD] as net.Socket | null | undefined;
+    if (child.pid === undefined || channel == null) {
+      throw new IpcSpawnError(
+        path,
+        `Could not start ${
+          JSON.stringify(path)
+        }: it was not found, is not an executable file, ` +
+          `or the working directory does not exist. Check the command and cwd.`,
+      );
+    }
+    this.pid = child.pid;
+    this.#child = child;
+    this.#transport = NodeSocketTransport.adopt(channel);
+    this.ipc = new IpcJsonStream<In, Out>(this.#transport, options);
+    this.status = new Promise((resolve) => {
+      child.once("exit", (code, signal) => {
+        this.#exited = true;
+        resolve(statusOf(code, signal as Deno.Signal | null));
+        endChannelAfterExit(this.#transport);
+      });
+    });
+    const abortSignal = options.signal;
+    if (abortSignal !== undefined) {
+      const onAbort = () => {
+        if (!this.#exited) child.kill("SIGTERM");
+      };
+      if (abortSignal.aborted) onAbort();
+      else {
+        abortSignal.addEventListener("abort", onAbort, { once: true });
+        this.status.then(() =>
+          abortSignal.removeEventListener("abort", onAbort)
+        );
+      }
+    }
+  }
+
+  get stdin(): WritableStream<Uint8Array> {
+    const stdin = this.#child.stdin;
+    if (stdin === null) throw notPiped("stdin");
+    return this.#stdin ??= Writable.toWeb(stdin) as WritableStream<
+      Uint8Array
+    >;
+  }
+
+  get stdout(): ReadableStream<Uint8Array> {
+    const stdout = this.#child.stdout;
+    if (stdout === null) throw notPiped("stdout");
+    return this.#stdout ??= Readable.toWeb(stdout) as ReadableStream<
+      Uint8Array
+    >;
+  }
+
+  get stderr(): ReadableStream<Uint8Array> {
+    const stderr = this.#child.stderr;
+    if (stderr === null) throw notPiped("stderr");
+    return this.#stderr ??= Readable.toWeb(stderr) as ReadableStream<
+      Uint8Array
+    >;
+  }
+
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    if (this.#exited) {
+      throw new TypeError(
+        `Cannot kill child process ${this.pid}: it has already exited.`,
+      );
+    }
+    this.#child.kill(signal as NodeJS.Signals);
+  }
+
+  ref(): void {
+    this.#child.ref();
+  }
+
+  unref(): void {
+    this.#child.unref();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#exited) this.#child.kill("SIGTERM");
+    await this.status;
+    await this.ipc.close();
+  }
+}
+
+/** Fails early, with what to do, instead of letting `node:child_process` fail or prompt. */
+function requirePermissions(path: string): void {
+  const missing: string[] = [];
+  if (
+    Deno.permissions.querySync({ name: "run", command: path }).state !==
+      "granted"
+  ) {
+    missing.push(`--allow-run (to run ${JSON.stringify(path)})`);
+  }
+  if (Deno.permissions.querySync({ name: "env" }).state !== "granted") {
+    missing.push(
+      "--allow-env (node:child_process reads the environment to build the child's)",
+    );
+  }
+  if (missing.length > 0) {
+    throw new Deno.errors.NotCapable(
+      `spawnWithIpc() needs ${
+        missing.join(" and ")
+      }. Run the parent with these flags.`,
+    );
+  }
+}
+
+function stdioOf(stdio: IpcStdio | undefined): "pipe" | "inherit" | "ignore" {
+  switch (stdio ?? "inherit") {
+    case "piped":
+      return "pipe";
+    case "inherit":
+      return "inherit";
+    case "null":
+      return "ignore";
+    default:
+      throw new TypeError(
+        `stdin, stdout and stderr must be "piped", "inherit" or "null", got ${
+          JSON.stringify(stdio)
+        }`,
+      );
+  }
+}
+
+function childEnvironment(
+  options: SpawnWithIpcOptions,
+): Record<string, string> {
+  const env = options.clearEnv ? {} : Deno.env.toObject();
+  for (const name of INHERITED_CHANNEL_VARIABLES) delete env[name];
+  Object.assign(env, options.env);
+  env[CHANNEL_FD_ENV] = String(CHANNEL_FD);
+  return env;
+}
+
+function statusOf(
+  code: number | null,
+  signal: Deno.Signal | null,
+): IpcChildStatus {
+  if (signal !== null) {
+    const signals: Partial<Record<string, number>> = osConstants.signals;
+    const number = signals[signal] ?? 0;
+    return { success: false, code: 128 + number, signal };
+  }
+  return { success: code === 0, code: code ?? 1, signal: null };
+}
+
+function notPiped(name: string): TypeError {
+  return new TypeError(
+    `The child's ${name} is not piped: pass { ${name}: "piped" } to spawnWithIpc() to use it.`,
+  );
+}
+
+/**
+ * Ends the channel once the exited child's data is read. Usually the socket
+ * reaches end-of-file by itself; when a grandchild inherited fd 3 it never
+ * does, so the channel ends after a quiet period (see EXIT_DRAIN_TICK_MS).
+ */
+function endChannelAfterExit(transport: NodeSocketTransport): void {
+  if (transport.ended) return;
+  let chunksSeen = transport.chunksRead;
+  let quietTicks = 0;
+  let due = performance.now() + EXIT_DRAIN_TICK_MS;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const late = now - due > EXIT_DRAIN_TICK_MS;
+    due = now + EXIT_DRAIN_TICK_MS;
+    if (transport.ended) {
+      clearInterval(timer);
+    } else if (
+      late || transport.paused || transport.chunksRead !== chunksSeen
+    ) {
+      chunksSeen = transport.chunksRead;
+      quietTicks = 0;
+    } else if (++quietTicks >= EXIT_DRAIN_QUIET_TICKS) {
+      clearInterval(timer);
+      transport.finish();
+    }
+  }, EXIT_DRAIN_TICK_MS);
+  // Waiting for a message keeps the process alive; this timer alone should not.
+  Deno.unrefTimer(timer);
+}

@@ -1,0 +1,230 @@
+// How children start, end and fail, and what the parent sees: exit codes,
+// crashes, signals, grandchildren holding the channel, orphans, descriptors.
+import assert from "node:assert/strict";
+import { IpcSpawnError, spawnWithIpc } from "../mod.ts";
+import {
+  collect,
+  isRunning,
+  openFdCount,
+  spawnFixture,
+  waitUntil,
+  within,
+} from "./helpers.ts";
+
+Deno.test("a child that crashes: every message it sent arrives, then iteration ends and status has the code", async () => {
+  await using child = spawnFixture("crash_child.ts", ["throw", "5"], {
+    stderr: "null",
+  });
+  const { messages, error } = await within(collect(child.ipc), "the messages");
+  assert.equal(error, undefined);
+  assert.deepEqual(messages, [{ i: 0 }, { i: 1 }, { i: 2 }, { i: 3 }, {
+    i: 4,
+  }]);
+  assert.deepEqual(await child.status, {
+    success: false,
+    code: 1,
+    signal: null,
+  });
+});
+
+Deno.test("a child's exit code reaches status", async () => {
+  await using child = spawnFixture("crash_child.ts", ["exit", "2", "42"]);
+  const { messages } = await within(collect(child.ipc), "the messages");
+  assert.deepEqual(messages, [{ i: 0 }, { i: 1 }]);
+  assert.deepEqual(await child.status, {
+    success: false,
+    code: 42,
+    signal: null,
+  });
+});
+
+Deno.test("a killed child: iteration ends and status reports the signal", async () => {
+  await using child = spawnFixture("crash_child.ts", ["hang", "1"]);
+  assert.deepEqual(await within(child.ipc.receive(), "the first message"), {
+    i: 0,
+  });
+  child.kill("SIGKILL");
+  const { error } = await within(collect(child.ipc), "the end of the messages");
+  assert.equal(error, undefined);
+  assert.deepEqual(await child.status, {
+    success: false,
+    code: 137,
+    signal: "SIGKILL",
+  });
+  assert.throws(() => child.kill(), /already exited/);
+});
+
+Deno.test("a grandchild holding fd 3 does not keep the parent's iterator open after the child exits", async () => {
+  await using child = spawnFixture("grandchild_child.ts", [], {
+    flags: ["--allow-run=sleep"],
+  });
+  const first = await within(child.ipc.receive(), "the grandchild's pid") as {
+    grandchild: number;
+  };
+  const grandchild = first.grandchild;
+  try {
+    // The premise: the grandchild really holds the channel's socket.
+    const fd3 = new Deno.Command("readlink", {
+      args: [`/proc/${grandchild}/fd/3`],
+    }).outputSync();
+    assert.match(new TextDecoder().decode(fd3.stdout), /^socket:/);
+    const { messages, error } = await within(
+      collect(child.ipc),
+      "the iterator to end",
+    );
+    assert.equal(error, undefined);
+    assert.deepEqual(messages, ["bye"]);
+    assert.deepEqual(await child.status, {
+      success: true,
+      code: 0,
+      signal: null,
+    });
+    assert.ok(
+      isRunning(grandchild),
+      "the grandchild still runs and holds the socket",
+    );
+  } finally {
+    Deno.kill(grandchild, "SIGKILL");
+  }
+});
+
+Deno.test("when the parent dies, the orphaned child's iterator ends and it exits", async () => {
+  await using parent = spawnFixture("orphan_parent.ts", [], {
+    flags: ["--allow-run", "--allow-env"],
+  });
+  const { childPid } = await within(
+    parent.ipc.receive(),
+    "the child's pid",
+  ) as { childPid: number };
+  assert.ok(isRunning(childPid));
+  parent.kill("SIGKILL");
+  await within(parent.status, "the parent to die");
+  await waitUntil(() => !isRunning(childPid), "the orphaned child to exit");
+});
+
+Deno.test("spawning and finishing hundreds of children leaves the parent's descriptor count flat", async () => {
+  const roundTrip = async () => {
+    const child = spawnFixture("echo_child.ts");
+    await child.ipc.send("hi");
+    await child.ipc.receive();
+    await child.ipc.close();
+    await child.status;
+  };
+  const kill = async () => {
+    const child = spawnFixture("crash_child.ts", ["hang", "1"]);
+    await child.ipc.receive();
+    child.kill("SIGKILL");
+    await child.status;
+    await child.ipc.closed;
+  };
+  for (let i = 0; i < 5; i++) await roundTrip(); // runtime descriptors opened once
+  const before = openFdCount();
+  for (let i = 0; i < 150; i++) await within(roundTrip(), `child ${i}`);
+  for (let i = 0; i < 50; i++) await within(kill(), `killed child ${i}`);
+  const after = openFdCount();
+  assert.equal(
+    after,
+    before,
+    `descriptors: ${before} before, ${after} after 200 children`,
+  );
+});
+
+Deno.test("await using kills a running child and closes the channel", async () => {
+  let pid = 0;
+  let closed: Promise<void> | undefined;
+  {
+    await using child = spawnFixture("crash_child.ts", ["hang", "1"]);
+    pid = child.pid;
+    closed = child.ipc.closed;
+    await child.ipc.receive();
+  }
+  assert.ok(!isRunning(pid));
+  await within(closed, "the channel to close");
+});
+
+Deno.test("aborting the signal kills the child", async () => {
+  const controller = new AbortController();
+  await using child = spawnFixture("crash_child.ts", ["hang", "1"], {
+    signal: controller.signal,
+  });
+  await child.ipc.receive();
+  controller.abort();
+  assert.deepEqual(await within(child.status, "the child to die"), {
+    success: false,
+    code: 143,
+    signal: "SIGTERM",
+  });
+});
+
+Deno.test("an already aborted signal kills the child at once", async () => {
+  await using child = spawnFixture("crash_child.ts", ["hang", "1"], {
+    signal: AbortSignal.abort(),
+  });
+  assert.equal(
+    (await within(child.status, "the child to die")).signal,
+    "SIGTERM",
+  );
+});
+
+Deno.test("a command that does not exist throws IpcSpawnError", () => {
+  const error = (() => {
+    try {
+      spawnWithIpc("/no/such/program");
+    } catch (error) {
+      return error;
+    }
+  })();
+  assert.ok(error instanceof IpcSpawnError);
+  assert.equal(error.command, "/no/such/program");
+  assert.match(error.message, /Could not start "\/no\/such\/program"/);
+});
+
+Deno.test("stdin, stdout and stderr can be piped as Web streams; unpiped ones throw", async () => {
+  await using child = spawnWithIpc("sh", {
+    args: ["-c", 'read line; echo "out:$line"; echo "err:$IPC_CHANNEL_FD" >&2'],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("hello\n"));
+  await writer.close();
+  const [out, err] = await within(
+    Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]),
+    "the output",
+  );
+  assert.equal(out, "out:hello\n");
+  assert.equal(err, "err:3\n");
+  assert.equal((await child.status).code, 0);
+
+  await using quiet = spawnWithIpc("true");
+  assert.throws(() => quiet.stdout, /not piped/);
+  assert.throws(() => quiet.stdin, /not piped/);
+});
+
+Deno.test("env, clearEnv and cwd reach the child", async () => {
+  await using child = spawnWithIpc("sh", {
+    args: [
+      "-c",
+      'printf "%s|%s|%s|%s" "$GREETING" "$HOME" "$(pwd)" "$NODE_CHANNEL_FD"',
+    ],
+    env: { GREETING: "hi" },
+    clearEnv: true,
+    cwd: new URL("file:///tmp"),
+    stdout: "piped",
+  });
+  assert.equal(await new Response(child.stdout).text(), "hi||/tmp|");
+});
+
+Deno.test("a child that runs and exits without the channel ends the parent's iterator", async () => {
+  await using child = spawnWithIpc("true");
+  const { messages, error } = await within(
+    collect(child.ipc),
+    "the iterator to end",
+  );
+  assert.deepEqual([messages, error], [[], undefined]);
+  assert.equal((await child.status).code, 0);
+});
