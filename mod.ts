@@ -36,6 +36,20 @@
  */
 
 export {
+  IpcCancelledError,
+  IpcChildExitedError,
+  IpcMethodNotFoundError,
+  IpcQueueFullError,
+  IpcRemoteError,
+  type IpcRemoteErrorDetails,
+  IpcTimeoutError,
+} from "./src/call_errors.ts";
+export type {
+  IpcCallContext,
+  IpcHandler,
+  IpcRequestOptions,
+} from "./src/calls.ts";
+export {
   connectParentIpc,
   type ConnectParentIpcOptions,
 } from "./src/connect_parent.ts";
@@ -63,3 +77,11 @@ export {
 } from "./src/stream.ts";
 export type { IpcTransport, IpcTransportSink } from "./src/transport.ts";
 export type { IpcByteStreams } from "./src/web_stream_transport.ts";
+export type {
+  IpcCallStats,
+  IpcLatencyStats,
+  IpcPoolChildStats,
+  IpcPoolStats,
+  IpcStreamStats,
+} from "./src/stats.ts";
+export type { IpcTraceEvent, IpcTraceFunction } from "./src/trace.ts";
