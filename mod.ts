@@ -77,6 +77,9 @@ export {
 } from "./src/stream.ts";
 export type { IpcTransport, IpcTransportSink } from "./src/transport.ts";
 export type { IpcByteStreams } from "./src/web_stream_transport.ts";
+export type { IpcPermissions } from "./src/permission_flags.ts";
+export { DEFAULT_MAX_QUEUE, IpcPool, type IpcPoolOptions } from "./src/pool.ts";
+export { type IpcHandlers, serveParentCalls } from "./src/serve.ts";
 export type {
   IpcCallStats,
   IpcLatencyStats,
