@@ -103,7 +103,7 @@ export class IpcRemoteError extends IpcError {
  * const callee = new IpcJsonStream({ readable: there.readable, writable: back.writable });
  * callee.handle("known", () => "yes");
  * const error = await caller.request("unknown").catch((error) => error);
- * console.log(error instanceof IpcMethodNotFoundError, error.code); // true -32601
+ * if (error instanceof IpcMethodNotFoundError) console.log(error.code); // -32601
  * await caller.close();
  * await callee.close();
  * ```
@@ -146,7 +146,7 @@ export class IpcMethodNotFoundError extends IpcRemoteError {
  *     signal.addEventListener("abort", () => { clearTimeout(timer); resolve(null); });
  *   }));
  * const error = await caller.request("slow", null, { timeout: 50 }).catch((error) => error);
- * console.log(error instanceof IpcTimeoutError, error.timeout); // true 50
+ * if (error instanceof IpcTimeoutError) console.log(error.timeout); // 50
  * await caller.close();
  * await callee.close();
  * ```

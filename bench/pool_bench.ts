@@ -1,0 +1,77 @@
+/**
+ * How much faster a pool of 2 children runs a CPU-bound call mix than a pool
+ * of 1, on the same machine in the same run: both pools are started up
+ * front, then rounds alternate between them (1, 2, 1, 2, …) so that noise
+ * from other processes hits both alike. Prints each round, with the CPU
+ * that other processes took meanwhile (read from `/proc`: a 2-core machine
+ * with another benchmark running has one core left, and no pool can be 2×
+ * faster there), then the median and spread of the times and of the
+ * per-round speedup, over all rounds and over the quiet ones.
+ *
+ *     deno run --allow-run --allow-env --allow-read bench/pool_bench.ts [rounds]
+ *
+ * @module
+ */
+
+import { IpcPool } from "../mod.ts";
+import { cpuSample, otherCores, spread } from "./stats.ts";
+
+const rounds = Number(Deno.args[0] ?? 7);
+const worker = new URL("../tests/fixtures/pool_worker.ts", import.meta.url);
+/** The call mix: fib of 25 to 30, 8 of each, interleaved the same way every round. */
+const mix = Array.from({ length: 48 }, (_, i) => 25 + ((i * 7) % 6));
+
+/** Wall time of the mix, and the cores' worth of CPU other processes took meanwhile. */
+async function run(pool: IpcPool): Promise<{ ms: number; others: number }> {
+  const pids = [Deno.pid, ...pool.stats().children.map((child) => child.pid)];
+  const before = cpuSample(pids);
+  const start = performance.now();
+  await Promise.all(mix.map((n) => pool.request("fib", { n })));
+  const ms = performance.now() - start;
+  return { ms, others: otherCores(before, cpuSample(pids)) };
+}
+
+await using one = new IpcPool({ module: worker, size: 1, maxQueue: 100 });
+await using two = new IpcPool({ module: worker, size: 2, maxQueue: 100 });
+// Warm up: start-up, JIT, caches.
+for (let i = 0; i < 2; i++) {
+  await run(one);
+  await run(two);
+}
+
+/** A round is quiet when other processes took under this many cores' worth of CPU. */
+const QUIET = 0.25;
+const times1: number[] = [];
+const times2: number[] = [];
+const speedups: number[] = [];
+const quiet: number[] = [];
+for (let round = 1; round <= rounds; round++) {
+  const a = await run(one);
+  const b = await run(two);
+  const speedup = a.ms / b.ms;
+  times1.push(a.ms);
+  times2.push(b.ms);
+  speedups.push(speedup);
+  const others = Math.max(a.others, b.others);
+  if (others < QUIET) quiet.push(speedup);
+  console.log(
+    `round ${round}: 1 child ${a.ms.toFixed(0)} ms, 2 children ${
+      b.ms.toFixed(0)
+    } ms, speedup ${speedup.toFixed(2)}× (other processes: ${
+      a.others.toFixed(2)
+    } / ${b.others.toFixed(2)} cores)`,
+  );
+}
+console.log(
+  `\n${mix.length} fib calls (n = 25…30) per round, ${rounds} rounds, alternating:`,
+);
+console.log(`  1 child:    ${spread(times1, 0)} ms`);
+console.log(`  2 children: ${spread(times2, 0)} ms`);
+console.log(`  speedup:    ${spread(speedups, 2)} × (all rounds)`);
+console.log(
+  quiet.length === 0
+    ? `  speedup:    no quiet round (other processes under ${QUIET} cores)`
+    : `  speedup:    ${
+      spread(quiet, 2)
+    } × (${quiet.length} quiet rounds: other processes under ${QUIET} cores)`,
+);
