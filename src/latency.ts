@@ -59,6 +59,8 @@ export class LatencyHistogram {
     for (let index = 0; index < BUCKETS; index++) {
       seen += this.#counts[index];
       if (seen >= rank) {
+        // The last bucket also holds everything beyond it: its middle means nothing.
+        if (index === BUCKETS - 1) return this.#max;
         const micros = index === 0 ? 0.5 : GROWTH ** (index - 0.5);
         return Math.min(micros / 1000, this.#max);
       }

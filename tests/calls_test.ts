@@ -21,11 +21,13 @@ interface Cancelled {
 
 Deno.test("request() gets the result of the child's handler", async () => {
   await using child = spawnFixture("calls_child.ts");
-  assert.equal(await child.ipc.request("add", { a: 2, b: 40 }), 42);
+  const call = (method: string, params?: unknown) =>
+    within(child.ipc.request(method, params), `the answer to ${method}`);
+  assert.equal(await call("add", { a: 2, b: 40 }), 42);
   const value = { text: "é😀", list: [1, null, { deep: true }] };
-  assert.deepEqual(await child.ipc.request("echo", value), value);
-  assert.equal(await child.ipc.request("echo"), null, "no params: undefined");
-  assert.equal(await child.ipc.request("nothing"), null, "undefined → null");
+  assert.deepEqual(await call("echo", value), value);
+  assert.equal(await call("echo"), null, "no params: undefined");
+  assert.equal(await call("nothing"), null, "undefined → null");
   await child.ipc.close();
   assert.equal((await within(child.status, "the child's exit")).code, 0);
 });
@@ -101,7 +103,10 @@ Deno.test("a result JSON cannot carry is answered with an error saying why", asy
 
 Deno.test("params JSON cannot carry reject the call without sending it", async () => {
   await using child = spawnFixture("calls_child.ts");
-  await assert.rejects(child.ipc.request("echo", { n: 1n }), TypeError);
+  await assert.rejects(
+    within(child.ipc.request("echo", { n: 1n }), "the rejection"),
+    TypeError,
+  );
   assert.equal(child.ipc.stats().calls.inFlight, 0);
   assert.equal(await child.ipc.request("add", { a: 1, b: 1 }), 2);
 });
