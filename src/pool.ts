@@ -21,7 +21,6 @@ import { type IpcPermissions, permissionFlags } from "./permission_flags.ts";
 import {
   type IpcChildProcess,
   type IpcChildStatus,
-  type IpcStdio,
   spawnWithIpc,
 } from "./spawn.ts";
 import type { IpcPoolStats, IpcStreamStats } from "./stats.ts";
@@ -84,10 +83,10 @@ export interface IpcPoolOptions {
   cwd?: string | URL;
   /** Environment variables added to the children's (they need `env` permission to read them). */
   env?: Record<string, string>;
-  /** The children's standard output. @default {"inherit"} */
-  stdout?: IpcStdio;
-  /** The children's standard error. @default {"inherit"} */
-  stderr?: IpcStdio;
+  /** The children's standard output: the parent's, or none. @default {"inherit"} */
+  stdout?: "inherit" | "null";
+  /** The children's standard error: the parent's, or none. @default {"inherit"} */
+  stderr?: "inherit" | "null";
   /** `maxMessageBytes` of each channel, as for `IpcJsonStream`. */
   maxMessageBytes?: number;
   /** `sendBufferBytes` of each channel. */
@@ -197,6 +196,17 @@ export class IpcPool implements AsyncDisposable {
       );
     }
     this.#timeout = options.timeout;
+    for (const name of ["stdout", "stderr"] as const) {
+      const value = options[name];
+      // Nobody would read a piped stream: a child writing to it would block.
+      if (value !== undefined && value !== "inherit" && value !== "null") {
+        throw new TypeError(
+          `IpcPool option ${name} must be "inherit" or "null", got ${
+            JSON.stringify(value)
+          }.`,
+        );
+      }
+    }
     for (const arg of options.denoArgs ?? []) {
       if (/^(-[APRWINES]|--allow-|--permission-set)/.test(arg)) {
         throw new TypeError(

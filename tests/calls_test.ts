@@ -10,8 +10,9 @@ import {
   type IpcStreamStats,
   IpcTimeoutError,
   type IpcTraceEvent,
+  spawnWithIpc,
 } from "../mod.ts";
-import { spawnFixture, within } from "./helpers.ts";
+import { fixture, spawnFixture, within } from "./helpers.ts";
 
 interface Cancelled {
   cancelled: unknown;
@@ -352,4 +353,28 @@ Deno.test("TETHER_IPC_TRACE=1 traces to stderr where env is granted, and is igno
       assert.equal(stderr, "");
     }
   }
+});
+
+Deno.test("a Python child with only its standard library answers calls and calls the parent", async () => {
+  await using child = spawnWithIpc<unknown>("python3", {
+    args: [fixture("python_rpc_child.py")],
+  });
+  child.ipc.handle("greet", ({ name }: { name: string }) => `hello ${name}`);
+  assert.deepEqual(await within(child.ipc.receive(), "the report"), {
+    greeted: "hello python",
+  });
+  assert.equal(
+    await within(child.ipc.request("add", { a: 2, b: 3 }), "add"),
+    5,
+  );
+  const error = await child.ipc.request("fail").catch((e) => e);
+  assert.ok(error instanceof IpcRemoteError);
+  assert.equal(error.remoteName, "ValueError");
+  assert.equal(error.remoteMessage, "python says no");
+  assert.match(error.remoteStack ?? "", /Traceback/);
+  await assert.rejects(child.ipc.request("nope"), IpcMethodNotFoundError);
+  await child.ipc.send({ plain: 1 });
+  assert.deepEqual(await child.ipc.receive(), { echo: { plain: 1 } });
+  await child.ipc.close();
+  assert.equal((await within(child.status, "python to exit")).code, 0);
 });

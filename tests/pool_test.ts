@@ -302,6 +302,10 @@ Deno.test("permission flags cannot be slipped in through denoArgs; unknown permi
     /without a comma/,
   );
   assert.throws(() => pool({ size: 0 }), /size must be an integer/);
+  assert.throws(
+    () => pool({ stdout: "piped" as "inherit" }),
+    /stdout must be "inherit" or "null"/,
+  );
 });
 
 Deno.test("module arguments reach the children", async () => {
