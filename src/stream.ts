@@ -5,10 +5,13 @@
  * @module
  */
 
-import { IpcClosedError } from "./errors.ts";
+import { IpcClosedError, IpcValidationError } from "./errors.ts";
+import { AdvancedDecoder, encodeAdvancedMessage } from "./advanced_codec.ts";
+import type { MessageDecoder } from "./message_decoder.ts";
 import { NdjsonDecoder } from "./ndjson_decoder.ts";
 import { encodeJsonMessage } from "./ndjson_encoder.ts";
 import type { IpcTransport, IpcTransportSink } from "./transport.ts";
+import { compileValidator, type IpcMessageValidator } from "./validation.ts";
 import {
   type IpcByteStreams,
   WebStreamTransport,
@@ -33,13 +36,40 @@ const FLUSH_CHARS = 64 * 1024;
 const QUEUE_COMPACT_AT = 4096;
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** What the incoming-message check returns for a message not to deliver. */
+const SKIP = Symbol("skip");
+
+/** An error delivered in the place of a message (a failed validation). */
+class ErrorInPlace {
+  constructor(readonly error: Error) {}
+}
 const DONE: IteratorReturnResult<undefined> = Object.freeze({
   done: true,
   value: undefined,
 });
 
+/**
+ * How messages are written on the wire: `"json"` (newline-delimited JSON) or
+ * `"advanced"` (Node's length-prefixed V8 serialization).
+ */
+export type IpcSerialization = "json" | "advanced";
+
 /** Options of an {@linkcode IpcJsonStream}. */
-export interface IpcJsonStreamOptions {
+export interface IpcJsonStreamOptions<In = unknown> {
+  /**
+   * The wire format; both ends must use the same.
+   *
+   * - `"json"`: each message is `JSON.stringify(value)` and `"\n"`, Node's
+   *   `"json"` IPC serialization. Any language can take part.
+   * - `"advanced"`: each message is a 4-byte big-endian length and a V8
+   *   serialization (`node:v8` `serialize`), Node's `"advanced"` IPC
+   *   serialization: `Uint8Array`s and other typed arrays, `Date`, `Map`,
+   *   `Set`, `BigInt`, `RegExp`, `Error`, `undefined` and cycles round-trip,
+   *   and binary data moves without JSON's cost.
+   *
+   * @default {"json"}
+   */
+  serialization?: IpcSerialization;
   /**
    * Largest message, in UTF-8 bytes of its JSON, that this end sends or
    * accepts. `send()` refuses a larger message before writing anything; a
@@ -65,6 +95,34 @@ export interface IpcJsonStreamOptions {
    * @default {1048576} (1 MiB)
    */
   receiveBufferBytes?: number;
+  /**
+   * Checks each received message: a Standard Schema object (zod, valibot,
+   * arktype, … — anything with `~standard.validate`, synchronous) or a
+   * function returning `true` for a valid message. A schema's output (e.g.
+   * with defaults applied) is what the iterator yields.
+   */
+  validate?: IpcMessageValidator<In>;
+  /**
+   * What happens to a message that fails `validate`:
+   *
+   * - `"throw"`: the iterator throws an {@linkcode IpcValidationError} in
+   *   its place; the channel stays open, and iterating again goes on with
+   *   the next message.
+   * - a function: the message is skipped and the function is called with
+   *   the error, to report it.
+   *
+   * @default {"throw"}
+   */
+  onInvalidMessage?: "throw" | ((error: IpcValidationError) => void);
+  /**
+   * Drops Node's internal messages (objects whose `cmd` starts with
+   * `"NODE_"`), as the IPC channel of a Node.js process does, instead of
+   * delivering them. `spawnWithIpc()` turns it on with its `nodeCompat`
+   * option.
+   *
+   * @default {false}
+   */
+  nodeCompat?: boolean;
 }
 
 /**
@@ -104,7 +162,8 @@ export interface IpcJsonStreamOptions {
 export class IpcJsonStream<In = unknown, Out = unknown>
   implements AsyncIterable<In>, AsyncDisposable {
   #transport: IpcTransport;
-  #decoder: NdjsonDecoder;
+  #decoder: MessageDecoder;
+  #advanced: boolean;
   #maxMessageBytes: number;
   #sendBufferBytes: number;
   #receiveBufferBytes: number;
@@ -119,9 +178,14 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   #readEnded = false;
   #readError: Error | undefined;
   #iterator: AsyncIterableIterator<In>;
+  /** Filters or checks each message before it is queued; `undefined` when nothing is to be done. */
+  #check: ((message: unknown) => unknown) | undefined;
 
-  // Sending.
+  // Sending. A batch is JSON texts (joined with newlines when written) or,
+  // in advanced mode, frame pieces; #batchChars counts its bytes (JSON: UTF-16 units).
   #batch: string[] = [];
+  #frames: Uint8Array[] = [];
+  #batchCount = 0;
   #batchChars = 0;
   #batchSeen = 0;
   #flushScheduled = false;
@@ -146,7 +210,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    */
   constructor(
     channel: IpcByteStreams | IpcTransport,
-    options: IpcJsonStreamOptions = {},
+    options: IpcJsonStreamOptions<In> = {},
   ) {
     this.#maxMessageBytes = positiveOption(
       "maxMessageBytes",
@@ -166,10 +230,22 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     this.#transport = "readable" in channel && "writable" in channel
       ? new WebStreamTransport(channel)
       : channel;
-    this.#decoder = new NdjsonDecoder(
-      (message, size) => this.#enqueue(message, size),
-      { maxMessageBytes: this.#maxMessageBytes },
-    );
+    const serialization = options.serialization ?? "json";
+    if (serialization !== "json" && serialization !== "advanced") {
+      throw new RangeError(
+        `IpcJsonStream option serialization must be "json" or "advanced", got ${
+          JSON.stringify(serialization)
+        }`,
+      );
+    }
+    this.#advanced = serialization === "advanced";
+    this.#check = incomingCheck(options, () => this.#decoder.messageCount - 1);
+    const enqueue = (message: unknown, size: number) =>
+      this.#enqueue(message, size);
+    const limits = { maxMessageBytes: this.#maxMessageBytes };
+    this.#decoder = this.#advanced
+      ? new AdvancedDecoder(enqueue, limits)
+      : new NdjsonDecoder(enqueue, limits);
     const iterator: AsyncIterableIterator<In> = {
       next: () => this.#next(),
       return: () => Promise.resolve(DONE),
@@ -227,14 +303,23 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     if (this.#closing) {
       return Promise.reject(this.#closedError("send a message"));
     }
-    let json: string;
     try {
-      json = encodeJsonMessage(message, this.#maxMessageBytes);
+      if (this.#advanced) {
+        for (
+          const piece of encodeAdvancedMessage(message, this.#maxMessageBytes)
+        ) {
+          this.#frames.push(piece);
+          this.#batchChars += piece.length;
+        }
+      } else {
+        const json = encodeJsonMessage(message, this.#maxMessageBytes);
+        this.#batch.push(json);
+        this.#batchChars += json.length + 1;
+      }
     } catch (error) {
       return Promise.reject(error);
     }
-    this.#batch.push(json);
-    this.#batchChars += json.length + 1;
+    this.#batchCount++;
     if (this.#batchChars >= FLUSH_CHARS) {
       this.#flush();
     } else if (!this.#flushScheduled) {
@@ -362,8 +447,14 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   }
 
   #enqueue(message: unknown, size: number): void {
+    if (this.#check !== undefined) {
+      message = this.#check(message);
+      if (message === SKIP) return;
+    }
     if (this.#waiters.length > 0 && this.#queueHead === this.#queue.length) {
-      this.#waiters.shift()!.resolve({ value: message as In, done: false });
+      const waiter = this.#waiters.shift()!;
+      if (message instanceof ErrorInPlace) waiter.reject(message.error);
+      else waiter.resolve({ value: message as In, done: false });
       if (this.#waiters.length === 0) this.#updateRef();
       return;
     }
@@ -396,6 +487,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
         this.#readPaused = false;
         this.#transport.resume();
       }
+      if (value instanceof ErrorInPlace) return Promise.reject(value.error);
       return Promise.resolve({ value, done: false });
     }
     if (this.#readError !== undefined) return Promise.reject(this.#readError);
@@ -455,7 +547,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * finds nothing new writes.
    */
   #flushTick = (): void => {
-    const length = this.#batch.length;
+    const length = this.#batchCount;
     if (length === 0) {
       // Written meanwhile because the batch grew past FLUSH_CHARS.
       this.#flushScheduled = false;
@@ -476,16 +568,34 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   #flushOnExit = (): void => this.#flush();
 
   #flush(): void {
-    const batch = this.#batch;
-    if (batch.length === 0 || this.#finished) return;
-    const data = batch.length === 1 ? batch[0] + "\n" : batch.join("\n") + "\n";
+    if (this.#batchCount === 0 || this.#finished) return;
     const chars = this.#batchChars;
-    batch.length = 0;
+    this.#batchCount = 0;
     this.#batchChars = 0;
     this.#batchSeen = 0;
     this.#inFlightChars += chars;
     this.#updateRef();
-    this.#transport.write(data, (error) => this.#onWritten(chars, error));
+    const written = (error?: Error) => this.#onWritten(chars, error);
+    if (!this.#advanced) {
+      const batch = this.#batch;
+      const data = batch.length === 1
+        ? batch[0] + "\n"
+        : batch.join("\n") + "\n";
+      batch.length = 0;
+      this.#transport.write(data, written);
+      return;
+    }
+    const frames = this.#frames;
+    this.#frames = [];
+    if (frames.length === 1 || chars > FLUSH_CHARS) {
+      // Large pieces go out as they are, without a copy; the callback of the
+      // last write covers them all, as writes complete in order.
+      const last = frames.length - 1;
+      for (let i = 0; i < last; i++) this.#transport.write(frames[i], ignore);
+      this.#transport.write(frames[last], written);
+    } else {
+      this.#transport.write(concatenate(frames, chars), written);
+    }
   }
 
   #onWritten(chars: number, error: Error | undefined): void {
@@ -541,12 +651,63 @@ export class IpcJsonStream<In = unknown, Out = unknown>
       drain.reject(this.#closedError("send a message"));
     }
     this.#batch.length = 0;
+    this.#frames = [];
+    this.#batchCount = 0;
     this.#batchChars = 0;
     this.#transport.destroy();
     this.#updateRef();
     globalThis.removeEventListener("unload", this.#flushOnExit);
     this.#closed.resolve();
   }
+}
+
+/**
+ * Builds the check of incoming messages the options ask for: dropping Node's
+ * internal messages, and validation. `undefined` when there is none, so the
+ * hot path pays nothing.
+ */
+function incomingCheck<In>(
+  options: IpcJsonStreamOptions<In>,
+  messageIndex: () => number,
+): ((message: unknown) => unknown) | undefined {
+  const dropNodeInternal = options.nodeCompat === true;
+  const validate = options.validate === undefined
+    ? undefined
+    : compileValidator(options.validate);
+  if (!dropNodeInternal && validate === undefined) return undefined;
+  const onInvalid = options.onInvalidMessage ?? "throw";
+  return (message) => {
+    if (dropNodeInternal && isNodeInternalMessage(message)) return SKIP;
+    if (validate === undefined) return message;
+    try {
+      return validate(message, messageIndex());
+    } catch (error) {
+      if (onInvalid === "throw" || !(error instanceof IpcValidationError)) {
+        return new ErrorInPlace(error as Error);
+      }
+      onInvalid(error);
+      return SKIP;
+    }
+  };
+}
+
+/** Node's own IPC messages, such as `{ cmd: "NODE_HANDLE_ACK" }`. */
+function isNodeInternalMessage(message: unknown): boolean {
+  if (typeof message !== "object" || message === null) return false;
+  const cmd = (message as { cmd?: unknown }).cmd;
+  return typeof cmd === "string" && cmd.startsWith("NODE_");
+}
+
+function ignore(): void {}
+
+function concatenate(pieces: Uint8Array[], size: number): Uint8Array {
+  const joined = new Uint8Array(size);
+  let at = 0;
+  for (const piece of pieces) {
+    joined.set(piece, at);
+    at += piece.length;
+  }
+  return joined;
 }
 
 function positiveOption(
