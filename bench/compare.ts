@@ -77,6 +77,12 @@ if (opts.help) {
 }
 const rounds = Math.max(1, Number(opts.rounds) || 3);
 const quick = opts.quick;
+// Only a full run replaces the published results.md and chart.svg; a partial
+// or quick run writes results-partial.md and chart-partial.svg (git-ignored).
+const partial = quick || opts.only !== undefined ||
+  opts.contenders !== undefined || opts.pin !== undefined;
+const outName = (name: string, ext: string) =>
+  `${here}${name}${partial ? "-partial" : ""}.${ext}`;
 
 // -------------------------------------------------------------- workloads --
 const num = (v: unknown) => (typeof v === "number" ? v : NaN);
@@ -770,7 +776,7 @@ ${
 
 ${sweep}
 
-![throughput vs message size](chart.svg)
+![throughput vs message size](${partial ? "chart-partial.svg" : "chart.svg"})
 `
     : ""
 }
@@ -808,10 +814,13 @@ ${sweep}
   \`process.send\` never returns false, so its child queues without bound;
   raw: \`socket.write()\` + "drain".
 
+## What each optimisation bought
+
+${Deno.readTextFileSync(`${here}optimizations.md`).replace(/^# .*\n+/, "")}
 ## Raw per-round numbers
 
 ${rawRounds()}`;
-Deno.writeTextFileSync(`${here}results.md`, md);
+Deno.writeTextFileSync(outName("results", "md"), md);
 
 if (selected.some((w) => w.id === "sweep")) {
   const series: Series[] = names.map((c) => ({
@@ -822,7 +831,7 @@ if (selected.some((w) => w.id === "sweep")) {
     ): [number, number] => [s, sweepMedians(c)[i]]),
   }));
   Deno.writeTextFileSync(
-    `${here}chart.svg`,
+    outName("chart", "svg"),
     renderChart(
       series,
       SWEEP_SIZES,
@@ -832,4 +841,8 @@ if (selected.some((w) => w.id === "sweep")) {
     ),
   );
 }
-console.log(`\nwrote ${here}results.md${sweep ? " and chart.svg" : ""}`);
+console.log(
+  `\nwrote ${outName("results", "md")}${
+    sweep ? ` and ${outName("chart", "svg")}` : ""
+  }`,
+);

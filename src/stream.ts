@@ -33,9 +33,6 @@ export const DEFAULT_RECEIVE_BUFFER_BYTES = 1024 * 1024;
  */
 const FLUSH_BYTES = 64 * 1024;
 
-/** How many microtasks the channel waits, unneeded, before it lets the process exit. */
-const UNREF_AFTER_MICROTASKS = 16;
-
 /** Compact the receive queue once this many consumed slots sit at its head. */
 const QUEUE_COMPACT_AT = 4096;
 
@@ -195,8 +192,6 @@ export class IpcJsonStream<In = unknown, Out = unknown>
 
   // Lifecycle.
   #refed = true;
-  /** Microtasks waited so far before letting go of the process (0: not waiting). */
-  #unrefHops = 0;
   #closing = false;
   #finished = false;
   /** Why the channel closed, for the errors of later calls. */
@@ -611,42 +606,14 @@ export class IpcJsonStream<In = unknown, Out = unknown>
 
   /** Keeps the process alive only while a message is awaited or data is being written. */
   #updateRef(): void {
-    if (this.#wantsRef()) {
-      if (!this.#refed) {
-        this.#refed = true;
-        this.#transport.ref();
-      }
-    } else if (this.#refed && this.#unrefHops === 0) {
-      this.#unrefHops = 1;
-      queueMicrotask(this.#unrefTick);
-    }
-  }
-
-  #wantsRef(): boolean {
-    return !this.#finished &&
+    const wanted = !this.#finished &&
       (this.#waiters.length > 0 || this.#writingBytes > 0 ||
         this.#drain !== undefined || this.#closing);
+    if (wanted === this.#refed) return;
+    this.#refed = wanted;
+    if (wanted) this.#transport.ref();
+    else this.#transport.unref();
   }
-
-  /**
-   * Lets go of the process a few microtasks after the channel stopped being
-   * needed, unless it is needed again by then: a request/reply loop awaits
-   * the next message within a few microtasks of the last one, and toggling
-   * the socket's ref on every round trip cost 15 % of the round-trip rate
-   * (measured on one core, 10.5 k against 12–13 k round trips/s).
-   */
-  #unrefTick = (): void => {
-    if (this.#wantsRef() || !this.#refed) {
-      this.#unrefHops = 0;
-    } else if (this.#unrefHops < UNREF_AFTER_MICROTASKS) {
-      this.#unrefHops++;
-      queueMicrotask(this.#unrefTick);
-    } else {
-      this.#unrefHops = 0;
-      this.#refed = false;
-      this.#transport.unref();
-    }
-  };
 
   /** Closes the transport and settles everything that waits on the channel. */
   #finish(reason: string, cause: Error | undefined): void {
