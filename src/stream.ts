@@ -81,9 +81,9 @@ export interface IpcJsonStreamOptions<In = unknown> {
    */
   maxMessageBytes?: number;
   /**
-   * How many bytes of sent messages may wait to be written before `send()`
-   * returns a promise that waits for the peer to read. This bounds the memory
-   * a slow reader can cost the sender.
+   * How many bytes of sent messages may wait in the queue, besides the one
+   * write in progress, before `send()` returns a promise that waits for the
+   * peer to read. This bounds the memory a slow reader can cost the sender.
    *
    * @default {1048576} (1 MiB)
    */
@@ -272,7 +272,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * Sends one message.
    *
    * The returned promise resolves as soon as the message is written to the
-   * operating system or queued under `sendBufferBytes`, so `await send()` in a
+   * operating system or queued within `sendBufferBytes`, so `await send()` in a
    * loop runs at full speed for small messages and waits, instead of growing
    * memory, while the peer does not read. It does not mean the peer has read
    * the message.
