@@ -59,6 +59,7 @@ export {
   IpcError,
   IpcMessageTooLargeError,
   IpcProtocolError,
+  IpcValidationError,
 } from "./src/errors.ts";
 export {
   type IpcChildProcess,
@@ -69,11 +70,16 @@ export {
   type SpawnWithIpcOptions,
 } from "./src/spawn.ts";
 export {
+  type IpcMessageValidator,
+  type StandardSchemaV1,
+} from "./src/validation.ts";
+export {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_RECEIVE_BUFFER_BYTES,
   DEFAULT_SEND_BUFFER_BYTES,
   IpcJsonStream,
   type IpcJsonStreamOptions,
+  type IpcSerialization,
 } from "./src/stream.ts";
 export type { IpcTransport, IpcTransportSink } from "./src/transport.ts";
 export type { IpcByteStreams } from "./src/web_stream_transport.ts";

@@ -7,6 +7,10 @@
 
 import { IpcChannelNotFoundError } from "./errors.ts";
 import { NodeSocketTransport } from "./node_socket_transport.ts";
+import {
+  ProcessChannelTransport,
+  runtimeOwnsChannel,
+} from "./process_channel_transport.ts";
 import { IpcJsonStream, type IpcJsonStreamOptions } from "./stream.ts";
 
 /** The descriptor `spawnWithIpc()` puts the channel on. */
@@ -15,7 +19,8 @@ export const CHANNEL_FD = 3;
 export const CHANNEL_FD_ENV = "IPC_CHANNEL_FD";
 
 /** Options of {@linkcode connectParentIpc}. */
-export interface ConnectParentIpcOptions extends IpcJsonStreamOptions {
+export interface ConnectParentIpcOptions<In = unknown>
+  extends IpcJsonStreamOptions<In> {
   /**
    * The descriptor of the channel. By default it is read from the
    * `IPC_CHANNEL_FD` environment variable when this process may read it
@@ -50,8 +55,20 @@ let parentChannel: IpcJsonStream<unknown, unknown> | undefined;
  * ```
  */
 export function connectParentIpc<In = unknown, Out = unknown>(
-  options: ConnectParentIpcOptions = {},
+  options: ConnectParentIpcOptions<In> = {},
 ): IpcJsonStream<In, Out> {
+  if (parentChannel === undefined && runtimeOwnsChannel()) {
+    if (options.serialization === "advanced") {
+      throw new IpcChannelNotFoundError(
+        `This process was started with NODE_CHANNEL_FD, so Deno's runtime owns the channel, ` +
+          `and it supports only JSON serialization. Start it without nodeCompat to use "advanced".`,
+      );
+    }
+    parentChannel = new IpcJsonStream(new ProcessChannelTransport(), {
+      ...options,
+      nodeCompat: true,
+    }) as IpcJsonStream<unknown, unknown>;
+  }
   if (parentChannel === undefined) {
     const fd = options.fd ?? channelFdFromEnvironment() ?? CHANNEL_FD;
     let transport: NodeSocketTransport;
@@ -65,7 +82,10 @@ export function connectParentIpc<In = unknown, Out = unknown>(
         { cause: error },
       );
     }
-    parentChannel = new IpcJsonStream(transport, options);
+    parentChannel = new IpcJsonStream(transport, options) as IpcJsonStream<
+      unknown,
+      unknown
+    >;
   }
   return parentChannel as IpcJsonStream<In, Out>;
 }

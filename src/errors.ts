@@ -137,6 +137,24 @@ export class IpcMessageTooLargeError extends IpcError {
 }
 
 /**
+ * The error of a `send()` refused for its size; shared by both serializations.
+ *
+ * @param size The message's size in bytes.
+ * @param limit The `maxMessageBytes` in force.
+ */
+export function tooLargeToSend(
+  size: number,
+  limit: number,
+): IpcMessageTooLargeError {
+  return new IpcMessageTooLargeError(
+    `Cannot send a ${size}-byte message: it is larger than maxMessageBytes (${limit}). ` +
+      `Nothing was written. Split the data, or raise maxMessageBytes on both ends.`,
+    size,
+    limit,
+  );
+}
+
+/**
  * The channel is closed: `send()` was called after `close()`, after the peer
  * went away, or after the channel failed; or `receive()` found no more
  * messages.
@@ -170,3 +188,65 @@ export class IpcClosedError extends IpcError {}
  * ```
  */
 export class IpcChannelNotFoundError extends IpcError {}
+
+/**
+ * A received message failed the channel's `validate` check.
+ *
+ * With the default policy the iterator throws it in place of the message;
+ * the channel stays open and iterating again goes on with the next message.
+ *
+ * @example Validate with a guard function
+ * ```ts
+ * import { IpcJsonStream, IpcValidationError } from "@tether/ipc";
+ *
+ * const ipc = new IpcJsonStream<number>(
+ *   { readable: new Blob(['1\n"two"\n3\n']).stream(), writable: new WritableStream() },
+ *   { validate: (message) => typeof message === "number" },
+ * );
+ * console.log(await ipc.receive()); // 1
+ * try {
+ *   await ipc.receive();
+ * } catch (error) {
+ *   if (error instanceof IpcValidationError) console.log(error.messageIndex, error.value); // 1 "two"
+ * }
+ * console.log(await ipc.receive()); // 3
+ * ```
+ */
+export class IpcValidationError extends IpcError {
+  /** Zero-based index of the message among those received. */
+  readonly messageIndex: number;
+  /** What is wrong with the message, as the schema reported it. */
+  readonly issues: ReadonlyArray<
+    {
+      readonly message: string;
+      readonly path?: ReadonlyArray<unknown> | undefined;
+    }
+  >;
+  /** The message as received. */
+  readonly value: unknown;
+
+  /**
+   * Creates the error.
+   *
+   * @param message The explanation.
+   * @param details Which message, its issues and its value.
+   */
+  constructor(
+    message: string,
+    details: {
+      messageIndex: number;
+      issues: ReadonlyArray<
+        {
+          readonly message: string;
+          readonly path?: ReadonlyArray<unknown> | undefined;
+        }
+      >;
+      value: unknown;
+    },
+  ) {
+    super(message);
+    this.messageIndex = details.messageIndex;
+    this.issues = details.issues;
+    this.value = details.value;
+  }
+}

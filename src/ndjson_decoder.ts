@@ -28,6 +28,7 @@
 
 import { Buffer } from "node:buffer";
 import { IpcMessageTooLargeError, IpcProtocolError } from "./errors.ts";
+import type { MessageDecoder, MessageSink } from "./message_decoder.ts";
 
 const NEWLINE = 0x0a;
 const REPLACEMENT_CHARACTER = "\uFFFD";
@@ -37,9 +38,6 @@ const SKIPPED = Symbol("skipped");
 
 const lenientUtf8 = new TextDecoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** Receives each decoded message and its size in UTF-16 code units. */
-export type MessageSink = (message: unknown, size: number) => void;
 
 /** Options of {@linkcode NdjsonDecoder}. */
 export interface NdjsonDecoderOptions {
@@ -59,7 +57,7 @@ export type NdjsonDecodeError = IpcProtocolError | IpcMessageTooLargeError;
  * everything after it; every message before the bad one has been delivered.
  * Blank lines (empty or only whitespace) are skipped.
  */
-export class NdjsonDecoder {
+export class NdjsonDecoder implements MessageDecoder {
   #sink: MessageSink;
   #maxMessageBytes: number;
   /** Bytes pushed so far. */
@@ -75,7 +73,7 @@ export class NdjsonDecoder {
   #error: NdjsonDecodeError | undefined;
 
   /**
-   * @param sink Called with each message, in order.
+   * @param sink Called with each message, in order, and its size in UTF-16 code units.
    * @param options The size limit.
    */
   constructor(sink: MessageSink, options: NdjsonDecoderOptions) {

@@ -7,7 +7,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { IpcMessageTooLargeError } from "./errors.ts";
+import { tooLargeToSend } from "./errors.ts";
 
 /**
  * Serializes `value` for the wire.
@@ -45,14 +45,7 @@ export function encodeJsonMessage(
   // A UTF-16 unit takes at most 3 UTF-8 bytes, so only long strings need counting.
   if (json.length * 3 > maxMessageBytes) {
     const size = Buffer.byteLength(json, "utf8");
-    if (size > maxMessageBytes) {
-      throw new IpcMessageTooLargeError(
-        `Cannot send a ${size}-byte message: it is larger than maxMessageBytes (${maxMessageBytes}). ` +
-          `Nothing was written. Split the data, or raise maxMessageBytes on both ends.`,
-        size,
-        maxMessageBytes,
-      );
-    }
+    if (size > maxMessageBytes) throw tooLargeToSend(size, maxMessageBytes);
   }
   return json;
 }

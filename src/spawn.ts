@@ -46,7 +46,8 @@ const INHERITED_CHANNEL_VARIABLES = [
 export type IpcStdio = "piped" | "inherit" | "null";
 
 /** Options of {@linkcode spawnWithIpc}. */
-export interface SpawnWithIpcOptions extends IpcJsonStreamOptions {
+export interface SpawnWithIpcOptions<In = unknown>
+  extends IpcJsonStreamOptions<In> {
   /** Arguments of the command. For a Deno child, its permission flags go here: it gets exactly these. */
   args?: string[];
   /** Working directory of the child. @default {the parent's} */
@@ -67,6 +68,17 @@ export interface SpawnWithIpcOptions extends IpcJsonStreamOptions {
   uid?: number;
   /** Group id to run the child as (needs privileges). */
   gid?: number;
+  /**
+   * Lets an unmodified Node.js, Bun or Deno child use `process.send()`,
+   * `process.on("message")` and `process.disconnect()`: sets
+   * `NODE_CHANNEL_FD` (and `NODE_CHANNEL_SERIALIZATION_MODE` to the
+   * `serialization`) in the child's environment, and drops Node's internal
+   * `NODE_*` messages instead of delivering them. A Deno child can still
+   * call `connectParentIpc()`.
+   *
+   * @default {false}
+   */
+  nodeCompat?: boolean;
 }
 
 /** How the child ended: the same shape as `Deno.CommandStatus`. */
@@ -142,7 +154,7 @@ export interface IpcChildProcess<In = unknown, Out = unknown>
  */
 export function spawnWithIpc<In = unknown, Out = unknown>(
   command: string | URL,
-  options: SpawnWithIpcOptions = {},
+  options: SpawnWithIpcOptions<In> = {},
 ): IpcChildProcess<In, Out> {
   return new ChildWithIpc<In, Out>(command, options);
 }
@@ -189,7 +201,7 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
   #stdout: ReadableStream<Uint8Array> | undefined;
   #stderr: ReadableStream<Uint8Array> | undefined;
 
-  constructor(command: string | URL, options: SpawnWithIpcOptions) {
+  constructor(command: string | URL, options: SpawnWithIpcOptions<In>) {
     const path = command instanceof URL ? fileURLToPath(command) : command;
     requirePermissions(path);
     const child = spawn(
@@ -336,13 +348,17 @@ function stdioOf(stdio: IpcStdio | undefined): "pipe" | "inherit" | "ignore" {
   }
 }
 
-function childEnvironment(
-  options: SpawnWithIpcOptions,
+function childEnvironment<In>(
+  options: SpawnWithIpcOptions<In>,
 ): Record<string, string> {
   const env = options.clearEnv ? {} : Deno.env.toObject();
   for (const name of INHERITED_CHANNEL_VARIABLES) delete env[name];
   Object.assign(env, options.env);
   env[CHANNEL_FD_ENV] = String(CHANNEL_FD);
+  if (options.nodeCompat) {
+    env.NODE_CHANNEL_FD = String(CHANNEL_FD);
+    env.NODE_CHANNEL_SERIALIZATION_MODE = options.serialization ?? "json";
+  }
   return env;
 }
 

@@ -56,9 +56,10 @@ export interface IpcStreamStats {
   /** Bytes received. */
   bytesIn: number;
   /**
-   * Bytes written. Counted per written batch without re-encoding: exact for
-   * ASCII text; each character beyond ASCII counts as one (or two, outside
-   * the Basic Multilingual Plane), so it is then a lower bound.
+   * Bytes written. JSON text is counted without re-encoding it: exact for
+   * ASCII; each character beyond ASCII counts as one (or two, outside the
+   * Basic Multilingual Plane), so it is then a lower bound. Exact with the
+   * `"advanced"` serialization.
    */
   bytesOut: number;
   /**

@@ -11,12 +11,16 @@ import {
   type IpcRequestOptions,
   noCallStats,
 } from "./calls.ts";
-import { IpcClosedError } from "./errors.ts";
+import { IpcClosedError, IpcValidationError } from "./errors.ts";
+import { AdvancedDecoder, encodeAdvancedMessage } from "./advanced_codec.ts";
+import type { MessageDecoder } from "./message_decoder.ts";
 import { NdjsonDecoder } from "./ndjson_decoder.ts";
 import { encodeJsonMessage } from "./ndjson_encoder.ts";
 import type { IpcStreamStats } from "./stats.ts";
 import { type IpcTraceFunction, type Tracer, tracerFor } from "./trace.ts";
 import type { IpcTransport, IpcTransportSink } from "./transport.ts";
+import { WriteQueue } from "./write_queue.ts";
+import { compileValidator, type IpcMessageValidator } from "./validation.ts";
 import {
   type IpcByteStreams,
   WebStreamTransport,
@@ -30,24 +34,51 @@ export const DEFAULT_SEND_BUFFER_BYTES = 1024 * 1024;
 export const DEFAULT_RECEIVE_BUFFER_BYTES = 1024 * 1024;
 
 /**
- * A batch of messages is written as soon as it holds this many characters,
- * without waiting for the sender to pause: large enough that a write costs
- * little per message, small enough to keep the pipe busy while the sender
- * goes on serializing.
+ * With no write in flight, queued messages are written as soon as they reach
+ * this many bytes, without waiting for the sender to pause: large enough that
+ * a write costs little per message, small enough to keep the pipe busy while
+ * the sender goes on serializing.
  */
-const FLUSH_CHARS = 64 * 1024;
+const FLUSH_BYTES = 64 * 1024;
 
 /** Compact the receive queue once this many consumed slots sit at its head. */
 const QUEUE_COMPACT_AT = 4096;
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** What the incoming-message check returns for a message not to deliver. */
+const SKIP = Symbol("skip");
+
+/** An error delivered in the place of a message (a failed validation). */
+class ErrorInPlace {
+  constructor(readonly error: Error) {}
+}
 const DONE: IteratorReturnResult<undefined> = Object.freeze({
   done: true,
   value: undefined,
 });
 
+/**
+ * How messages are written on the wire: `"json"` (newline-delimited JSON) or
+ * `"advanced"` (Node's length-prefixed V8 serialization).
+ */
+export type IpcSerialization = "json" | "advanced";
+
 /** Options of an {@linkcode IpcJsonStream}. */
-export interface IpcJsonStreamOptions {
+export interface IpcJsonStreamOptions<In = unknown> {
+  /**
+   * The wire format; both ends must use the same.
+   *
+   * - `"json"`: each message is `JSON.stringify(value)` and `"\n"`, Node's
+   *   `"json"` IPC serialization. Any language can take part.
+   * - `"advanced"`: each message is a 4-byte big-endian length and a V8
+   *   serialization (`node:v8` `serialize`), Node's `"advanced"` IPC
+   *   serialization: `Uint8Array`s and other typed arrays, `Date`, `Map`,
+   *   `Set`, `BigInt`, `RegExp`, `Error`, `undefined` and cycles round-trip,
+   *   and binary data moves without JSON's cost.
+   *
+   * @default {"json"}
+   */
+  serialization?: IpcSerialization;
   /**
    * Largest message, in UTF-8 bytes of its JSON, that this end sends or
    * accepts. `send()` refuses a larger message before writing anything; a
@@ -58,9 +89,9 @@ export interface IpcJsonStreamOptions {
    */
   maxMessageBytes?: number;
   /**
-   * How many bytes of sent messages may wait to be written before `send()`
-   * returns a promise that waits for the peer to read. This bounds the memory
-   * a slow reader can cost the sender.
+   * How many bytes of sent messages may wait in the queue, besides the one
+   * write in progress, before `send()` returns a promise that waits for the
+   * peer to read. This bounds the memory a slow reader can cost the sender.
    *
    * @default {1048576} (1 MiB)
    */
@@ -73,6 +104,34 @@ export interface IpcJsonStreamOptions {
    * @default {1048576} (1 MiB)
    */
   receiveBufferBytes?: number;
+  /**
+   * Checks each received message: a Standard Schema object (zod, valibot,
+   * arktype, … — anything with `~standard.validate`, synchronous) or a
+   * function returning `true` for a valid message. A schema's output (e.g.
+   * with defaults applied) is what the iterator yields.
+   */
+  validate?: IpcMessageValidator<In>;
+  /**
+   * What happens to a message that fails `validate`:
+   *
+   * - `"throw"`: the iterator throws an {@linkcode IpcValidationError} in
+   *   its place; the channel stays open, and iterating again goes on with
+   *   the next message.
+   * - a function: the message is skipped and the function is called with
+   *   the error, to report it.
+   *
+   * @default {"throw"}
+   */
+  onInvalidMessage?: "throw" | ((error: IpcValidationError) => void);
+  /**
+   * Drops Node's internal messages (objects whose `cmd` starts with
+   * `"NODE_"`), as the IPC channel of a Node.js process does, instead of
+   * delivering them. `spawnWithIpc()` turns it on with its `nodeCompat`
+   * option.
+   *
+   * @default {false}
+   */
+  nodeCompat?: boolean;
   /**
    * Called with every message sent and received, its JSON cut to 240
    * characters: for debugging. Without it, `TETHER_IPC_TRACE=1` in the
@@ -119,7 +178,8 @@ export interface IpcJsonStreamOptions {
 export class IpcJsonStream<In = unknown, Out = unknown>
   implements AsyncIterable<In>, AsyncDisposable {
   #transport: IpcTransport;
-  #decoder: NdjsonDecoder;
+  #decoder: MessageDecoder;
+  #advanced: boolean;
   #maxMessageBytes: number;
   #sendBufferBytes: number;
   #receiveBufferBytes: number;
@@ -134,13 +194,15 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   #readEnded = false;
   #readError: Error | undefined;
   #iterator: AsyncIterableIterator<In>;
+  /** Filters or checks each message before it is queued; `undefined` when nothing is to be done. */
+  #check: ((message: unknown) => unknown) | undefined;
 
-  // Sending.
-  #batch: string[] = [];
-  #batchChars = 0;
-  #batchSeen = 0;
+  // Sending: one write in flight at a time, the rest queued (sizes in bytes,
+  // UTF-16 units for JSON text).
+  #queued = new WriteQueue();
+  #writingBytes = 0;
+  #queuedSeen = 0;
   #flushScheduled = false;
-  #inFlightChars = 0;
   #drain: PromiseWithResolvers<void> | undefined;
 
   // Lifecycle.
@@ -156,7 +218,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   #calls: IpcCalls | undefined;
   #tracer: Tracer | undefined;
   #messagesOut = 0;
-  #charsOut = 0;
+  #bytesOut = 0;
 
   /**
    * Creates a channel over a pair of byte streams or a transport.
@@ -167,7 +229,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    */
   constructor(
     channel: IpcByteStreams | IpcTransport,
-    options: IpcJsonStreamOptions = {},
+    options: IpcJsonStreamOptions<In> = {},
   ) {
     this.#maxMessageBytes = positiveOption(
       "maxMessageBytes",
@@ -187,10 +249,22 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     this.#transport = "readable" in channel && "writable" in channel
       ? new WebStreamTransport(channel)
       : channel;
-    this.#decoder = new NdjsonDecoder(
-      (message, size) => this.#enqueue(message, size),
-      { maxMessageBytes: this.#maxMessageBytes },
-    );
+    const serialization = options.serialization ?? "json";
+    if (serialization !== "json" && serialization !== "advanced") {
+      throw new RangeError(
+        `IpcJsonStream option serialization must be "json" or "advanced", got ${
+          JSON.stringify(serialization)
+        }`,
+      );
+    }
+    this.#advanced = serialization === "advanced";
+    this.#check = incomingCheck(options, () => this.#decoder.messageCount - 1);
+    const enqueue = (message: unknown, size: number) =>
+      this.#enqueue(message, size);
+    const limits = { maxMessageBytes: this.#maxMessageBytes };
+    this.#decoder = this.#advanced
+      ? new AdvancedDecoder(enqueue, limits)
+      : new NdjsonDecoder(enqueue, limits);
     const iterator: AsyncIterableIterator<In> = {
       next: () => this.#next(),
       return: () => Promise.resolve(DONE),
@@ -221,7 +295,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * Sends one message.
    *
    * The returned promise resolves as soon as the message is written to the
-   * operating system or queued under `sendBufferBytes`, so `await send()` in a
+   * operating system or queued within `sendBufferBytes`, so `await send()` in a
    * loop runs at full speed for small messages and waits, instead of growing
    * memory, while the peer does not read. It does not mean the peer has read
    * the message.
@@ -250,22 +324,28 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     if (this.#closing) {
       return Promise.reject(this.#closedError("send a message"));
     }
-    let json: string;
+    const queued = this.#queued;
     try {
-      json = encodeJsonMessage(message, this.#maxMessageBytes);
+      if (this.#advanced) {
+        queued.pushBytes(encodeAdvancedMessage(message, this.#maxMessageBytes));
+      } else {
+        queued.pushText(encodeJsonMessage(message, this.#maxMessageBytes));
+      }
     } catch (error) {
       return Promise.reject(error);
     }
-    this.#batch.push(json);
-    this.#batchChars += json.length + 1;
-    if (this.#batchChars >= FLUSH_CHARS) {
-      this.#flush();
-    } else if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      this.#batchSeen = 0;
-      queueMicrotask(this.#flushTick);
+    this.#messagesOut++;
+    if (this.#tracer !== undefined) this.#tracer.sent(message);
+    if (this.#writingBytes === 0) {
+      if (queued.size >= FLUSH_BYTES) {
+        this.#flush();
+      } else if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        this.#queuedSeen = 0;
+        queueMicrotask(this.#flushTick);
+      }
     }
-    if (this.#inFlightChars + this.#batchChars <= this.#sendBufferBytes) {
+    if (queued.size <= this.#sendBufferBytes) {
       return RESOLVED;
     }
     this.#drain ??= Promise.withResolvers<void>();
@@ -343,7 +423,8 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     if (!this.#closing) {
       this.#closing = true;
       this.#closeReason = "close() was called";
-      this.#flush();
+      // Hand everything queued to the transport, which writes it before closing.
+      this.#flushOnExit();
       this.#updateRef();
       const finish = () => this.#finish("close() was called", undefined);
       this.#transport.close().then(finish, finish);
@@ -492,7 +573,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
       messagesIn: this.#decoder.messageCount,
       messagesOut: this.#messagesOut,
       bytesIn: this.#decoder.bytesReceived,
-      bytesOut: this.#charsOut,
+      bytesOut: this.#bytesOut,
       errors: calls.failed + calls.handlerErrors + (failed ? 1 : 0),
       calls,
     };
@@ -529,8 +610,14 @@ export class IpcJsonStream<In = unknown, Out = unknown>
 
   #enqueue(message: unknown, size: number): void {
     if (this.#calls !== undefined && this.#calls.intercept(message)) return;
+    if (this.#check !== undefined) {
+      message = this.#check(message);
+      if (message === SKIP) return;
+    }
     if (this.#waiters.length > 0 && this.#queueHead === this.#queue.length) {
-      this.#waiters.shift()!.resolve({ value: message as In, done: false });
+      const waiter = this.#waiters.shift()!;
+      if (message instanceof ErrorInPlace) waiter.reject(message.error);
+      else waiter.resolve({ value: message as In, done: false });
       if (this.#waiters.length === 0) this.#updateRef();
       return;
     }
@@ -563,6 +650,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
         this.#readPaused = false;
         this.#transport.resume();
       }
+      if (value instanceof ErrorInPlace) return Promise.reject(value.error);
       return Promise.resolve({ value, done: false });
     }
     if (this.#readError !== undefined) return Promise.reject(this.#readError);
@@ -616,18 +704,15 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   // Sending --------------------------------------------------------------
 
   /**
-   * Runs as a microtask after a send. While each pass finds more messages
-   * (a sender awaiting `send()` in a loop adds one per microtask) it passes
-   * again, so the whole burst goes out in one write; the first pass that
-   * finds nothing new writes.
+   * Runs as a microtask after a send while no write is in flight. While
+   * each pass finds more messages (a sender awaiting `send()` in a loop adds
+   * one per microtask) it passes again, so the whole burst goes out in one
+   * write; the first pass that finds nothing new writes.
    */
   #flushTick = (): void => {
-    const length = this.#batch.length;
-    if (length === 0) {
-      // Written meanwhile because the batch grew past FLUSH_CHARS.
-      this.#flushScheduled = false;
-    } else if (length !== this.#batchSeen) {
-      this.#batchSeen = length;
+    const length = this.#queued.length;
+    if (length !== 0 && length !== this.#queuedSeen) {
+      this.#queuedSeen = length;
       queueMicrotask(this.#flushTick);
     } else {
       this.#flushScheduled = false;
@@ -636,38 +721,41 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   };
 
   /**
-   * `Deno.exit()` ends the process without running microtasks, so a batch
-   * still waiting for its flush tick would be lost: write it now. A socket
-   * with room takes the bytes synchronously.
+   * Writes everything queued at once, without waiting for the write in
+   * flight: on close, and on `Deno.exit()`, which ends the process without
+   * running microtasks (a socket with room takes the bytes synchronously).
    */
-  #flushOnExit = (): void => this.#flush();
+  #flushOnExit = (): void => {
+    if (this.#finished) return;
+    for (const { data } of this.#queued.takeAll()) {
+      this.#transport.write(data, ignore);
+    }
+  };
 
+  /** Starts the next write, unless one is in flight or nothing is queued. */
   #flush(): void {
-    const batch = this.#batch;
-    if (batch.length === 0 || this.#finished) return;
-    const data = batch.length === 1 ? batch[0] + "\n" : batch.join("\n") + "\n";
-    const chars = this.#batchChars;
-    this.#messagesOut += batch.length;
-    this.#charsOut += chars;
-    if (this.#tracer !== undefined) this.#tracer.sent(batch);
-    batch.length = 0;
-    this.#batchChars = 0;
-    this.#batchSeen = 0;
-    this.#inFlightChars += chars;
+    if (this.#writingBytes !== 0 || this.#finished) return;
+    const write = this.#queued.take();
+    if (write === undefined) return;
+    const size = write.size;
+    this.#writingBytes = size;
     this.#updateRef();
-    this.#transport.write(data, (error) => this.#onWritten(chars, error));
+    this.#transport.write(write.data, (error) => this.#onWritten(size, error));
   }
 
-  #onWritten(chars: number, error: Error | undefined): void {
-    this.#inFlightChars -= chars;
+  #onWritten(size: number, error: Error | undefined): void {
+    this.#writingBytes -= size;
     if (error !== undefined) {
       this.#onTransportError(error);
       return;
     }
+    this.#bytesOut += size;
+    // What was queued meanwhile is ready: write it at once.
+    this.#flush();
     const drain = this.#drain;
     if (
       drain !== undefined &&
-      this.#inFlightChars + this.#batchChars <= this.#sendBufferBytes
+      this.#queued.size <= this.#sendBufferBytes
     ) {
       this.#drain = undefined;
       drain.resolve();
@@ -689,7 +777,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   /** Keeps the process alive only while a message is awaited or data is being written. */
   #updateRef(): void {
     const wanted = !this.#finished &&
-      (this.#waiters.length > 0 || this.#inFlightChars > 0 ||
+      (this.#waiters.length > 0 || this.#writingBytes > 0 ||
         this.#drain !== undefined || this.#closing);
     if (wanted === this.#refed) return;
     this.#refed = wanted;
@@ -710,14 +798,52 @@ export class IpcJsonStream<In = unknown, Out = unknown>
       this.#drain = undefined;
       drain.reject(this.#closedError("send a message"));
     }
-    this.#batch.length = 0;
-    this.#batchChars = 0;
+    this.#queued.clear();
     this.#transport.destroy();
     this.#updateRef();
     globalThis.removeEventListener("unload", this.#flushOnExit);
     this.#closed.resolve();
   }
 }
+
+/**
+ * Builds the check of incoming messages the options ask for: dropping Node's
+ * internal messages, and validation. `undefined` when there is none, so the
+ * hot path pays nothing.
+ */
+function incomingCheck<In>(
+  options: IpcJsonStreamOptions<In>,
+  messageIndex: () => number,
+): ((message: unknown) => unknown) | undefined {
+  const dropNodeInternal = options.nodeCompat === true;
+  const validate = options.validate === undefined
+    ? undefined
+    : compileValidator(options.validate);
+  if (!dropNodeInternal && validate === undefined) return undefined;
+  const onInvalid = options.onInvalidMessage ?? "throw";
+  return (message) => {
+    if (dropNodeInternal && isNodeInternalMessage(message)) return SKIP;
+    if (validate === undefined) return message;
+    try {
+      return validate(message, messageIndex());
+    } catch (error) {
+      if (onInvalid === "throw" || !(error instanceof IpcValidationError)) {
+        return new ErrorInPlace(error as Error);
+      }
+      onInvalid(error);
+      return SKIP;
+    }
+  };
+}
+
+/** Node's own IPC messages, such as `{ cmd: "NODE_HANDLE_ACK" }`. */
+function isNodeInternalMessage(message: unknown): boolean {
+  if (typeof message !== "object" || message === null) return false;
+  const cmd = (message as { cmd?: unknown }).cmd;
+  return typeof cmd === "string" && cmd.startsWith("NODE_");
+}
+
+function ignore(): void {}
 
 function positiveOption(
   name: string,

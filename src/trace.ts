@@ -2,7 +2,7 @@
  * Opt-in tracing of every message a channel sends and receives, for
  * debugging: the `trace` option of a stream, or `TETHER_IPC_TRACE=1` in the
  * environment of a process allowed to read it. When neither is set the
- * stream holds no tracer and pays one `undefined` check per written batch.
+ * stream holds no tracer and pays one `undefined` check per message sent.
  *
  * @module
  */
@@ -21,7 +21,7 @@ export interface IpcTraceEvent {
   text: string;
   /** Length of the message's whole JSON, in characters. */
   length: number;
-  /** `performance.now()` when the message was written or received. */
+  /** `performance.now()` when the message was sent or received. */
   time: number;
 }
 
@@ -30,8 +30,8 @@ export type IpcTraceFunction = (event: IpcTraceEvent) => void;
 
 /** What a stream calls when tracing is on. */
 export interface Tracer {
-  /** A batch of serialized messages is being written. */
-  sent(batch: readonly string[]): void;
+  /** A message was queued to be written. */
+  sent(message: unknown): void;
   /** A message was received. */
   received(message: unknown): void;
 }
@@ -71,31 +71,25 @@ function functionTracer(option: IpcTraceFunction): Tracer {
     }
   };
   return {
-    sent(batch) {
-      const time = performance.now();
-      for (const json of batch) trace(eventOf("out", json, time));
-    },
-    received(message) {
-      let json: string;
-      try {
-        json = JSON.stringify(message);
-      } catch {
-        json = String(message);
-      }
-      trace(eventOf("in", json, performance.now()));
-    },
+    sent: (message) => trace(eventOf("out", textOf(message))),
+    received: (message) => trace(eventOf("in", textOf(message))),
   };
 }
 
-function eventOf(
-  direction: "in" | "out",
-  json: string,
-  time: number,
-): IpcTraceEvent {
+/** The message as JSON; as text when JSON cannot carry it (advanced serialization). */
+function textOf(message: unknown): string {
+  try {
+    return JSON.stringify(message) ?? String(message);
+  } catch {
+    return String(message);
+  }
+}
+
+function eventOf(direction: "in" | "out", json: string): IpcTraceEvent {
   const text = json.length > TRACE_TEXT_LIMIT
     ? json.slice(0, TRACE_TEXT_LIMIT - 1) + "…"
     : json;
-  return { direction, text, length: json.length, time };
+  return { direction, text, length: json.length, time: performance.now() };
 }
 
 function logToStderr(event: IpcTraceEvent): void {

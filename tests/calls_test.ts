@@ -378,3 +378,36 @@ Deno.test("a Python child with only its standard library answers calls and calls
   await child.ipc.close();
   assert.equal((await within(child.status, "python to exit")).code, 0);
 });
+
+Deno.test("calls work over the advanced serialization, with values JSON cannot carry", async () => {
+  await using child = spawnFixture("advanced_calls_child.ts", [], {
+    serialization: "advanced",
+  });
+  const value = new Map<string, unknown>([["when", new Date(0)], ["n", 10n]]);
+  assert.deepEqual(
+    await within(child.ipc.request("describe", value), "the call"),
+    {
+      type: "[object Map]",
+      value,
+    },
+  );
+  assert.deepEqual(await child.ipc.receive(), { plain: "not a call" });
+});
+
+Deno.test("validate and nodeCompat see plain messages only: calls and answers are taken first", async () => {
+  await using child = spawnFixture<{ echo: { ok: true } }>(
+    "calls_child.ts",
+    [],
+    {
+      validate: (message): message is { echo: { ok: true } } =>
+        typeof message === "object" && message !== null && "echo" in message,
+      nodeCompat: true,
+    },
+  );
+  assert.equal(
+    await within(child.ipc.request("add", { a: 1, b: 2 }), "add"),
+    3,
+  );
+  await child.ipc.send({ ok: true });
+  assert.deepEqual(await child.ipc.receive(), { echo: { ok: true } });
+});

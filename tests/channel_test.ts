@@ -1,10 +1,8 @@
 // The channel between a real parent and a real Deno child: round trips,
 // ordering, large messages, chunk boundaries and backpressure.
 import assert from "node:assert/strict";
-import { spawnWithIpc } from "../mod.ts";
 import {
   collect,
-  fixture,
   residentBytes,
   sleep,
   spawnFixture,
@@ -198,18 +196,4 @@ Deno.test("a parent that does not read makes the child's send() wait, and nothin
   assert.equal(expected, count, "every message arrives once the parent reads");
   await within(reading, "the child's stdout");
   assert.equal(progress.resolved, count);
-});
-
-Deno.test("a Python child speaking the wire format with its standard library takes part", async () => {
-  await using child = spawnWithIpc("python3", {
-    args: [fixture("python_echo_child.py")],
-  });
-  for (const value of [{ a: [1, "é😀"] }, "text", 42, null]) {
-    await child.ipc.send(value);
-    assert.deepEqual(await within(child.ipc.receive(), "the Python echo"), {
-      echo: value,
-    });
-  }
-  await child.ipc.close();
-  assert.equal((await within(child.status, "python to exit")).code, 0);
 });

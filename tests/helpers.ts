@@ -23,7 +23,7 @@ export function fixture(name: string): string {
 export function spawnFixture<In = unknown, Out = unknown>(
   name: string,
   args: string[] = [],
-  options: SpawnWithIpcOptions & { flags?: string[] } = {},
+  options: SpawnWithIpcOptions<In> & { flags?: string[] } = {},
 ): IpcChildProcess<In, Out> {
   const { flags = [], ...rest } = options;
   return spawnWithIpc<In, Out>(Deno.execPath(), {

@@ -122,9 +122,9 @@ Deno.test("spawning and finishing hundreds of children leaves the parent's descr
   for (let i = 0; i < 150; i++) await within(roundTrip(), `child ${i}`);
   for (let i = 0; i < 50; i++) await within(kill(), `killed child ${i}`);
   const after = openFdCount();
-  assert.equal(
-    after,
-    before,
+  // Flat, not growing: descriptors of earlier tests may still close meanwhile.
+  assert.ok(
+    after <= before,
     `descriptors: ${before} before, ${after} after 200 children`,
   );
 });
