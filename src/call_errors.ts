@@ -6,7 +6,18 @@
 
 import { IpcError } from "./errors.ts";
 
-/** The error object of a JSON-RPC error response, as received. */
+/**
+ * The error object of a JSON-RPC error response, as received.
+ *
+ * @example Build the error a peer's answer describes
+ * ```ts
+ * import { IpcRemoteError, type IpcRemoteErrorDetails } from "@tether/ipc";
+ *
+ * const details: IpcRemoteErrorDetails = { code: -32000, message: "disk full", name: "OSError" };
+ * const error = new IpcRemoteError("save", details);
+ * console.log(error.message); // The call "save" failed in the peer with OSError: disk full
+ * ```
+ */
 export interface IpcRemoteErrorDetails {
   /** The JSON-RPC error code. */
   code: number;

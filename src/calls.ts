@@ -26,7 +26,25 @@ import { LatencyHistogram } from "./latency.ts";
 import type { IpcCallStats } from "./stats.ts";
 import type { Tracer } from "./trace.ts";
 
-/** Options of one call made with `request()`. */
+/**
+ * Options of one call made with `request()`.
+ *
+ * @example Give up after 2 s, or when the user cancels
+ * ```ts
+ * import { IpcJsonStream, type IpcRequestOptions } from "@tether/ipc";
+ *
+ * const there = new TransformStream<Uint8Array, Uint8Array>();
+ * const back = new TransformStream<Uint8Array, Uint8Array>();
+ * const caller = new IpcJsonStream({ readable: back.readable, writable: there.writable });
+ * const callee = new IpcJsonStream({ readable: there.readable, writable: back.writable });
+ * callee.handle("ping", () => "pong");
+ * const cancel = new AbortController();
+ * const options: IpcRequestOptions = { timeout: 2000, signal: cancel.signal };
+ * console.log(await caller.request("ping", undefined, options)); // "pong"
+ * await caller.close();
+ * await callee.close();
+ * ```
+ */
 export interface IpcRequestOptions {
   /**
    * Aborting it rejects the call at once with the signal's `reason` and
@@ -41,7 +59,25 @@ export interface IpcRequestOptions {
   timeout?: number;
 }
 
-/** What a handler is told besides the call's parameters. */
+/**
+ * What a handler is told besides the call's parameters.
+ *
+ * @example A handler that stops when the call is cancelled
+ * ```ts
+ * import type { IpcCallContext } from "@tether/ipc";
+ *
+ * async function countTo(n: number, { signal, method }: IpcCallContext): Promise<number> {
+ *   let i = 0;
+ *   while (i < n) {
+ *     signal.throwIfAborted(); // the caller gave up: stop
+ *     i++;
+ *     if (i % 1000 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+ *   }
+ *   console.log(`${method} done`);
+ *   return i;
+ * }
+ * ```
+ */
 export interface IpcCallContext {
   /** The method called. */
   readonly method: string;
@@ -65,6 +101,21 @@ export interface IpcCallContext {
  * @typeParam P The type of the parameters (not checked: validate them if the
  *   peer is not trusted).
  * @typeParam R The type of the result.
+ *
+ * @example
+ * ```ts
+ * import type { IpcHandler } from "@tether/ipc";
+ *
+ * const add: IpcHandler<{ a: number; b: number }, number> = ({ a, b }) => a + b;
+ * const later: IpcHandler<{ ms: number }, string> = ({ ms }, { signal }) =>
+ *   new Promise((resolve, reject) => {
+ *     const timer = setTimeout(() => resolve("done"), ms);
+ *     signal.addEventListener("abort", () => {
+ *       clearTimeout(timer);
+ *       reject(signal.reason);
+ *     });
+ *   });
+ * ```
  */
 export type IpcHandler<P = unknown, R = unknown> = (
   params: P,

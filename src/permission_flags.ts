@@ -11,6 +11,14 @@
  * or an empty list grants nothing.
  *
  * `{ read: ["/tmp"], net: true }` becomes `--allow-read=/tmp --allow-net`.
+ *
+ * @example Children that may read /tmp and use the network, nothing else
+ * ```ts ignore
+ * import { IpcPool, type IpcPermissions } from "@tether/ipc";
+ *
+ * const permissions: IpcPermissions = { read: ["/tmp"], net: true };
+ * await using pool = new IpcPool({ module: "./worker.ts", size: 2, permissions });
+ * ```
  */
 export interface IpcPermissions {
   /** `--allow-read`: file system paths the child may read. */

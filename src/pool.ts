@@ -26,7 +26,16 @@ import {
 import type { IpcPoolStats, IpcStreamStats } from "./stats.ts";
 import type { IpcTraceEvent } from "./trace.ts";
 
-/** Default of {@linkcode IpcPoolOptions.maxQueue}. */
+/**
+ * Default of {@linkcode IpcPoolOptions.maxQueue}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_QUEUE } from "@tether/ipc";
+ *
+ * console.log(DEFAULT_MAX_QUEUE); // 1000
+ * ```
+ */
 export const DEFAULT_MAX_QUEUE = 1000;
 
 /**
@@ -41,7 +50,23 @@ const EARLY_EXIT_MS = 2000;
 /** Replacing children that keep failing to start waits 100 ms, 200 ms, … up to this. */
 const MAX_RESTART_DELAY_MS = 5000;
 
-/** Options of an {@linkcode IpcPool}. */
+/**
+ * Options of an {@linkcode IpcPool}.
+ *
+ * @example Four children that may read one directory and reach one host
+ * ```ts ignore
+ * import { IpcPool, type IpcPoolOptions } from "@tether/ipc";
+ *
+ * const options: IpcPoolOptions = {
+ *   module: new URL("./worker.ts", import.meta.url),
+ *   size: 4,
+ *   permissions: { read: ["./images"], net: ["api.example.com:443"] },
+ *   maxQueue: 200,
+ *   timeout: 30_000,
+ * };
+ * await using pool = new IpcPool(options);
+ * ```
+ */
 export interface IpcPoolOptions {
   /**
    * The module each child runs with `deno run`: a path (relative to `cwd`)

@@ -12,7 +12,20 @@ import {
 } from "./connect_parent.ts";
 import type { IpcJsonStream } from "./stream.ts";
 
-/** Handlers by method name, for {@linkcode serveParentCalls}. */
+/**
+ * Handlers by method name, for {@linkcode serveParentCalls}.
+ *
+ * @example
+ * ```ts
+ * import type { IpcHandlers } from "@tether/ipc";
+ *
+ * const handlers: IpcHandlers = {
+ *   upper: (text: string) => text.toUpperCase(),
+ *   add: ({ a, b }: { a: number; b: number }) => a + b,
+ * };
+ * console.log(Object.keys(handlers)); // ["upper", "add"]
+ * ```
+ */
 export type IpcHandlers = Record<string, IpcHandler<never>>;
 
 /**

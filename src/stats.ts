@@ -7,6 +7,22 @@
 /**
  * Latency of calls, in milliseconds, from a histogram of fixed size (each
  * percentile is exact to within ±1%).
+ *
+ * @example Read the latency of the calls a stream made
+ * ```ts
+ * import { IpcJsonStream } from "@tether/ipc";
+ *
+ * const there = new TransformStream<Uint8Array, Uint8Array>();
+ * const back = new TransformStream<Uint8Array, Uint8Array>();
+ * const caller = new IpcJsonStream({ readable: back.readable, writable: there.writable });
+ * const callee = new IpcJsonStream({ readable: there.readable, writable: back.writable });
+ * callee.handle("ping", () => "pong");
+ * await caller.request("ping");
+ * const { count, p50, p99 } = caller.stats().calls.latency;
+ * console.log(`${count} call(s): p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
+ * await caller.close();
+ * await callee.close();
+ * ```
  */
 export interface IpcLatencyStats {
   /** Calls measured. */
@@ -23,7 +39,24 @@ export interface IpcLatencyStats {
   max: number;
 }
 
-/** Calls on one channel, in both directions. */
+/**
+ * Calls on one channel, in both directions.
+ *
+ * @example Calls made by one end, handled by the other
+ * ```ts
+ * import { IpcJsonStream } from "@tether/ipc";
+ *
+ * const there = new TransformStream<Uint8Array, Uint8Array>();
+ * const back = new TransformStream<Uint8Array, Uint8Array>();
+ * const caller = new IpcJsonStream({ readable: back.readable, writable: there.writable });
+ * const callee = new IpcJsonStream({ readable: there.readable, writable: back.writable });
+ * callee.handle("ping", () => "pong");
+ * await caller.request("ping");
+ * console.log(caller.stats().calls.succeeded, callee.stats().calls.handled); // 1 1
+ * await caller.close();
+ * await callee.close();
+ * ```
+ */
 export interface IpcCallStats {
   /** Calls this end made that still wait for their answer. */
   inFlight: number;
@@ -47,7 +80,25 @@ export interface IpcCallStats {
   latency: IpcLatencyStats;
 }
 
-/** What went through one channel since it was created. */
+/**
+ * What went through one channel since it was created.
+ *
+ * @example Messages and bytes both ways
+ * ```ts
+ * import { IpcJsonStream } from "@tether/ipc";
+ *
+ * const there = new TransformStream<Uint8Array, Uint8Array>();
+ * const back = new TransformStream<Uint8Array, Uint8Array>();
+ * const caller = new IpcJsonStream({ readable: back.readable, writable: there.writable });
+ * const callee = new IpcJsonStream({ readable: there.readable, writable: back.writable });
+ * callee.handle("ping", () => "pong");
+ * await caller.request("ping");
+ * const { messagesOut, messagesIn, bytesOut, errors } = caller.stats();
+ * console.log(messagesOut, messagesIn, bytesOut, errors); // 1 1 41 0
+ * await caller.close();
+ * await callee.close();
+ * ```
+ */
 export interface IpcStreamStats {
   /** Messages received, calls and answers included. */
   messagesIn: number;
@@ -72,7 +123,18 @@ export interface IpcStreamStats {
   calls: IpcCallStats;
 }
 
-/** One child of an {@linkcode IpcPool}. */
+/**
+ * One child of an {@linkcode IpcPool}.
+ *
+ * @example Find the busiest child
+ * ```ts ignore
+ * import { IpcPool } from "@tether/ipc";
+ *
+ * await using pool = new IpcPool({ module: "./worker.ts", size: 4 });
+ * const busiest = pool.stats().children.toSorted((a, b) => b.inFlight - a.inFlight)[0];
+ * console.log(busiest.pid, busiest.inFlight, busiest.channel.bytesIn);
+ * ```
+ */
 export interface IpcPoolChildStats {
   /** The child's process id. */
   pid: number;
@@ -82,7 +144,20 @@ export interface IpcPoolChildStats {
   channel: IpcStreamStats;
 }
 
-/** The figures of an {@linkcode IpcPool}, summed over its children. */
+/**
+ * The figures of an {@linkcode IpcPool}, summed over its children.
+ *
+ * @example Report the pool's health
+ * ```ts ignore
+ * import { IpcPool } from "@tether/ipc";
+ *
+ * await using pool = new IpcPool({ module: "./worker.ts", size: 2 });
+ * setInterval(() => {
+ *   const { queued, inFlight, failed, restarts, latency } = pool.stats();
+ *   console.log({ queued, inFlight, failed, restarts, p99: latency.p99 });
+ * }, 10_000);
+ * ```
+ */
 export interface IpcPoolStats {
   /** Children running now. */
   children: IpcPoolChildStats[];

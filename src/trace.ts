@@ -13,7 +13,24 @@ export const TRACE_ENV = "TETHER_IPC_TRACE";
 /** Traced messages are cut to this many characters. */
 export const TRACE_TEXT_LIMIT = 240;
 
-/** One message sent or received, as given to the `trace` option. */
+/**
+ * One message sent or received, as given to the `trace` option.
+ *
+ * @example Log every message of a channel
+ * ```ts
+ * import { IpcJsonStream, type IpcTraceEvent } from "@tether/ipc";
+ *
+ * const seen: IpcTraceEvent[] = [];
+ * const ipc = new IpcJsonStream(
+ *   { readable: new Blob(['{"hello":1}\n']).stream(), writable: new WritableStream() },
+ *   { trace: (event) => seen.push(event) },
+ * );
+ * await ipc.receive();
+ * await ipc.send({ bye: true });
+ * await ipc.close();
+ * console.log(seen.map(({ direction, text }) => `${direction} ${text}`)); // ["in {\"hello\":1}", "out {\"bye\":true}"]
+ * ```
+ */
 export interface IpcTraceEvent {
   /** `"out"` for a message written to the peer, `"in"` for one received. */
   direction: "in" | "out";
@@ -25,7 +42,18 @@ export interface IpcTraceEvent {
   time: number;
 }
 
-/** A function given every traced message. */
+/**
+ * A function given every traced message.
+ *
+ * @example Trace one child's channel to standard error
+ * ```ts ignore
+ * import { type IpcTraceFunction, spawnWithIpc } from "@tether/ipc";
+ *
+ * const trace: IpcTraceFunction = ({ direction, text }) =>
+ *   console.error(direction === "out" ? "→" : "←", text);
+ * await using child = spawnWithIpc(Deno.execPath(), { args: ["run", "child.ts"], trace });
+ * ```
+ */
 export type IpcTraceFunction = (event: IpcTraceEvent) => void;
 
 /** What a stream calls when tracing is on. */
