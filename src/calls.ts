@@ -568,6 +568,6 @@ export function noCallStats(): IpcCallStats {
     handling: 0,
     handled: 0,
     handlerErrors: 0,
-    latency: new LatencyHistogram().summary(),
+    latency: { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 },
   };
 }

@@ -249,7 +249,13 @@ export class IpcPool implements AsyncDisposable {
       modulePath(options.module),
       ...(options.args ?? []),
     ];
-    for (let i = 0; i < this.#size; i++) this.#children.push(this.#spawn());
+    try {
+      for (let i = 0; i < this.#size; i++) this.#children.push(this.#spawn());
+    } catch (error) {
+      // Do not leave the children already started running without a pool.
+      for (const child of this.#children) kill(child);
+      throw error;
+    }
   }
 
   /** The number of children the pool keeps running. */
@@ -449,7 +455,7 @@ export class IpcPool implements AsyncDisposable {
     this.#retire(child);
     if (child.exitStatus === undefined) {
       const timer = setTimeout(() => {
-        if (child.exitStatus === undefined) child.process.kill("SIGKILL");
+        kill(child);
       }, EXIT_GRACE_MS);
       child.process.status.then(() => clearTimeout(timer));
     }
@@ -703,9 +709,19 @@ async function stop(child: PoolChild): Promise<void> {
   });
   const outcome = await Promise.race([child.exited.promise, late]);
   clearTimeout(timer);
-  if (outcome === "late" && child.exitStatus === undefined) {
-    child.process.kill("SIGKILL");
+  if (outcome === "late") {
+    kill(child);
     await child.exited.promise;
+  }
+}
+
+/** Kills a child with SIGKILL unless it has exited. */
+function kill(child: PoolChild): void {
+  if (child.exitStatus !== undefined) return;
+  try {
+    child.process.kill("SIGKILL");
+  } catch {
+    // It exited meanwhile: its status is on the way.
   }
 }
 

@@ -475,6 +475,8 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * @throws {IpcClosedError} (as a rejection) When the channel closed before
    *   the answer came, or was closed already.
    * @throws {TypeError} (as a rejection) When `params` is not JSON.
+   * @throws {RangeError} (as a rejection) When `timeout` is not a positive
+   *   number.
    *
    * @example Call a handler of the other end
    * ```ts
