@@ -1,0 +1,169 @@
+/**
+ * Options shared by {@linkcode listenIpc} and {@linkcode connectIpc}, their
+ * defaults, and their checks.
+ *
+ * @module
+ */
+
+import { IpcInsecureSetupError } from "./connection_errors.ts";
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, importAuthKey } from "./handshake.ts";
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type IpcJsonStreamOptions,
+} from "./stream.ts";
+
+/**
+ * Default `maxMessageBytes` of channels over TCP and TLS: 4 MiB (as gRPC's
+ * default receive limit), since any host that can reach the port may try to
+ * make the server buffer a message. Unix socket channels keep the
+ * `IpcJsonStream` default (128 MiB): only their owner can reach them.
+ */
+export const DEFAULT_NETWORK_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/** Default `maxConnections` of a listener. */
+export const DEFAULT_MAX_CONNECTIONS = 128;
+
+/** How a channel is authenticated. */
+export interface IpcAuthOptions {
+  /**
+   * The shared secret both sides must hold, at least 16 bytes (a string is
+   * taken as its UTF-8 bytes). Use 32 random bytes, e.g. from
+   * `crypto.getRandomValues(new Uint8Array(32))`, stored where only the two
+   * sides can read it. With a key, both sides prove that they know it
+   * (HMAC-SHA256 challenge-response with fresh nonces) before any message is
+   * accepted.
+   *
+   * Required over TCP and TLS unless `insecure` is `true`; optional on a
+   * Unix socket, which the file system already protects.
+   */
+  authKey?: string | Uint8Array;
+  /**
+   * Allows TCP without `authKey`: a listener then accepts anyone who can
+   * reach its port, and a client (without TLS) talks to whoever answers on
+   * it. Only for trusted networks.
+   *
+   * @default {false}
+   */
+  insecure?: boolean;
+  /**
+   * Milliseconds the opening handshake (TLS and authentication) may take
+   * before the connection is closed with an
+   * {@linkcode IpcHandshakeTimeoutError}; for a client, also the limit for
+   * the connection attempt. It bounds how long a stalled peer holds a
+   * connection slot.
+   *
+   * @default {5000}
+   */
+  handshakeTimeout?: number;
+}
+
+/** The certificate a TLS listener presents. */
+export interface IpcTlsServerOptions {
+  /** The certificate chain, PEM encoded. */
+  cert: string;
+  /** The certificate's private key, PEM encoded. */
+  key: string;
+}
+
+/** How a TLS client checks the server's certificate. */
+export interface IpcTlsClientOptions {
+  /**
+   * Certificates to trust, PEM encoded, besides the system's roots: e.g. a
+   * self-signed server certificate, or the private CA that signed it.
+   */
+  caCerts?: string[];
+  /**
+   * The name the server's certificate must be issued for.
+   *
+   * @default {the `hostname` connected to}
+   */
+  serverName?: string;
+}
+
+/** The kind of connection, for defaults and messages. */
+export type TransportKind = "unix" | "tcp" | "tls";
+
+/**
+ * Imports `authKey`, or checks that going without one is allowed.
+ *
+ * @param keyRequired `true` where a missing key must be waived with
+ *   `insecure: true`.
+ * @param refusal What to say when it is not waived.
+ */
+export async function resolveAuthKey(
+  options: IpcAuthOptions,
+  keyRequired: boolean,
+  refusal: string,
+): Promise<CryptoKey | undefined> {
+  if (options.authKey !== undefined) {
+    return await importAuthKey(options.authKey);
+  }
+  if (keyRequired && options.insecure !== true) {
+    throw new IpcInsecureSetupError(refusal);
+  }
+  return undefined;
+}
+
+/** The `handshakeTimeout` option, checked. */
+export function handshakeTimeoutOf(options: IpcAuthOptions): number {
+  return positive(
+    "handshakeTimeout",
+    options.handshakeTimeout,
+    DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  );
+}
+
+/**
+ * The options for each channel's {@linkcode IpcJsonStream}, checked, with the
+ * network default of `maxMessageBytes` over TCP and TLS.
+ */
+export function streamOptionsOf(
+  options: IpcJsonStreamOptions,
+  kind: TransportKind,
+): IpcJsonStreamOptions {
+  const maxMessageBytes = positive(
+    "maxMessageBytes",
+    options.maxMessageBytes,
+    kind === "unix"
+      ? DEFAULT_MAX_MESSAGE_BYTES
+      : DEFAULT_NETWORK_MAX_MESSAGE_BYTES,
+  );
+  const result: IpcJsonStreamOptions = { maxMessageBytes };
+  if (options.sendBufferBytes !== undefined) {
+    result.sendBufferBytes = positive(
+      "sendBufferBytes",
+      options.sendBufferBytes,
+      0,
+    );
+  }
+  if (options.receiveBufferBytes !== undefined) {
+    result.receiveBufferBytes = positive(
+      "receiveBufferBytes",
+      options.receiveBufferBytes,
+      0,
+    );
+  }
+  return result;
+}
+
+/** A positive integer option, or its default. */
+export function positive(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new RangeError(
+      `Option ${name} must be a positive integer, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** How to name a TCP address in messages: `host:port`, IPv6 in brackets. */
+export function describeNetAddr(hostname: string, port: number): string {
+  return hostname.includes(":")
+    ? `[${hostname}]:${port}`
+    : `${hostname}:${port}`;
+}
