@@ -114,18 +114,11 @@ Deno.test("write() after destroy() and writes to a peer that is gone report an e
   transport.start(sink);
   closeConn(far);
   await waitUntil(() => record.ended, "the end of input");
-  // The peer is gone: a large write fails (reset or broken pipe).
+  // The peer is gone: a write too large for the socket buffers fails
+  // (reset or broken pipe), and its done() says so.
   const failed = Promise.withResolvers<Error | undefined>();
-  const chunk = new Uint8Array(1024 * 1024);
-  let pending = 16;
-  let firstError: Error | undefined;
-  for (let i = 0; i < 16; i++) {
-    transport.write(chunk, (error) => {
-      firstError ??= error;
-      if (--pending === 0) failed.resolve(firstError);
-    });
-  }
-  assert.ok((await within(failed.promise, "the writes")) instanceof Error);
+  transport.write(new Uint8Array(64 * 1024 * 1024), failed.resolve);
+  assert.ok((await within(failed.promise, "the write")) instanceof Error);
 
   transport.destroy();
   const late = Promise.withResolvers<Error | undefined>();
@@ -134,24 +127,21 @@ Deno.test("write() after destroy() and writes to a peer that is gone report an e
   await transport.settled();
 });
 
-Deno.test("close() with unread input still delivers everything it sent (no TCP reset)", async () => {
+Deno.test("close() ends our side, then waits for the peer's end: a peer still sending sees no reset", async () => {
   const [near, far] = await tcpPair();
   const transport = new DenoConnTransport(near);
   // Never accepts input: what the peer sends stays unread.
   transport.start(recordingSink(() => false).sink);
-  const peerWrites = (async () => {
-    await writeBytes(far, new Uint8Array(256 * 1024));
-    await far.closeWrite().catch(() => {});
-  })();
-  const sent = 8 * 1024 * 1024;
-  transport.write(new Uint8Array(sent).fill(1), () => {});
+  transport.write("last words\n", () => {});
   const closing = transport.close();
-  // The peer reads slowly, after the close began.
-  await sleep(50);
-  const received = await within(readToEnd(far), "the peer's reads");
+  // The peer gets everything and our end...
+  assert.equal(new TextDecoder().decode(await readToEnd(far)), "last words\n");
+  // ...and may still send its own last bytes without being reset (closing a
+  // socket with unread input would send a reset instead, which on a real
+  // network can also discard what we sent last).
+  assert.equal(await writeBytes(far, new Uint8Array(1024 * 1024)), true);
+  await far.closeWrite();
   await within(closing, "close()");
-  await peerWrites;
-  assert.equal(received.length, sent);
   closeConn(far);
 });
 

@@ -271,7 +271,7 @@ Deno.test("fuzz: random bytes before and after the handshake never crash the lis
     fc.asyncProperty(
       fc.boolean(),
       fc.constantFrom(...prefixes),
-      fc.uint8Array({ maxLength: 6000 }),
+      fc.uint8Array({ maxLength: 6000, size: "max" }),
       fc.boolean(),
       async (afterHandshake, prefix, noise, halfClose) => {
         const conn = await rawConnect(listener);

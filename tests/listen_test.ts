@@ -15,9 +15,12 @@ import {
 import { fixture, waitUntil, within } from "./helpers.ts";
 import {
   AUTH_KEY,
+  closeConn,
   errorLog,
+  handshakeByHand,
   LOOPBACK,
   portOf,
+  rawConnect,
   selfSignedCertificate,
   serveEcho,
   tempSocket,
@@ -389,9 +392,9 @@ Deno.test("close(): stops accepting, ends open channels, removes the socket file
   assert.equal(await within(server.receive(), "the message"), "before close");
   const waiting = client.receive().catch((error) => error);
 
-  await listener.close();
+  await within(listener.close(), "close()");
   // The client's channel ended: its pending receive says so.
-  assert.ok((await waiting) instanceof IpcClosedError);
+  assert.ok((await within(waiting, "the end")) instanceof IpcClosedError);
   await within(client.closed, "the client to see the end");
   assert.throws(() => Deno.lstatSync(socket.path), Deno.errors.NotFound);
   const late = await connectIpc({ path: socket.path }).catch((e) => e);
@@ -421,27 +424,38 @@ Deno.test("await using closes the listener; an iterating loop ends", async () =>
   assert.equal(await within(loop, "the loop to end"), 1);
 });
 
-Deno.test("close() ends channels whose messages were never read, and ones with writes stuck on a peer that stopped reading", async () => {
+Deno.test("close() ends idle channels, and cuts off one whose writes are stuck on a peer that never reads", async () => {
   const listener = await listenIpc({ port: 0, authKey: AUTH_KEY });
-  const port = portOf(listener);
-  const idle = await connectIpc({ port, authKey: AUTH_KEY });
-  const stuck = await connectIpc({ port, authKey: AUTH_KEY });
-  await within(listener.accept(), "the first channel");
-  const server = await within(listener.accept(), "the second channel");
-  // Fill every buffer towards `stuck`, which never reads.
+  const idle = await connectIpc({ port: portOf(listener), authKey: AUTH_KEY });
+  await within(listener.accept(), "the idle channel");
+  const stuck = await rawConnect(listener);
+  await handshakeByHand(stuck);
+  const server = await within(listener.accept(), "the stuck channel");
+  // Send until every buffer towards the peer is full and send() waits.
   const big = "y".repeat(256 * 1024);
+  let waitingSince = Infinity;
   const sending = (async () => {
     try {
-      while (true) await server.send(big);
+      while (true) {
+        const sent = server.send(big);
+        waitingSince = Date.now();
+        await sent;
+        waitingSince = Infinity;
+      }
     } catch (error) {
       return error;
     }
   })();
-  await listener.close();
+  await waitUntil(
+    () => Date.now() - waitingSince > 200,
+    "send() to wait for the peer",
+  );
+  await within(listener.close(), "close() despite the stuck peer");
   assert.ok(
     (await within(sending, "send() to fail")) instanceof IpcClosedError,
   );
-  await Promise.all([idle.close(), stuck.close()]);
+  await within(idle.closed, "the idle client to see the end");
+  closeConn(stuck);
 });
 
 Deno.test("a TCP port in use is reported as IpcAddressInUseError", async () => {

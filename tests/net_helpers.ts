@@ -11,6 +11,7 @@
 
 import type { IpcJsonStream, IpcListener } from "../mod.ts";
 import { Label, NONCE_BYTES, TAG_BYTES } from "../src/handshake.ts";
+import { within } from "./helpers.ts";
 
 /** The only host the tests listen on or connect to. */
 export const LOOPBACK = "127.0.0.1";
@@ -139,8 +140,18 @@ export function rawConnect<In, Out>(
     : Deno.connect({ hostname: LOOPBACK, port: addr.port });
 }
 
-/** Reads exactly `length` bytes, or fewer if the connection ends first. */
-export async function readBytes(
+/**
+ * Reads exactly `length` bytes, or fewer if the connection ends first.
+ * Fails after 30 s instead of hanging.
+ */
+export function readBytes(
+  conn: Deno.Conn,
+  length: number,
+): Promise<Uint8Array> {
+  return within(readBytesUntimed(conn, length), `${length} bytes`);
+}
+
+async function readBytesUntimed(
   conn: Deno.Conn,
   length: number,
 ): Promise<Uint8Array> {
@@ -154,8 +165,15 @@ export async function readBytes(
   return bytes.subarray(0, filled);
 }
 
-/** Reads until the connection ends (or fails); returns what came. */
-export async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
+/**
+ * Reads until the connection ends (or fails); returns what came. Fails
+ * after 30 s instead of hanging.
+ */
+export function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
+  return within(readToEndUntimed(conn), "the end of the connection");
+}
+
+async function readToEndUntimed(conn: Deno.Conn): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   const buffer = new Uint8Array(64 * 1024);
   while (true) {
