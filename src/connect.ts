@@ -159,6 +159,9 @@ async function open(
       port: options.port,
       signal: controller.signal,
     });
+    // Deno leaves Nagle's algorithm on, which delays small messages sent
+    // while earlier ones are unacknowledged by up to ~40 ms.
+    conn.setNoDelay(true);
     if (options.tls === undefined) return conn;
     try {
       return await Deno.startTls(conn, {

@@ -372,6 +372,10 @@ class Listener<In, Out> implements IpcListener<In, Out> {
   }
 
   #admit(conn: Deno.Conn): void {
+    // Deno leaves Nagle's algorithm on: small answers to pipelined messages
+    // would wait for the peer's delayed ACK (~40 ms). Connections accepted
+    // by Deno.listenTls offer no way to turn it off.
+    if (isTcpConn(conn)) conn.setNoDelay(true);
     const peer = this.#describePeer(conn);
     const { maxConnections, handshakeTimeoutMs } = this.#settings;
     this.#pending.add(conn);
@@ -457,6 +461,10 @@ class Listener<In, Out> implements IpcListener<In, Out> {
     const local = this.#listener.addr;
     return local.transport === "unix" ? local.path : String(remote.transport);
   }
+}
+
+function isTcpConn(conn: Deno.Conn): conn is Deno.TcpConn {
+  return typeof (conn as Partial<Deno.TcpConn>).setNoDelay === "function";
 }
 
 /** Closes `stream` politely, or cuts it off after `graceMs`. */
