@@ -383,7 +383,7 @@ async function readExactly(
       throw new IpcHandshakeError(
         `The ${peerRole} at ${peer} closed the connection in the middle of the handshake` +
           (peerRole === "client"
-            ? " (a client without authKey, or one that does not speak this protocol)."
+            ? " (it gave up, or does not speak this protocol)."
             : ". Is it a tether-ipc listener, and was this client's key accepted?"),
       );
     }
