@@ -9,7 +9,7 @@ import {
   type IpcListener,
   listenIpc,
 } from "../mod.ts";
-import { waitUntil, within } from "./helpers.ts";
+import { fixture, waitUntil, within } from "./helpers.ts";
 import {
   ascii,
   AUTH_KEY,
@@ -120,6 +120,22 @@ Deno.test("the handshake bytes are those the README documents, and a hand-made c
   assert.ok(await writeBytes(conn, '{"by":"hand"}\n'));
   assert.equal(text(await readBytes(conn, 14)), '{"by":"hand"}\n');
   closeConn(conn);
+  await listener.close();
+  await served;
+});
+
+Deno.test("a Python client that implements the README's handshake talks to the listener", async () => {
+  using socket = tempSocket();
+  const listener = await listenIpc({ path: socket.path, authKey: AUTH_KEY });
+  const served = serveEcho(listener);
+  const { code, stdout, stderr } = await new Deno.Command("python3", {
+    args: [fixture("python_client.py"), socket.path],
+    env: { TETHER_TEST_KEY: AUTH_KEY },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  assert.equal(new TextDecoder().decode(stdout).trim(), "{'from': 'python'}");
   await listener.close();
   await served;
 });
