@@ -17,13 +17,50 @@ import {
  * default receive limit), since any host that can reach the port may try to
  * make the server buffer a message. Unix socket channels keep the
  * `IpcJsonStream` default (128 MiB): only their owner can reach them.
+ *
+ * @example Allow larger messages on a trusted network
+ * ```ts
+ * import { DEFAULT_NETWORK_MAX_MESSAGE_BYTES, type ListenIpcOptions } from "@tether/ipc";
+ *
+ * const options: ListenIpcOptions = {
+ *   port: 7000,
+ *   authKey: "a shared secret of 16 bytes or more",
+ *   maxMessageBytes: 4 * DEFAULT_NETWORK_MAX_MESSAGE_BYTES,
+ * };
+ * ```
  */
 export const DEFAULT_NETWORK_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
-/** Default `maxConnections` of a listener. */
+/**
+ * Default `maxConnections` of a listener: 128 connections at once,
+ * handshakes included.
+ *
+ * @example Fewer for a daemon with a handful of clients
+ * ```ts
+ * import { DEFAULT_MAX_CONNECTIONS, type ListenIpcOptions } from "@tether/ipc";
+ *
+ * const options: ListenIpcOptions = {
+ *   path: "/run/user/1000/app/app.sock",
+ *   maxConnections: Math.min(8, DEFAULT_MAX_CONNECTIONS),
+ * };
+ * ```
+ */
 export const DEFAULT_MAX_CONNECTIONS = 128;
 
-/** How a channel is authenticated. */
+/**
+ * How a channel is authenticated: the options of {@linkcode listenIpc} and
+ * {@linkcode connectIpc} about the shared key and the handshake.
+ *
+ * @example A key read from a file only the two sides can read
+ * ```ts
+ * import type { IpcAuthOptions } from "@tether/ipc";
+ *
+ * const auth: IpcAuthOptions = {
+ *   authKey: crypto.getRandomValues(new Uint8Array(32)), // in practice: Deno.readFileSync(keyFile)
+ *   handshakeTimeout: 10_000,
+ * };
+ * ```
+ */
 export interface IpcAuthOptions {
   /**
    * The shared secret both sides must hold, at least 16 bytes (a string is
@@ -57,7 +94,20 @@ export interface IpcAuthOptions {
   handshakeTimeout?: number;
 }
 
-/** The certificate a TLS listener presents. */
+/**
+ * The certificate a TLS listener presents.
+ *
+ * @example
+ * ```ts ignore
+ * import { listenIpc } from "@tether/ipc";
+ *
+ * const listener = await listenIpc({
+ *   port: 7000,
+ *   tls: { cert: Deno.readTextFileSync("cert.pem"), key: Deno.readTextFileSync("key.pem") },
+ *   authKey: Deno.readFileSync("ipc.key"),
+ * });
+ * ```
+ */
 export interface IpcTlsServerOptions {
   /** The certificate chain, PEM encoded. */
   cert: string;
@@ -65,7 +115,21 @@ export interface IpcTlsServerOptions {
   key: string;
 }
 
-/** How a TLS client checks the server's certificate. */
+/**
+ * How a TLS client checks the server's certificate.
+ *
+ * @example Trust a self-signed certificate issued for another name
+ * ```ts ignore
+ * import { connectIpc } from "@tether/ipc";
+ *
+ * const server = await connectIpc({
+ *   hostname: "192.0.2.10",
+ *   port: 7000,
+ *   tls: { caCerts: [Deno.readTextFileSync("cert.pem")], serverName: "daemon.internal" },
+ *   authKey: Deno.readFileSync("ipc.key"),
+ * });
+ * ```
+ */
 export interface IpcTlsClientOptions {
   /**
    * Certificates to trust, PEM encoded, besides the system's roots: e.g. a

@@ -22,11 +22,32 @@ import { DenoConnTransport } from "./deno_conn_transport.ts";
 import { clientHandshake, closeQuietly } from "./handshake.ts";
 import { IpcJsonStream, type IpcJsonStreamOptions } from "./stream.ts";
 
-/** Options of {@linkcode connectIpc} common to every transport. */
+/**
+ * Options of {@linkcode connectIpc} common to every transport.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectIpcCommonOptions } from "@tether/ipc";
+ *
+ * const common: ConnectIpcCommonOptions = {
+ *   authKey: "a shared secret of 16 bytes or more",
+ *   maxMessageBytes: 1024 * 1024,
+ * };
+ * ```
+ */
 export interface ConnectIpcCommonOptions
   extends IpcJsonStreamOptions, IpcAuthOptions {}
 
-/** {@linkcode connectIpc} to a Unix domain socket. */
+/**
+ * {@linkcode connectIpc} to a Unix domain socket.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectIpcUnixOptions } from "@tether/ipc";
+ *
+ * const options: ConnectIpcUnixOptions = { path: "/run/user/1000/app/app.sock" };
+ * ```
+ */
 export interface ConnectIpcUnixOptions extends ConnectIpcCommonOptions {
   /** Path of the server's socket. */
   path: string;
@@ -38,7 +59,21 @@ export interface ConnectIpcUnixOptions extends ConnectIpcCommonOptions {
   tls?: never;
 }
 
-/** {@linkcode connectIpc} to a TCP port, optionally with TLS. */
+/**
+ * {@linkcode connectIpc} to a TCP port, optionally with TLS.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectIpcTcpOptions } from "@tether/ipc";
+ *
+ * const options: ConnectIpcTcpOptions = {
+ *   hostname: "daemon.example",
+ *   port: 7000,
+ *   tls: {},
+ *   authKey: "a shared secret of 16 bytes or more",
+ * };
+ * ```
+ */
 export interface ConnectIpcTcpOptions extends ConnectIpcCommonOptions {
   /**
    * The server's host name or address.
@@ -57,7 +92,17 @@ export interface ConnectIpcTcpOptions extends ConnectIpcCommonOptions {
   path?: never;
 }
 
-/** Options of {@linkcode connectIpc}: a Unix socket path, or a TCP port. */
+/**
+ * Options of {@linkcode connectIpc}: a Unix socket path, or a TCP port.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectIpcOptions } from "@tether/ipc";
+ *
+ * const local: ConnectIpcOptions = { path: "/run/user/1000/app/app.sock" };
+ * const remote: ConnectIpcOptions = { hostname: "daemon.example", port: 7000, authKey: "a shared secret of 16 bytes or more" };
+ * ```
+ */
 export type ConnectIpcOptions = ConnectIpcUnixOptions | ConnectIpcTcpOptions;
 
 /**

@@ -88,6 +88,11 @@ export class DenoConnTransport implements IpcTransport {
    * @param readBufferBytes Size of the reused read buffer.
    */
   constructor(conn: Deno.Conn, readBufferBytes = CONN_READ_BUFFER_BYTES) {
+    if (!Number.isSafeInteger(readBufferBytes) || readBufferBytes <= 0) {
+      throw new RangeError(
+        `readBufferBytes must be a positive integer, got ${readBufferBytes}`,
+      );
+    }
     this.#conn = conn;
     this.#buffer = new Uint8Array(readBufferBytes);
   }

@@ -43,9 +43,33 @@ export const TAG_BYTES = 8;
 export const NONCE_BYTES = 32;
 /** Length of an HMAC-SHA256 value. */
 export const MAC_BYTES = 32;
-/** The shortest `authKey` accepted: shorter keys are guessable offline. */
+/**
+ * The shortest `authKey` accepted, in bytes: shorter keys are guessable
+ * offline. Use 32 random bytes.
+ *
+ * @example
+ * ```ts
+ * import { MIN_AUTH_KEY_BYTES } from "@tether/ipc";
+ *
+ * const authKey = crypto.getRandomValues(new Uint8Array(2 * MIN_AUTH_KEY_BYTES));
+ * ```
+ */
 export const MIN_AUTH_KEY_BYTES = 16;
-/** Default of the `handshakeTimeout` option, in milliseconds. */
+/**
+ * Default of the `handshakeTimeout` option, in milliseconds.
+ *
+ * @example Allow a slow link twice as long
+ * ```ts
+ * import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type ConnectIpcOptions } from "@tether/ipc";
+ *
+ * const options: ConnectIpcOptions = {
+ *   hostname: "daemon.example",
+ *   port: 7000,
+ *   tls: {},
+ *   handshakeTimeout: 2 * DEFAULT_HANDSHAKE_TIMEOUT_MS,
+ * };
+ * ```
+ */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
 
 /** The tags of the handshake, protocol version 1. */

@@ -36,7 +36,22 @@ export const CLOSE_GRACE_MS = 3_000;
 /** After a failed `accept()` (e.g. out of file descriptors), wait this long. */
 const ACCEPT_RETRY_MS = 100;
 
-/** Options of {@linkcode listenIpc} common to every transport. */
+/**
+ * Options of {@linkcode listenIpc} common to every transport.
+ *
+ * @example Limits shared by a Unix and a TCP listener
+ * ```ts
+ * import type { ListenIpcCommonOptions, ListenIpcOptions } from "@tether/ipc";
+ *
+ * const common: ListenIpcCommonOptions = {
+ *   authKey: "a shared secret of 16 bytes or more",
+ *   maxConnections: 32,
+ *   onError: (error) => console.warn(error.message),
+ * };
+ * const local: ListenIpcOptions = { ...common, path: "/run/user/1000/app/app.sock" };
+ * const remote: ListenIpcOptions = { ...common, hostname: "0.0.0.0", port: 7000 };
+ * ```
+ */
 export interface ListenIpcCommonOptions
   extends IpcJsonStreamOptions, IpcAuthOptions {
   /**
@@ -56,7 +71,16 @@ export interface ListenIpcCommonOptions
   onError?: (error: Error) => void;
 }
 
-/** {@linkcode listenIpc} on a Unix domain socket. */
+/**
+ * {@linkcode listenIpc} on a Unix domain socket.
+ *
+ * @example
+ * ```ts
+ * import type { ListenIpcUnixOptions } from "@tether/ipc";
+ *
+ * const options: ListenIpcUnixOptions = { path: "/run/user/1000/app/app.sock" };
+ * ```
+ */
 export interface ListenIpcUnixOptions extends ListenIpcCommonOptions {
   /**
    * Path of the socket. Its directory is created with mode 0700 when
@@ -71,7 +95,16 @@ export interface ListenIpcUnixOptions extends ListenIpcCommonOptions {
   tls?: never;
 }
 
-/** {@linkcode listenIpc} on a TCP port, optionally with TLS. */
+/**
+ * {@linkcode listenIpc} on a TCP port, optionally with TLS.
+ *
+ * @example
+ * ```ts
+ * import type { ListenIpcTcpOptions } from "@tether/ipc";
+ *
+ * const options: ListenIpcTcpOptions = { port: 0, authKey: "a shared secret of 16 bytes or more" };
+ * ```
+ */
 export interface ListenIpcTcpOptions extends ListenIpcCommonOptions {
   /**
    * The address to listen on. Use `"0.0.0.0"` (or `"::"`) to accept
@@ -88,7 +121,18 @@ export interface ListenIpcTcpOptions extends ListenIpcCommonOptions {
   path?: never;
 }
 
-/** Options of {@linkcode listenIpc}: a Unix socket path, or a TCP port. */
+/**
+ * Options of {@linkcode listenIpc}: a Unix socket path, or a TCP port.
+ *
+ * @example
+ * ```ts
+ * import type { ListenIpcOptions } from "@tether/ipc";
+ *
+ * const options: ListenIpcOptions = Deno.build.os === "windows"
+ *   ? { port: 7000, authKey: "a shared secret of 16 bytes or more" }
+ *   : { path: "/run/user/1000/app/app.sock" };
+ * ```
+ */
 export type ListenIpcOptions = ListenIpcUnixOptions | ListenIpcTcpOptions;
 
 /**
