@@ -100,6 +100,29 @@ Deno.test("garbage before the handshake: the offender is cut off with a clear re
   await served;
 });
 
+Deno.test("an onError handler that throws does not take the listener down", async () => {
+  let calls = 0;
+  const listener = await listenIpc({
+    port: 0,
+    authKey: AUTH_KEY,
+    onError: () => {
+      calls++;
+      throw new Error("a broken handler");
+    },
+  });
+  const served = serveEcho(listener);
+  for (let i = 0; i < 3; i++) {
+    const conn = await rawConnect(listener);
+    await writeBytes(conn, "garbage!");
+    await readToEnd(conn);
+    closeConn(conn);
+  }
+  await waitUntil(() => calls === 3, "the handler's calls");
+  await assertStillServes(listener);
+  await listener.close();
+  await served;
+});
+
 Deno.test("garbage after the handshake: the messages before it arrive, then that channel fails with IpcProtocolError", async () => {
   const listener = await listenIpc({ port: 0, authKey: AUTH_KEY });
   const { received, failures, done } = serveCollecting(listener);

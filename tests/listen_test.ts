@@ -458,6 +458,37 @@ Deno.test("close() ends idle channels, and cuts off one whose writes are stuck o
   closeConn(stuck);
 });
 
+Deno.test("unref(): a process whose only work is an unref'd listener exits; ref() keeps it", async () => {
+  using socket = tempSocket();
+  const run = (mode: string) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        `--allow-net=unix:${socket.path}`,
+        `--allow-read=${socket.dir}`,
+        `--allow-write=${socket.dir}`,
+        fixture("unref_listener.ts"),
+        socket.path,
+        mode,
+      ],
+      stdout: "piped",
+    }).spawn();
+  const unrefed = await within(run("unref").output(), "the process to exit");
+  assert.equal(new TextDecoder().decode(unrefed.stdout), "listening\n");
+  assert.equal(unrefed.code, 0);
+
+  // The control: ref'd again, it stays until a client tells it to stop.
+  const refed = run("ref");
+  const reader = refed.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  assert.equal((await within(reader.read(), "listening")).value, "listening\n");
+  const client = await connectIpc({ path: socket.path });
+  await client.send("stop");
+  await within(client.closed, "the listener to close the channel");
+  await reader.cancel();
+  assert.equal((await within(refed.status, "the process to exit")).code, 0);
+});
+
 Deno.test("a TCP port in use is reported as IpcAddressInUseError", async () => {
   const first = await listenIpc({ port: 0, authKey: AUTH_KEY });
   const error = await listenIpc({ port: portOf(first), authKey: AUTH_KEY })
