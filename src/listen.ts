@@ -261,7 +261,6 @@ export async function listenIpc<In = unknown, Out = unknown>(
       "Pass authKey (the same secret to both sides), or insecure: true to accept anyone.",
   );
   const settings: ListenerSettings = {
-    kind,
     key,
     handshakeTimeoutMs: handshakeTimeoutOf(options),
     maxConnections: positive(
@@ -297,7 +296,6 @@ export async function listenIpc<In = unknown, Out = unknown>(
 }
 
 interface ListenerSettings {
-  kind: TransportKind;
   key: CryptoKey | undefined;
   handshakeTimeoutMs: number;
   maxConnections: number;
