@@ -69,3 +69,38 @@ export {
 } from "./src/stream.ts";
 export type { IpcTransport, IpcTransportSink } from "./src/transport.ts";
 export type { IpcByteStreams } from "./src/web_stream_transport.ts";
+export {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_NETWORK_MAX_MESSAGE_BYTES,
+  type IpcAuthOptions,
+  type IpcTlsClientOptions,
+  type IpcTlsServerOptions,
+} from "./src/channel_options.ts";
+export {
+  connectIpc,
+  type ConnectIpcCommonOptions,
+  type ConnectIpcOptions,
+  type ConnectIpcTcpOptions,
+  type ConnectIpcUnixOptions,
+} from "./src/connect.ts";
+export {
+  IpcAddressInUseError,
+  IpcAuthenticationError,
+  IpcConnectionRefusedError,
+  IpcHandshakeError,
+  IpcHandshakeTimeoutError,
+  IpcInsecureSetupError,
+} from "./src/connection_errors.ts";
+export { DenoConnTransport } from "./src/deno_conn_transport.ts";
+export {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  MIN_AUTH_KEY_BYTES,
+} from "./src/handshake.ts";
+export {
+  type IpcListener,
+  listenIpc,
+  type ListenIpcCommonOptions,
+  type ListenIpcOptions,
+  type ListenIpcTcpOptions,
+  type ListenIpcUnixOptions,
+} from "./src/listen.ts";

@@ -210,32 +210,14 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     channel: IpcByteStreams | IpcTransport,
     options: IpcJsonStreamOptions<In> = {},
   ) {
-    this.#maxMessageBytes = positiveOption(
-      "maxMessageBytes",
-      options.maxMessageBytes,
-      DEFAULT_MAX_MESSAGE_BYTES,
-    );
-    this.#sendBufferBytes = positiveOption(
-      "sendBufferBytes",
-      options.sendBufferBytes,
-      DEFAULT_SEND_BUFFER_BYTES,
-    );
-    this.#receiveBufferBytes = positiveOption(
-      "receiveBufferBytes",
-      options.receiveBufferBytes,
-      DEFAULT_RECEIVE_BUFFER_BYTES,
-    );
+    const settings = checkStreamOptions(options);
+    this.#maxMessageBytes = settings.maxMessageBytes;
+    this.#sendBufferBytes = settings.sendBufferBytes;
+    this.#receiveBufferBytes = settings.receiveBufferBytes;
     this.#transport = "readable" in channel && "writable" in channel
       ? new WebStreamTransport(channel)
       : channel;
-    const serialization = options.serialization ?? "json";
-    if (serialization !== "json" && serialization !== "advanced") {
-      throw new RangeError(
-        `IpcJsonStream option serialization must be "json" or "advanced", got ${
-          JSON.stringify(serialization)
-        }`,
-      );
-    }
+    const serialization = settings.serialization;
     this.#advanced = serialization === "advanced";
     this.#check = incomingCheck(options, () => this.#decoder.messageCount - 1);
     const enqueue = (message: unknown, size: number) =>
@@ -675,7 +657,58 @@ function isNodeInternalMessage(message: unknown): boolean {
 
 function ignore(): void {}
 
-function positiveOption(
+/** The sizes and format of a stream, defaults applied. */
+interface StreamSettings {
+  maxMessageBytes: number;
+  sendBufferBytes: number;
+  receiveBufferBytes: number;
+  serialization: IpcSerialization;
+}
+
+/**
+ * Checks the values of stream options and applies the defaults; exported so
+ * that a channel can refuse bad options before it connects.
+ *
+ * @throws {RangeError} For a size that is not a positive integer or an
+ *   unknown serialization.
+ */
+export function checkStreamOptions(
+  options: IpcJsonStreamOptions<unknown>,
+): StreamSettings {
+  const serialization = options.serialization ?? "json";
+  if (serialization !== "json" && serialization !== "advanced") {
+    throw new RangeError(
+      `IpcJsonStream option serialization must be "json" or "advanced", got ${
+        JSON.stringify(serialization)
+      }`,
+    );
+  }
+  return {
+    maxMessageBytes: positiveOption(
+      "maxMessageBytes",
+      options.maxMessageBytes,
+      DEFAULT_MAX_MESSAGE_BYTES,
+    ),
+    sendBufferBytes: positiveOption(
+      "sendBufferBytes",
+      options.sendBufferBytes,
+      DEFAULT_SEND_BUFFER_BYTES,
+    ),
+    receiveBufferBytes: positiveOption(
+      "receiveBufferBytes",
+      options.receiveBufferBytes,
+      DEFAULT_RECEIVE_BUFFER_BYTES,
+    ),
+    serialization,
+  };
+}
+
+/**
+ * An option that must be a positive integer, or its default.
+ *
+ * @throws {RangeError} When it is not one.
+ */
+export function positiveOption(
   name: string,
   value: number | undefined,
   fallback: number,
@@ -683,7 +716,7 @@ function positiveOption(
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value <= 0) {
     throw new RangeError(
-      `IpcJsonStream option ${name} must be a positive integer, got ${value}`,
+      `Option ${name} must be a positive integer, got ${value}`,
     );
   }
   return value;
