@@ -33,6 +33,12 @@ export const DEFAULT_RECEIVE_BUFFER_BYTES = 1024 * 1024;
  */
 const FLUSH_BYTES = 64 * 1024;
 
+/**
+ * After bad input, how long queued replies may take to be written before the
+ * channel hangs up anyway.
+ */
+const BAD_INPUT_WRITE_GRACE_MS = 2000;
+
 /** Compact the receive queue once this many consumed slots sit at its head. */
 const QUEUE_COMPACT_AT = 4096;
 
@@ -188,6 +194,8 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   #writingBytes = 0;
   #queuedSeen = 0;
   #flushScheduled = false;
+  /** Told when the write in flight completes, while closing after bad input. */
+  #afterWrite: (() => void) | undefined;
   #drain: PromiseWithResolvers<void> | undefined;
 
   // Lifecycle.
@@ -377,15 +385,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * ```
    */
   close(): Promise<void> {
-    if (!this.#closing) {
-      this.#closing = true;
-      this.#closeReason = "close() was called";
-      // Hand everything queued to the transport, which writes it before closing.
-      this.#flushOnExit();
-      this.#updateRef();
-      const finish = () => this.#finish("close() was called", undefined);
-      this.#transport.close().then(finish, finish);
-    }
+    this.#closeGracefully("close() was called", undefined);
     return this.#closed.promise;
   }
 
@@ -498,9 +498,51 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   }
 
   /** Bad input ends the channel: the framing cannot be trusted past it. */
+  /**
+   * Bad input ends the channel, as the framing cannot be trusted past it.
+   * Replies already queued still go out, then the channel hangs up without
+   * reading more (a peer sending garbage gets no more of our time).
+   */
   #failRead(error: Error): void {
     this.#readError ??= error;
-    this.#finish(`it received bad input: ${error.message}`, error);
+    this.#endRead();
+    if (this.#closing) return;
+    const reason = `it received bad input: ${error.message}`;
+    this.#closing = true;
+    this.#closeReason = reason;
+    this.#closeCause = error;
+    this.#updateRef();
+    let pending = 1;
+    const finish = () => {
+      clearTimeout(grace);
+      this.#finish(reason, error);
+    };
+    const grace = setTimeout(finish, BAD_INPUT_WRITE_GRACE_MS);
+    const settle = () => {
+      if (--pending === 0) finish();
+    };
+    if (this.#writingBytes > 0) {
+      pending++;
+      this.#afterWrite = settle;
+    }
+    for (const { data } of this.#queued.takeAll()) {
+      pending++;
+      this.#transport.write(data, settle);
+    }
+    settle();
+  }
+
+  /** Stops accepting sends, writes what is queued, then closes the transport. */
+  #closeGracefully(reason: string, cause: Error | undefined): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#closeReason = reason;
+    this.#closeCause = cause;
+    // Hand everything queued to the transport, which writes it before closing.
+    this.#flushOnExit();
+    this.#updateRef();
+    const finish = () => this.#finish(reason, cause);
+    this.#transport.close().then(finish, finish);
   }
 
   #endRead(): void {
@@ -558,6 +600,11 @@ export class IpcJsonStream<In = unknown, Out = unknown>
 
   #onWritten(size: number, error: Error | undefined): void {
     this.#writingBytes -= size;
+    if (this.#afterWrite !== undefined) {
+      const afterWrite = this.#afterWrite;
+      this.#afterWrite = undefined;
+      afterWrite();
+    }
     if (error !== undefined) {
       this.#onTransportError(error);
       return;
