@@ -11,6 +11,10 @@
  * A Deno child needs no permissions for the channel, and gets exactly the
  * permission flags its parent passes, none by default.
  *
+ * Either end can call the other with {@linkcode IpcJsonStream.request},
+ * answered by {@linkcode IpcJsonStream.handle} (JSON-RPC 2.0 on the same
+ * channel), and an {@linkcode IpcPool} spreads calls over several children.
+ *
  * @example Parent (`deno run --allow-run --allow-env parent.ts`)
  * ```ts ignore
  * import { spawnWithIpc } from "@tether/ipc";
@@ -30,6 +34,14 @@
  *
  * const parent = connectParentIpc();
  * for await (const message of parent) await parent.send({ echo: message });
+ * ```
+ *
+ * @example A pool of workers (`worker.ts` calls `serveParentCalls({ fib })`)
+ * ```ts ignore
+ * import { IpcPool } from "@tether/ipc";
+ *
+ * await using pool = new IpcPool({ module: new URL("./worker.ts", import.meta.url), size: 2 });
+ * console.log(await Promise.all([30, 31].map((n) => pool.request("fib", { n }))));
  * ```
  *
  * @module
@@ -94,3 +106,38 @@ export type {
   IpcStreamStats,
 } from "./src/stats.ts";
 export type { IpcTraceEvent, IpcTraceFunction } from "./src/trace.ts";
+export {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_NETWORK_MAX_MESSAGE_BYTES,
+  type IpcAuthOptions,
+  type IpcTlsClientOptions,
+  type IpcTlsServerOptions,
+} from "./src/channel_options.ts";
+export {
+  connectIpc,
+  type ConnectIpcCommonOptions,
+  type ConnectIpcOptions,
+  type ConnectIpcTcpOptions,
+  type ConnectIpcUnixOptions,
+} from "./src/connect.ts";
+export {
+  IpcAddressInUseError,
+  IpcAuthenticationError,
+  IpcConnectionRefusedError,
+  IpcHandshakeError,
+  IpcHandshakeTimeoutError,
+  IpcInsecureSetupError,
+} from "./src/connection_errors.ts";
+export { DenoConnTransport } from "./src/deno_conn_transport.ts";
+export {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  MIN_AUTH_KEY_BYTES,
+} from "./src/handshake.ts";
+export {
+  type IpcListener,
+  listenIpc,
+  type ListenIpcCommonOptions,
+  type ListenIpcOptions,
+  type ListenIpcTcpOptions,
+  type ListenIpcUnixOptions,
+} from "./src/listen.ts";

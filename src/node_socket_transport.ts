@@ -20,6 +20,12 @@ import type { IpcTransport, IpcTransportSink } from "./transport.ts";
  */
 export const READ_BUFFER_BYTES = 64 * 1024;
 
+/**
+ * How long `close()` waits for queued data to be written before it closes the
+ * socket anyway: the peer stopped reading.
+ */
+const CLOSE_GRACE_MS = 2000;
+
 /** The parts of a socket's native handle this module relies on. */
 interface NativeHandle {
   readStart(): number;
@@ -127,7 +133,13 @@ export class NodeSocketTransport implements IpcTransport {
     const socket = this.#socket;
     if (socket.destroyed) return Promise.resolve();
     const { promise, resolve } = Promise.withResolvers<void>();
-    socket.once("close", () => resolve());
+    // A peer that reads nothing would keep end() waiting for ever.
+    const grace = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+    Deno.unrefTimer(grace);
+    socket.once("close", () => {
+      clearTimeout(grace);
+      resolve();
+    });
     socket.end(() => socket.destroy());
     return promise;
   }

@@ -41,6 +41,12 @@ export const DEFAULT_RECEIVE_BUFFER_BYTES = 1024 * 1024;
  */
 const FLUSH_BYTES = 64 * 1024;
 
+/**
+ * After bad input, how long queued replies may take to be written before the
+ * channel hangs up anyway.
+ */
+const BAD_INPUT_WRITE_GRACE_MS = 2000;
+
 /** Compact the receive queue once this many consumed slots sit at its head. */
 const QUEUE_COMPACT_AT = 4096;
 
@@ -203,6 +209,8 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   #writingBytes = 0;
   #queuedSeen = 0;
   #flushScheduled = false;
+  /** Told when the write in flight completes, while closing after bad input. */
+  #afterWrite: (() => void) | undefined;
   #drain: PromiseWithResolvers<void> | undefined;
 
   // Lifecycle.
@@ -231,32 +239,14 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     channel: IpcByteStreams | IpcTransport,
     options: IpcJsonStreamOptions<In> = {},
   ) {
-    this.#maxMessageBytes = positiveOption(
-      "maxMessageBytes",
-      options.maxMessageBytes,
-      DEFAULT_MAX_MESSAGE_BYTES,
-    );
-    this.#sendBufferBytes = positiveOption(
-      "sendBufferBytes",
-      options.sendBufferBytes,
-      DEFAULT_SEND_BUFFER_BYTES,
-    );
-    this.#receiveBufferBytes = positiveOption(
-      "receiveBufferBytes",
-      options.receiveBufferBytes,
-      DEFAULT_RECEIVE_BUFFER_BYTES,
-    );
+    const settings = checkStreamOptions(options);
+    this.#maxMessageBytes = settings.maxMessageBytes;
+    this.#sendBufferBytes = settings.sendBufferBytes;
+    this.#receiveBufferBytes = settings.receiveBufferBytes;
     this.#transport = "readable" in channel && "writable" in channel
       ? new WebStreamTransport(channel)
       : channel;
-    const serialization = options.serialization ?? "json";
-    if (serialization !== "json" && serialization !== "advanced") {
-      throw new RangeError(
-        `IpcJsonStream option serialization must be "json" or "advanced", got ${
-          JSON.stringify(serialization)
-        }`,
-      );
-    }
+    const serialization = settings.serialization;
     this.#advanced = serialization === "advanced";
     this.#check = incomingCheck(options, () => this.#decoder.messageCount - 1);
     const enqueue = (message: unknown, size: number) =>
@@ -420,15 +410,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * ```
    */
   close(): Promise<void> {
-    if (!this.#closing) {
-      this.#closing = true;
-      this.#closeReason = "close() was called";
-      // Hand everything queued to the transport, which writes it before closing.
-      this.#flushOnExit();
-      this.#updateRef();
-      const finish = () => this.#finish("close() was called", undefined);
-      this.#transport.close().then(finish, finish);
-    }
+    this.#closeGracefully("close() was called", undefined);
     return this.#closed.promise;
   }
 
@@ -687,9 +669,51 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   }
 
   /** Bad input ends the channel: the framing cannot be trusted past it. */
+  /**
+   * Bad input ends the channel, as the framing cannot be trusted past it.
+   * Replies already queued still go out, then the channel hangs up without
+   * reading more (a peer sending garbage gets no more of our time).
+   */
   #failRead(error: Error): void {
     this.#readError ??= error;
-    this.#finish(`it received bad input: ${error.message}`, error);
+    this.#endRead();
+    if (this.#closing) return;
+    const reason = `it received bad input: ${error.message}`;
+    this.#closing = true;
+    this.#closeReason = reason;
+    this.#closeCause = error;
+    this.#updateRef();
+    let pending = 1;
+    const finish = () => {
+      clearTimeout(grace);
+      this.#finish(reason, error);
+    };
+    const grace = setTimeout(finish, BAD_INPUT_WRITE_GRACE_MS);
+    const settle = () => {
+      if (--pending === 0) finish();
+    };
+    if (this.#writingBytes > 0) {
+      pending++;
+      this.#afterWrite = settle;
+    }
+    for (const { data } of this.#queued.takeAll()) {
+      pending++;
+      this.#transport.write(data, settle);
+    }
+    settle();
+  }
+
+  /** Stops accepting sends, writes what is queued, then closes the transport. */
+  #closeGracefully(reason: string, cause: Error | undefined): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#closeReason = reason;
+    this.#closeCause = cause;
+    // Hand everything queued to the transport, which writes it before closing.
+    this.#flushOnExit();
+    this.#updateRef();
+    const finish = () => this.#finish(reason, cause);
+    this.#transport.close().then(finish, finish);
   }
 
   #endRead(): void {
@@ -747,6 +771,11 @@ export class IpcJsonStream<In = unknown, Out = unknown>
 
   #onWritten(size: number, error: Error | undefined): void {
     this.#writingBytes -= size;
+    if (this.#afterWrite !== undefined) {
+      const afterWrite = this.#afterWrite;
+      this.#afterWrite = undefined;
+      afterWrite();
+    }
     if (error !== undefined) {
       this.#onTransportError(error);
       return;
@@ -847,7 +876,58 @@ function isNodeInternalMessage(message: unknown): boolean {
 
 function ignore(): void {}
 
-function positiveOption(
+/** The sizes and format of a stream, defaults applied. */
+interface StreamSettings {
+  maxMessageBytes: number;
+  sendBufferBytes: number;
+  receiveBufferBytes: number;
+  serialization: IpcSerialization;
+}
+
+/**
+ * Checks the values of stream options and applies the defaults; exported so
+ * that a channel can refuse bad options before it connects.
+ *
+ * @throws {RangeError} For a size that is not a positive integer or an
+ *   unknown serialization.
+ */
+export function checkStreamOptions(
+  options: IpcJsonStreamOptions<unknown>,
+): StreamSettings {
+  const serialization = options.serialization ?? "json";
+  if (serialization !== "json" && serialization !== "advanced") {
+    throw new RangeError(
+      `IpcJsonStream option serialization must be "json" or "advanced", got ${
+        JSON.stringify(serialization)
+      }`,
+    );
+  }
+  return {
+    maxMessageBytes: positiveOption(
+      "maxMessageBytes",
+      options.maxMessageBytes,
+      DEFAULT_MAX_MESSAGE_BYTES,
+    ),
+    sendBufferBytes: positiveOption(
+      "sendBufferBytes",
+      options.sendBufferBytes,
+      DEFAULT_SEND_BUFFER_BYTES,
+    ),
+    receiveBufferBytes: positiveOption(
+      "receiveBufferBytes",
+      options.receiveBufferBytes,
+      DEFAULT_RECEIVE_BUFFER_BYTES,
+    ),
+    serialization,
+  };
+}
+
+/**
+ * An option that must be a positive integer, or its default.
+ *
+ * @throws {RangeError} When it is not one.
+ */
+export function positiveOption(
   name: string,
   value: number | undefined,
   fallback: number,
@@ -855,7 +935,7 @@ function positiveOption(
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value <= 0) {
     throw new RangeError(
-      `IpcJsonStream option ${name} must be a positive integer, got ${value}`,
+      `Option ${name} must be a positive integer, got ${value}`,
     );
   }
   return value;

@@ -5,6 +5,7 @@ import {
   IpcProtocolError,
 } from "./errors.ts";
 import { IpcJsonStream, type IpcJsonStreamOptions } from "./stream.ts";
+import type { IpcTransport, IpcTransportSink } from "./transport.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -282,4 +283,35 @@ Deno.test("IpcJsonStream with await using closes at the end of the block", async
   assert.equal(await b.receive(), "last");
   await b.closed;
   await assert.rejects(a.send(1), IpcClosedError);
+});
+
+Deno.test("IpcJsonStream writes what was queued, then hangs up, when bad input ends the channel", async () => {
+  const events: string[] = [];
+  let sink: IpcTransportSink | undefined;
+  const transport: IpcTransport = {
+    reusesReadBuffer: false,
+    start: (s) => void (sink = s),
+    resume: () => {},
+    write: (data, done) => {
+      events.push(
+        `write ${typeof data === "string" ? data : decoder.decode(data)}`,
+      );
+      queueMicrotask(() => done());
+    },
+    close: () => {
+      events.push("close");
+      return Promise.resolve();
+    },
+    destroy: () => void events.push("destroy"),
+    ref: () => {},
+    unref: () => {},
+  };
+  const ipc = new IpcJsonStream(transport);
+  await ipc.send({ reply: 1 }); // queued, waiting for its flush tick
+  sink!.data(encoder.encode("{not json}\n"));
+  await ipc.closed;
+  // The queued reply is written, then the channel hangs up without reading more.
+  assert.deepEqual(events, ['write {"reply":1}\n', "destroy"]);
+  await assert.rejects(ipc.receive(), IpcProtocolError);
+  await assert.rejects(ipc.send(2), IpcClosedError);
 });

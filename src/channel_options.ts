@@ -1,0 +1,211 @@
+/**
+ * Options shared by {@linkcode listenIpc} and {@linkcode connectIpc}, their
+ * defaults, and their checks.
+ *
+ * @module
+ */
+
+import { IpcInsecureSetupError } from "./connection_errors.ts";
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, importAuthKey } from "./handshake.ts";
+import {
+  checkStreamOptions,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type IpcJsonStreamOptions,
+  positiveOption,
+} from "./stream.ts";
+
+/**
+ * Default `maxMessageBytes` of channels over TCP and TLS: 4 MiB (as gRPC's
+ * default receive limit), since any host that can reach the port may try to
+ * make the server buffer a message. Unix socket channels keep the
+ * `IpcJsonStream` default (128 MiB): only their owner can reach them.
+ *
+ * @example Allow larger messages on a trusted network
+ * ```ts
+ * import { DEFAULT_NETWORK_MAX_MESSAGE_BYTES, type ListenIpcOptions } from "@tether/ipc";
+ *
+ * const options: ListenIpcOptions = {
+ *   port: 7000,
+ *   authKey: "a shared secret of 16 bytes or more",
+ *   maxMessageBytes: 4 * DEFAULT_NETWORK_MAX_MESSAGE_BYTES,
+ * };
+ * ```
+ */
+export const DEFAULT_NETWORK_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Default `maxConnections` of a listener: 128 connections at once,
+ * handshakes included.
+ *
+ * @example Fewer for a daemon with a handful of clients
+ * ```ts
+ * import { DEFAULT_MAX_CONNECTIONS, type ListenIpcOptions } from "@tether/ipc";
+ *
+ * const options: ListenIpcOptions = {
+ *   path: "/run/user/1000/app/app.sock",
+ *   maxConnections: Math.min(8, DEFAULT_MAX_CONNECTIONS),
+ * };
+ * ```
+ */
+export const DEFAULT_MAX_CONNECTIONS = 128;
+
+/**
+ * How a channel is authenticated: the options of {@linkcode listenIpc} and
+ * {@linkcode connectIpc} about the shared key and the handshake.
+ *
+ * @example A key read from a file only the two sides can read
+ * ```ts
+ * import type { IpcAuthOptions } from "@tether/ipc";
+ *
+ * const auth: IpcAuthOptions = {
+ *   authKey: crypto.getRandomValues(new Uint8Array(32)), // in practice: Deno.readFileSync(keyFile)
+ *   handshakeTimeout: 10_000,
+ * };
+ * ```
+ */
+export interface IpcAuthOptions {
+  /**
+   * The shared secret both sides must hold, at least 16 bytes (a string is
+   * taken as its UTF-8 bytes). Use 32 random bytes, e.g. from
+   * `crypto.getRandomValues(new Uint8Array(32))`, stored where only the two
+   * sides can read it. With a key, both sides prove that they know it
+   * (HMAC-SHA256 challenge-response with fresh nonces) before any message is
+   * accepted.
+   *
+   * Required over TCP and TLS unless `insecure` is `true`; optional on a
+   * Unix socket, which the file system already protects.
+   */
+  authKey?: string | Uint8Array;
+  /**
+   * Allows TCP without `authKey`: a listener then accepts anyone who can
+   * reach its port, and a client (without TLS) talks to whoever answers on
+   * it. Only for trusted networks.
+   *
+   * @default {false}
+   */
+  insecure?: boolean;
+  /**
+   * Milliseconds the opening handshake (TLS and authentication) may take
+   * before the connection is closed with an
+   * {@linkcode IpcHandshakeTimeoutError}; for a client, also the limit for
+   * the connection attempt. It bounds how long a stalled peer holds a
+   * connection slot.
+   *
+   * @default {5000}
+   */
+  handshakeTimeout?: number;
+}
+
+/**
+ * The certificate a TLS listener presents.
+ *
+ * @example
+ * ```ts ignore
+ * import { listenIpc } from "@tether/ipc";
+ *
+ * const listener = await listenIpc({
+ *   port: 7000,
+ *   tls: { cert: Deno.readTextFileSync("cert.pem"), key: Deno.readTextFileSync("key.pem") },
+ *   authKey: Deno.readFileSync("ipc.key"),
+ * });
+ * ```
+ */
+export interface IpcTlsServerOptions {
+  /** The certificate chain, PEM encoded. */
+  cert: string;
+  /** The certificate's private key, PEM encoded. */
+  key: string;
+}
+
+/**
+ * How a TLS client checks the server's certificate.
+ *
+ * @example Trust a self-signed certificate issued for another name
+ * ```ts ignore
+ * import { connectIpc } from "@tether/ipc";
+ *
+ * const server = await connectIpc({
+ *   hostname: "192.0.2.10",
+ *   port: 7000,
+ *   tls: { caCerts: [Deno.readTextFileSync("cert.pem")], serverName: "daemon.internal" },
+ *   authKey: Deno.readFileSync("ipc.key"),
+ * });
+ * ```
+ */
+export interface IpcTlsClientOptions {
+  /**
+   * Certificates to trust, PEM encoded, besides the system's roots: e.g. a
+   * self-signed server certificate, or the private CA that signed it.
+   */
+  caCerts?: string[];
+  /**
+   * The name the server's certificate must be issued for.
+   *
+   * @default {the `hostname` connected to}
+   */
+  serverName?: string;
+}
+
+/** The kind of connection, for defaults and messages. */
+export type TransportKind = "unix" | "tcp" | "tls";
+
+/**
+ * Imports `authKey`, or checks that going without one is allowed.
+ *
+ * @param keyRequired `true` where a missing key must be waived with
+ *   `insecure: true`.
+ * @param refusal What to say when it is not waived.
+ */
+export async function resolveAuthKey(
+  options: IpcAuthOptions,
+  keyRequired: boolean,
+  refusal: string,
+): Promise<CryptoKey | undefined> {
+  if (options.authKey !== undefined) {
+    return await importAuthKey(options.authKey);
+  }
+  if (keyRequired && options.insecure !== true) {
+    throw new IpcInsecureSetupError(refusal);
+  }
+  return undefined;
+}
+
+/** The `handshakeTimeout` option, checked. */
+export function handshakeTimeoutOf(options: IpcAuthOptions): number {
+  return positiveOption(
+    "handshakeTimeout",
+    options.handshakeTimeout,
+    DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  );
+}
+
+/**
+ * The options for each channel's {@linkcode IpcJsonStream}, checked before
+ * connecting, with the network default of `maxMessageBytes` over TCP and TLS.
+ */
+export function streamOptionsOf<In>(
+  options: IpcJsonStreamOptions<In>,
+  kind: TransportKind,
+): IpcJsonStreamOptions<In> {
+  const streamOptions: IpcJsonStreamOptions<In> = {
+    serialization: options.serialization,
+    maxMessageBytes: options.maxMessageBytes ??
+      (kind === "unix"
+        ? DEFAULT_MAX_MESSAGE_BYTES
+        : DEFAULT_NETWORK_MAX_MESSAGE_BYTES),
+    sendBufferBytes: options.sendBufferBytes,
+    receiveBufferBytes: options.receiveBufferBytes,
+    validate: options.validate,
+    onInvalidMessage: options.onInvalidMessage,
+    nodeCompat: options.nodeCompat,
+  };
+  checkStreamOptions(streamOptions as IpcJsonStreamOptions<unknown>);
+  return streamOptions;
+}
+
+/** How to name a TCP address in messages: `host:port`, IPv6 in brackets. */
+export function describeNetAddr(hostname: string, port: number): string {
+  return hostname.includes(":")
+    ? `[${hostname}]:${port}`
+    : `${hostname}:${port}`;
+}

@@ -1,0 +1,247 @@
+/**
+ * {@linkcode connectIpc}: the client's side of channels between unrelated
+ * processes, over a Unix socket, TCP or TLS.
+ *
+ * @module
+ */
+
+import {
+  describeNetAddr,
+  handshakeTimeoutOf,
+  type IpcAuthOptions,
+  type IpcTlsClientOptions,
+  resolveAuthKey,
+  streamOptionsOf,
+  type TransportKind,
+} from "./channel_options.ts";
+import {
+  IpcConnectionRefusedError,
+  IpcHandshakeTimeoutError,
+} from "./connection_errors.ts";
+import { DenoConnTransport } from "./deno_conn_transport.ts";
+import { clientHandshake, closeQuietly } from "./handshake.ts";
+import { IpcJsonStream, type IpcJsonStreamOptions } from "./stream.ts";
+
+/**
+ * Options of {@linkcode connectIpc} common to every transport.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectIpcCommonOptions } from "@tether/ipc";
+ *
+ * const common: ConnectIpcCommonOptions = {
+ *   authKey: "a shared secret of 16 bytes or more",
+ *   maxMessageBytes: 1024 * 1024,
+ * };
+ * ```
+ */
+export interface ConnectIpcCommonOptions<In = unknown>
+  extends IpcJsonStreamOptions<In>, IpcAuthOptions {}
+
+/**
+ * {@linkcode connectIpc} to a Unix domain socket.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectIpcUnixOptions } from "@tether/ipc";
+ *
+ * const options: ConnectIpcUnixOptions = { path: "/run/user/1000/app/app.sock" };
+ * ```
+ */
+export interface ConnectIpcUnixOptions<In = unknown>
+  extends ConnectIpcCommonOptions<In> {
+  /** Path of the server's socket. */
+  path: string;
+  /** Only for TCP. */
+  hostname?: never;
+  /** Only for TCP. */
+  port?: never;
+  /** Only for TCP. */
+  tls?: never;
+}
+
+/**
+ * {@linkcode connectIpc} to a TCP port, optionally with TLS.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectIpcTcpOptions } from "@tether/ipc";
+ *
+ * const options: ConnectIpcTcpOptions = {
+ *   hostname: "daemon.example",
+ *   port: 7000,
+ *   tls: {},
+ *   authKey: "a shared secret of 16 bytes or more",
+ * };
+ * ```
+ */
+export interface ConnectIpcTcpOptions<In = unknown>
+  extends ConnectIpcCommonOptions<In> {
+  /**
+   * The server's host name or address.
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /** The server's port. */
+  port: number;
+  /**
+   * Connect with TLS, checking the server's certificate against the system's
+   * roots and `caCerts`. `{}` uses the system's roots only.
+   */
+  tls?: IpcTlsClientOptions;
+  /** Only for Unix sockets. */
+  path?: never;
+}
+
+/**
+ * Options of {@linkcode connectIpc}: a Unix socket path, or a TCP port.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectIpcOptions } from "@tether/ipc";
+ *
+ * const local: ConnectIpcOptions = { path: "/run/user/1000/app/app.sock" };
+ * const remote: ConnectIpcOptions = { hostname: "daemon.example", port: 7000, authKey: "a shared secret of 16 bytes or more" };
+ * ```
+ */
+export type ConnectIpcOptions<In = unknown> =
+  | ConnectIpcUnixOptions<In>
+  | ConnectIpcTcpOptions<In>;
+
+/**
+ * Connects to a {@linkcode listenIpc} server and completes the handshake.
+ *
+ * With `authKey`, the client proves it knows the key and checks that the
+ * server proves it too; a server without a key, or with another, is refused.
+ * Plain TCP without `authKey` requires `insecure: true` (anyone could be
+ * answering on that port); TLS without `authKey` does not, since the
+ * certificate authenticates the server, but a listener on TCP normally
+ * requires a key anyway.
+ *
+ * Permissions: a Unix socket needs `--allow-read --allow-write` and
+ * `--allow-net=unix:<path>`; TCP and TLS `--allow-net=<host>`.
+ *
+ * @typeParam In The type of the messages from the server.
+ * @typeParam Out The type of the messages to the server.
+ * @param options Where to connect, the key, and the limits.
+ * @returns The channel, ready: no message was exchanged yet.
+ * @throws {IpcConnectionRefusedError} Nothing listens there, or the server
+ *   is at its connection limit (`busy: true`).
+ * @throws {IpcAuthenticationError} The keys differ, or one side has none.
+ * @throws {IpcHandshakeTimeoutError} No answer within `handshakeTimeout`.
+ * @throws {IpcHandshakeError} The server does not speak this protocol, or
+ *   the TLS handshake failed.
+ * @throws {IpcInsecureSetupError} Plain TCP without `authKey` or
+ *   `insecure`, or a key under 16 bytes.
+ *
+ * @example A client of a daemon on a Unix socket
+ * ```ts ignore
+ * import { connectIpc } from "@tether/ipc";
+ *
+ * await using daemon = await connectIpc<{ sum: number }, { add: [number, number] }>({
+ *   path: `${Deno.env.get("XDG_RUNTIME_DIR")}/app/app.sock`,
+ *   authKey: Deno.readFileSync(`${Deno.env.get("HOME")}/.config/app/ipc.key`),
+ * });
+ * await daemon.send({ add: [2, 40] });
+ * console.log(await daemon.receive()); // { sum: 42 }
+ * ```
+ *
+ * @example Over TLS with a self-signed server certificate
+ * ```ts ignore
+ * import { connectIpc } from "@tether/ipc";
+ *
+ * await using server = await connectIpc({
+ *   hostname: "daemon.example",
+ *   port: 7000,
+ *   tls: { caCerts: [Deno.readTextFileSync("cert.pem")] },
+ *   authKey: Deno.readFileSync("ipc.key"),
+ * });
+ * ```
+ */
+export async function connectIpc<In = unknown, Out = unknown>(
+  options: ConnectIpcOptions<In>,
+): Promise<IpcJsonStream<In, Out>> {
+  const kind: TransportKind = options.path !== undefined
+    ? "unix"
+    : options.tls !== undefined
+    ? "tls"
+    : "tcp";
+  const hostname = options.hostname ?? "127.0.0.1";
+  const peer = options.path !== undefined
+    ? options.path
+    : describeNetAddr(hostname, options.port);
+  const key = await resolveAuthKey(
+    options,
+    kind === "tcp",
+    `Refusing to connect to ${peer} over plain TCP without authKey: ` +
+      "whoever answers on that port would get the messages. " +
+      "Pass the server's authKey, connect with tls, or pass insecure: true to accept that.",
+  );
+  const timeoutMs = handshakeTimeoutOf(options);
+  const streamOptions = streamOptionsOf(options, kind);
+  const conn = await open(options, hostname, peer, timeoutMs);
+  try {
+    await clientHandshake(conn, { key, timeoutMs, peer });
+  } catch (error) {
+    closeQuietly(conn);
+    throw error;
+  }
+  return new IpcJsonStream<In, Out>(new DenoConnTransport(conn), streamOptions);
+}
+
+/** Opens the connection (TLS not yet negotiated), within `timeoutMs`. */
+async function open(
+  options: ConnectIpcOptions,
+  hostname: string,
+  peer: string,
+  timeoutMs: number,
+): Promise<Deno.Conn> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    if (options.path !== undefined) {
+      return await Deno.connect({ transport: "unix", path: options.path });
+    }
+    const conn = await Deno.connect({
+      hostname,
+      port: options.port,
+      signal: controller.signal,
+    });
+    // Deno leaves Nagle's algorithm on, which delays small messages sent
+    // while earlier ones are unacknowledged by up to ~40 ms.
+    conn.setNoDelay(true);
+    if (options.tls === undefined) return conn;
+    try {
+      return await Deno.startTls(conn, {
+        hostname: options.tls.serverName ?? hostname,
+        caCerts: options.tls.caCerts,
+      });
+    } catch (error) {
+      closeQuietly(conn);
+      throw error;
+    }
+  } catch (error) {
+    if (controller.signal.aborted) {
+      throw new IpcHandshakeTimeoutError(
+        `Could not connect to ${peer} within ${timeoutMs} ms (handshakeTimeout). Is the address right and reachable?`,
+        timeoutMs,
+      );
+    }
+    if (
+      error instanceof Deno.errors.ConnectionRefused ||
+      error instanceof Deno.errors.NotFound
+    ) {
+      throw new IpcConnectionRefusedError(
+        `No server is listening at ${peer}: start it first, or check the ${
+          options.path !== undefined ? "path" : "host name and port"
+        }.`,
+        false,
+        { cause: error },
+      );
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
