@@ -3,6 +3,7 @@
 // unknown methods, plain messages mixed in, closing, stats and tracing.
 import assert from "node:assert/strict";
 import {
+  connectIpc,
   IpcCancelledError,
   IpcClosedError,
   IpcMethodNotFoundError,
@@ -10,6 +11,7 @@ import {
   type IpcStreamStats,
   IpcTimeoutError,
   type IpcTraceEvent,
+  listenIpc,
   spawnWithIpc,
 } from "../mod.ts";
 import { fixture, spawnFixture, within } from "./helpers.ts";
@@ -410,4 +412,31 @@ Deno.test("validate and nodeCompat see plain messages only: calls and answers ar
   );
   await child.ipc.send({ ok: true });
   assert.deepEqual(await child.ipc.receive(), { echo: { ok: true } });
+});
+
+Deno.test("calls work both ways on a channel from listenIpc()/connectIpc() (a Unix socket)", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/calls.sock`;
+  const authKey = "a shared secret of 16 bytes or more";
+  try {
+    await using listener = await listenIpc({ path, authKey });
+    const served = (async () => {
+      for await (const client of listener) {
+        client.handle("add", ({ a, b }: { a: number; b: number }) => a + b);
+        assert.equal(await client.request("whoami"), "the client");
+      }
+    })();
+    {
+      await using server = await connectIpc({ path, authKey });
+      server.handle("whoami", () => "the client");
+      assert.equal(
+        await within(server.request("add", { a: 20, b: 22 }), "add"),
+        42,
+      );
+    }
+    await listener.close();
+    await within(served, "the server loop");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
