@@ -11,6 +11,10 @@
  * A Deno child needs no permissions for the channel, and gets exactly the
  * permission flags its parent passes, none by default.
  *
+ * Either end can call the other with {@linkcode IpcJsonStream.request},
+ * answered by {@linkcode IpcJsonStream.handle} (JSON-RPC 2.0 on the same
+ * channel), and an {@linkcode IpcPool} spreads calls over several children.
+ *
  * @example Parent (`deno run --allow-run --allow-env parent.ts`)
  * ```ts ignore
  * import { spawnWithIpc } from "@tether/ipc";
@@ -32,9 +36,31 @@
  * for await (const message of parent) await parent.send({ echo: message });
  * ```
  *
+ * @example A pool of workers (`worker.ts` calls `serveParentCalls({ fib })`)
+ * ```ts ignore
+ * import { IpcPool } from "@tether/ipc";
+ *
+ * await using pool = new IpcPool({ module: new URL("./worker.ts", import.meta.url), size: 2 });
+ * console.log(await Promise.all([30, 31].map((n) => pool.request("fib", { n }))));
+ * ```
+ *
  * @module
  */
 
+export {
+  IpcCancelledError,
+  IpcChildExitedError,
+  IpcMethodNotFoundError,
+  IpcQueueFullError,
+  IpcRemoteError,
+  type IpcRemoteErrorDetails,
+  IpcTimeoutError,
+} from "./src/call_errors.ts";
+export type {
+  IpcCallContext,
+  IpcHandler,
+  IpcRequestOptions,
+} from "./src/calls.ts";
 export {
   connectParentIpc,
   type ConnectParentIpcOptions,
@@ -69,6 +95,17 @@ export {
 } from "./src/stream.ts";
 export type { IpcTransport, IpcTransportSink } from "./src/transport.ts";
 export type { IpcByteStreams } from "./src/web_stream_transport.ts";
+export type { IpcPermissions } from "./src/permission_flags.ts";
+export { DEFAULT_MAX_QUEUE, IpcPool, type IpcPoolOptions } from "./src/pool.ts";
+export { type IpcHandlers, serveParentCalls } from "./src/serve.ts";
+export type {
+  IpcCallStats,
+  IpcLatencyStats,
+  IpcPoolChildStats,
+  IpcPoolStats,
+  IpcStreamStats,
+} from "./src/stats.ts";
+export type { IpcTraceEvent, IpcTraceFunction } from "./src/trace.ts";
 export {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_NETWORK_MAX_MESSAGE_BYTES,

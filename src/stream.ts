@@ -5,11 +5,19 @@
  * @module
  */
 
+import {
+  IpcCalls,
+  type IpcHandler,
+  type IpcRequestOptions,
+  noCallStats,
+} from "./calls.ts";
 import { IpcClosedError, IpcValidationError } from "./errors.ts";
 import { AdvancedDecoder, encodeAdvancedMessage } from "./advanced_codec.ts";
 import type { MessageDecoder } from "./message_decoder.ts";
 import { NdjsonDecoder } from "./ndjson_decoder.ts";
 import { encodeJsonMessage } from "./ndjson_encoder.ts";
+import type { IpcStreamStats } from "./stats.ts";
+import { type IpcTraceFunction, type Tracer, tracerFor } from "./trace.ts";
 import type { IpcTransport, IpcTransportSink } from "./transport.ts";
 import { WriteQueue } from "./write_queue.ts";
 import { compileValidator, type IpcMessageValidator } from "./validation.ts";
@@ -130,6 +138,13 @@ export interface IpcJsonStreamOptions<In = unknown> {
    * @default {false}
    */
   nodeCompat?: boolean;
+  /**
+   * Called with every message sent and received, its JSON cut to 240
+   * characters: for debugging. Without it, `TETHER_IPC_TRACE=1` in the
+   * environment (read only if the process may, never prompting) writes the
+   * same to standard error. Off, tracing costs nothing.
+   */
+  trace?: IpcTraceFunction;
 }
 
 /**
@@ -207,6 +222,12 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   #closeCause: Error | undefined;
   #closed = Promise.withResolvers<void>();
 
+  // Calls, figures and tracing: see calls.ts, stats.ts and trace.ts.
+  #calls: IpcCalls | undefined;
+  #tracer: Tracer | undefined;
+  #messagesOut = 0;
+  #bytesOut = 0;
+
   /**
    * Creates a channel over a pair of byte streams or a transport.
    *
@@ -245,6 +266,8 @@ export class IpcJsonStream<In = unknown, Out = unknown>
       end: () => this.#onEnd(),
       error: (error) => this.#onTransportError(error),
     };
+    this.#tracer = tracerFor(options.trace);
+    if (this.#tracer !== undefined) this.#callLayer();
     this.#transport.start(sink);
     this.#updateRef();
     globalThis.addEventListener("unload", this.#flushOnExit);
@@ -301,6 +324,8 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     } catch (error) {
       return Promise.reject(error);
     }
+    this.#messagesOut++;
+    if (this.#tracer !== undefined) this.#tracer.sent(message);
     if (this.#writingBytes === 0) {
       if (queued.size >= FLUSH_BYTES) {
         this.#flush();
@@ -406,6 +431,151 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     return this.close();
   }
 
+  /**
+   * Calls `method` in the peer and waits for its answer: a JSON-RPC 2.0
+   * request on this channel, answered by the handler the peer registered
+   * with {@linkcode IpcJsonStream.handle}. Many calls may be in flight at
+   * once; each gets its own answer, in whatever order they come.
+   *
+   * Other messages keep flowing through the iterator: the call layer only
+   * takes JSON-RPC requests, answers and cancellations.
+   *
+   * @typeParam R The type of the result (not checked).
+   * @param method The method's name.
+   * @param params Its parameters: any JSON value (JSON-RPC peers in other
+   *   languages expect an object or an array). Left out when `undefined`.
+   * @param options A `signal` to cancel the call and a `timeout`.
+   * @returns The handler's result; `null` when it returned `undefined`.
+   * @throws {IpcRemoteError} (as a rejection) When the handler threw; it
+   *   carries the peer's error name, message, stack and `data`.
+   * @throws {IpcMethodNotFoundError} (as a rejection) When the peer has no
+   *   handler for `method`.
+   * @throws {IpcTimeoutError} (as a rejection) When `timeout` passed first;
+   *   the peer was told to cancel.
+   * @throws {unknown} (as a rejection) The signal's `reason` when `signal`
+   *   aborted first; the peer was told to cancel.
+   * @throws {IpcClosedError} (as a rejection) When the channel closed before
+   *   the answer came, or was closed already.
+   * @throws {TypeError} (as a rejection) When `params` is not JSON.
+   * @throws {RangeError} (as a rejection) When `timeout` is not a positive
+   *   number.
+   *
+   * @example Call a handler of the other end
+   * ```ts
+   * import { IpcJsonStream } from "@tether/ipc";
+   *
+   * const there = new TransformStream<Uint8Array, Uint8Array>();
+   * const back = new TransformStream<Uint8Array, Uint8Array>();
+   * const caller = new IpcJsonStream({ readable: back.readable, writable: there.writable });
+   * const callee = new IpcJsonStream({ readable: there.readable, writable: back.writable });
+   * callee.handle("add", ({ a, b }: { a: number; b: number }) => a + b);
+   * const sum = await caller.request<number>("add", { a: 2, b: 40 }, { timeout: 5000 });
+   * console.log(sum); // 42
+   * await caller.close();
+   * await callee.close();
+   * ```
+   */
+  request<R = unknown>(
+    method: string,
+    params?: unknown,
+    options?: IpcRequestOptions,
+  ): Promise<R> {
+    return this.#callLayer().request(method, params, options) as Promise<R>;
+  }
+
+  /**
+   * Answers the peer's calls of `method` with `handler`, which may be async.
+   * Its second argument holds a `signal` that fires when the caller cancels
+   * the call or the channel closes.
+   *
+   * Calls of a method with no handler are answered with the JSON-RPC
+   * "method not found" error (-32601), once the call layer has started (at
+   * the first `handle()` or `request()`); before that, every message is a
+   * plain message. So register handlers before the first `await` that
+   * follows opening the channel.
+   *
+   * While a handler is registered the channel keeps the process alive, until
+   * it closes or every handler is unregistered.
+   *
+   * @typeParam P The type of the parameters (not checked).
+   * @typeParam R The type of the result.
+   * @param method The method's name; names starting with `$/` are reserved.
+   * @param handler Computes the result from the parameters.
+   * @returns A function that unregisters the handler.
+   * @throws {TypeError} When `method` already has a handler, or is reserved.
+   *
+   * @example A child that answers its parent's calls
+   * ```ts ignore
+   * import { connectParentIpc } from "@tether/ipc";
+   *
+   * const parent = connectParentIpc();
+   * parent.handle("upper", (text: string) => text.toUpperCase());
+   * parent.handle("sleep", (ms: number, { signal }) =>
+   *   new Promise((resolve) => {
+   *     const timer = setTimeout(resolve, ms);
+   *     signal.addEventListener("abort", () => clearTimeout(timer));
+   *   }));
+   * // The child now runs until the parent closes the channel.
+   * ```
+   */
+  handle<P = unknown, R = unknown>(
+    method: string,
+    handler: IpcHandler<P, R>,
+  ): () => void {
+    return this.#callLayer().handle(method, handler);
+  }
+
+  /**
+   * Figures of this channel since it was created: messages and bytes in
+   * and out, failures, calls in flight in each direction, and the latency
+   * percentiles of the calls this end made.
+   *
+   * @returns A snapshot of the figures.
+   *
+   * @example
+   * ```ts
+   * import { IpcJsonStream } from "@tether/ipc";
+   *
+   * const ipc = new IpcJsonStream({
+   *   readable: new Blob(['{"n":1}\n']).stream(),
+   *   writable: new WritableStream(),
+   * });
+   * await ipc.receive();
+   * await ipc.send({ ok: true });
+   * await ipc.close();
+   * const { messagesIn, bytesIn, messagesOut } = ipc.stats();
+   * console.log(messagesIn, bytesIn, messagesOut); // 1 8 1
+   * ```
+   */
+  stats(): IpcStreamStats {
+    const calls = this.#calls === undefined
+      ? noCallStats()
+      : this.#calls.stats();
+    const failed = this.#closeCause !== undefined ||
+      this.#readError !== undefined;
+    return {
+      messagesIn: this.#decoder.messageCount,
+      messagesOut: this.#messagesOut,
+      bytesIn: this.#decoder.bytesReceived,
+      bytesOut: this.#bytesOut,
+      errors: calls.failed + calls.handlerErrors + (failed ? 1 : 0),
+      calls,
+    };
+  }
+
+  /** The call layer, made on first use; it learns when the channel closes. */
+  #callLayer(): IpcCalls {
+    if (this.#calls === undefined) {
+      const calls = new IpcCalls({
+        send: (message) => this.send(message as Out),
+        closedError: (action) => this.#closedError(action),
+      }, this.#tracer);
+      this.#calls = calls;
+      this.#closed.promise.then(() => calls.onClosed());
+    }
+    return this.#calls;
+  }
+
   // Receiving ------------------------------------------------------------
 
   #onData(bytes: Uint8Array): boolean {
@@ -423,6 +593,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   }
 
   #enqueue(message: unknown, size: number): void {
+    if (this.#calls !== undefined && this.#calls.intercept(message)) return;
     if (this.#check !== undefined) {
       message = this.#check(message);
       if (message === SKIP) return;
@@ -609,6 +780,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
       this.#onTransportError(error);
       return;
     }
+    this.#bytesOut += size;
     // What was queued meanwhile is ready: write it at once.
     this.#flush();
     const drain = this.#drain;
