@@ -816,11 +816,21 @@ ${sweep}
 
 ## What each optimisation bought
 
-${Deno.readTextFileSync(`${here}optimizations.md`).replace(/^# .*\n+/, "")}
+${section("optimizations.md")}
+## Calls and the pool (issue 4)
+
+${section("calls_and_pool.md")}
 ## Raw per-round numbers
 
 ${rawRounds()}`;
 Deno.writeTextFileSync(outName("results", "md"), md);
+
+/** A hand-written file of bench/, without its title, its headings one level down. */
+function section(file: string): string {
+  return Deno.readTextFileSync(`${here}${file}`)
+    .replace(/^# .*\n+/, "")
+    .replace(/^## /gm, "### ");
+}
 
 if (selected.some((w) => w.id === "sweep")) {
   const series: Series[] = names.map((c) => ({

@@ -290,15 +290,17 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * memory, while the peer does not read. It does not mean the peer has read
    * the message.
    *
-   * @param message Any value `JSON.stringify` can represent.
+   * @param message Any value `JSON.stringify` can represent; with
+   *   `serialization: "advanced"`, any value V8 can clone.
    * @returns A promise that resolves when the message is written or queued.
-   * @throws {TypeError} (as a rejection) When JSON cannot represent the value:
-   *   BigInt, cyclic references, or a top-level `undefined`, function or
-   *   symbol. Nothing is written and the channel stays usable. Nested
-   *   `undefined`, functions and symbols follow `JSON.stringify`: dropped from
-   *   objects, `null` in arrays.
-   * @throws {IpcMessageTooLargeError} (as a rejection) When the JSON is over
-   *   `maxMessageBytes`; nothing is written.
+   * @throws {TypeError} (as a rejection) When the serialization cannot carry
+   *   the value. JSON: BigInt, cyclic references, or a top-level `undefined`,
+   *   function or symbol (nested `undefined`, functions and symbols follow
+   *   `JSON.stringify`: dropped from objects, `null` in arrays). Advanced:
+   *   functions, symbols and other values V8 cannot clone. Nothing is written
+   *   and the channel stays usable.
+   * @throws {IpcMessageTooLargeError} (as a rejection) When the serialized
+   *   message is over `maxMessageBytes`; nothing is written.
    * @throws {IpcClosedError} (as a rejection) When the channel is closed.
    *
    * @example
@@ -489,10 +491,10 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * the call or the channel closes.
    *
    * Calls of a method with no handler are answered with the JSON-RPC
-   * "method not found" error (-32601), once the call layer has started (at
-   * the first `handle()` or `request()`); before that, every message is a
-   * plain message. So register handlers before the first `await` that
-   * follows opening the channel.
+   * "method not found" error (-32601). Calls that arrived before the first
+   * `handle()` or `request()` wait in the queue and are answered once the
+   * handlers registered in that same tick are in place; so register
+   * handlers together, before the first `await`.
    *
    * While a handler is registered the channel keeps the process alive, until
    * it closes or every handler is unregistered.
@@ -572,8 +574,29 @@ export class IpcJsonStream<In = unknown, Out = unknown>
       }, this.#tracer);
       this.#calls = calls;
       this.#closed.promise.then(() => calls.onClosed());
+      // Calls that came before the call layer existed wait in the queue; hand
+      // them over once the handlers registered in this same tick are in place.
+      queueMicrotask(() => this.#routeQueuedCalls(calls));
     }
     return this.#calls;
+  }
+
+  #routeQueuedCalls(calls: IpcCalls): void {
+    const queue = this.#queue;
+    const sizes = this.#queueSizes;
+    let kept = this.#queueHead;
+    for (let i = this.#queueHead; i < queue.length; i++) {
+      const message = queue[i];
+      if (!(message instanceof ErrorInPlace) && calls.intercept(message)) {
+        this.#queuedBytes -= sizes[i];
+      } else {
+        queue[kept] = message;
+        sizes[kept] = sizes[i];
+        kept++;
+      }
+    }
+    queue.length = kept;
+    sizes.length = kept;
   }
 
   // Receiving ------------------------------------------------------------

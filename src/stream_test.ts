@@ -315,3 +315,15 @@ Deno.test("IpcJsonStream writes what was queued, then hangs up, when bad input e
   await assert.rejects(ipc.receive(), IpcProtocolError);
   await assert.rejects(ipc.send(2), IpcClosedError);
 });
+
+Deno.test("IpcJsonStream answers calls that arrived before its first handle()", async () => {
+  const [a, b] = pair();
+  const answer = b.request("add", [2, 40]);
+  await a.send("a plain message");
+  await new Promise((resolve) => setTimeout(resolve, 20)); // the call waits in a's queue
+  a.handle("add", ([x, y]: number[]) => x + y);
+  assert.equal(await answer, 42);
+  assert.equal(await b.receive(), "a plain message");
+  await a.close();
+  await b.closed;
+});
