@@ -15,10 +15,12 @@
 /** The largest write made by joining several messages. */
 const JOIN_LIMIT_BYTES = 1024 * 1024;
 /**
- * A JSON text longer than this is written in slices of this many UTF-16
+ * A JSON text longer than twice this is written in slices of this many UTF-16
  * units, one after the other, rather than encoded whole: the peer starts
  * reading after the first slice instead of after the whole message is
- * encoded, and the encoder's buffers stay small enough to be reused.
+ * encoded, and the encoder's buffers stay small enough to be reused. The last
+ * slice takes what is left, up to twice this, so a text a little over 1 MiB
+ * is not followed by a tiny second write.
  */
 const TEXT_SLICE = 1024 * 1024;
 
@@ -79,7 +81,8 @@ export class WriteQueue {
     if (start === items.length) return undefined;
     const first = items[start];
     if (
-      typeof first === "string" && this.#textOffset + TEXT_SLICE < first.length
+      typeof first === "string" &&
+      first.length - this.#textOffset > 2 * TEXT_SLICE
     ) {
       return this.#takeSlice(first);
     }
