@@ -188,13 +188,8 @@ export class IpcCalls {
     }
     const signal = options?.signal;
     const timeout = options?.timeout;
-    if (timeout !== undefined && !(timeout > 0)) {
-      return Promise.reject(
-        new RangeError(
-          `The timeout of a call must be a positive number of milliseconds, got ${timeout}.`,
-        ),
-      );
-    }
+    const badTimeout = invalidTimeout(timeout);
+    if (badTimeout !== undefined) return Promise.reject(badTimeout);
     if (signal?.aborted) {
       this.#failed++;
       return Promise.reject(signal.reason);
@@ -358,13 +353,7 @@ export class IpcCalls {
 
   /** The caller gave up (timeout or abort): reject now and tell the peer. */
   #abandon(id: number, reason: unknown): void {
-    const call = this.#outgoing.get(id);
-    if (call === undefined) return;
-    this.#outgoing.delete(id);
-    this.#updateKeepAlive();
-    call.settle();
-    this.#failed++;
-    call.reject(reason);
+    if (!this.#rejectOutgoing(id, reason)) return;
     this.#channel.send({
       jsonrpc: "2.0",
       method: CANCEL_METHOD,
@@ -374,13 +363,19 @@ export class IpcCalls {
 
   /** `send()` refused the request (not JSON, too large) or the channel closed. */
   #onRequestNotSent(id: number, error: unknown): void {
+    this.#rejectOutgoing(id, error);
+  }
+
+  /** Forgets call `id` and rejects it; `false` when it had settled already. */
+  #rejectOutgoing(id: number, reason: unknown): boolean {
     const call = this.#outgoing.get(id);
-    if (call === undefined) return;
+    if (call === undefined) return false;
     this.#outgoing.delete(id);
     this.#updateKeepAlive();
     call.settle();
     this.#failed++;
-    call.reject(error);
+    call.reject(reason);
+    return true;
   }
 
   // Calls the peer makes -------------------------------------------------
@@ -552,6 +547,16 @@ class IncomingCall implements IpcCallContext {
     this.#reason = reasonFor(this.method);
     this.#controller?.abort(this.#reason);
   }
+}
+
+/** The error for a call `timeout` that is not a positive number, if it is not. */
+export function invalidTimeout(
+  timeout: number | undefined,
+): RangeError | undefined {
+  if (timeout === undefined || timeout > 0) return undefined;
+  return new RangeError(
+    `The timeout of a call must be a positive number of milliseconds, got ${timeout}.`,
+  );
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

@@ -6,13 +6,12 @@
  */
 
 import {
-  describeNetAddr,
+  channelAddress,
   handshakeTimeoutOf,
   type IpcAuthOptions,
   type IpcTlsClientOptions,
   resolveAuthKey,
   streamOptionsOf,
-  type TransportKind,
 } from "./channel_options.ts";
 import {
   IpcConnectionRefusedError,
@@ -162,15 +161,7 @@ export type ConnectIpcOptions<In = unknown> =
 export async function connectIpc<In = unknown, Out = unknown>(
   options: ConnectIpcOptions<In>,
 ): Promise<IpcJsonStream<In, Out>> {
-  const kind: TransportKind = options.path !== undefined
-    ? "unix"
-    : options.tls !== undefined
-    ? "tls"
-    : "tcp";
-  const hostname = options.hostname ?? "127.0.0.1";
-  const peer = options.path !== undefined
-    ? options.path
-    : describeNetAddr(hostname, options.port);
+  const { kind, hostname, name: peer } = channelAddress(options);
   const key = await resolveAuthKey(
     options,
     kind === "tcp",

@@ -6,6 +6,7 @@
  */
 
 import {
+  channelAddress,
   DEFAULT_MAX_CONNECTIONS,
   describeNetAddr,
   handshakeTimeoutOf,
@@ -13,7 +14,6 @@ import {
   type IpcTlsServerOptions,
   resolveAuthKey,
   streamOptionsOf,
-  type TransportKind,
 } from "./channel_options.ts";
 import {
   IpcAddressInUseError,
@@ -251,15 +251,7 @@ export interface IpcListener<In = unknown, Out = unknown>
 export async function listenIpc<In = unknown, Out = unknown>(
   options: ListenIpcOptions<In>,
 ): Promise<IpcListener<In, Out>> {
-  const kind: TransportKind = options.path !== undefined
-    ? "unix"
-    : options.tls !== undefined
-    ? "tls"
-    : "tcp";
-  const hostname = options.hostname ?? "127.0.0.1";
-  const where = options.path !== undefined
-    ? options.path
-    : describeNetAddr(hostname, options.port);
+  const { kind, hostname, name: where } = channelAddress(options);
   const key = await resolveAuthKey(
     options,
     kind !== "unix",

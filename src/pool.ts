@@ -14,7 +14,7 @@ import {
   IpcRemoteError,
   IpcTimeoutError,
 } from "./call_errors.ts";
-import type { IpcRequestOptions } from "./calls.ts";
+import { invalidTimeout, type IpcRequestOptions } from "./calls.ts";
 import { IpcClosedError } from "./errors.ts";
 import { LatencyHistogram } from "./latency.ts";
 import { type IpcPermissions, permissionFlags } from "./permission_flags.ts";
@@ -304,13 +304,8 @@ export class IpcPool implements AsyncDisposable {
     }
     const signal = options?.signal;
     const timeout = options?.timeout ?? this.#timeout;
-    if (timeout !== undefined && !(timeout > 0)) {
-      return Promise.reject(
-        new RangeError(
-          `The timeout of a call must be a positive number of milliseconds, got ${timeout}.`,
-        ),
-      );
-    }
+    const badTimeout = invalidTimeout(timeout);
+    if (badTimeout !== undefined) return Promise.reject(badTimeout);
     if (signal?.aborted) {
       this.#failed++;
       return Promise.reject(signal.reason);
