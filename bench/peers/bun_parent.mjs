@@ -1,11 +1,11 @@
 // bun parent (Bun): runs one msg_driver.mjs workload against a Bun child
-// (bun_child.mjs) started with Bun.spawn({ ipc(message) {…}, serialization:
+// (process_send_child.mjs) started with Bun.spawn({ ipc(message) {…}, serialization:
 // "json" }) and subprocess.send(m). Prints one "@@RESULT {json}" line.
 // Usage: bun bun_parent.mjs '{"workload":…}'
 import process from "node:process";
 import { Driver, runMain } from "./msg_driver.mjs";
 
-const childPath = new URL("./bun_child.mjs", import.meta.url).pathname;
+const childPath = new URL("./process_send_child.mjs", import.meta.url).pathname;
 const { Bun } = globalThis;
 
 await runMain(async (params) => {

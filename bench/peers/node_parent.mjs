@@ -1,11 +1,11 @@
 // node-fork parent (Node): runs one msg_driver.mjs workload against a Node
-// child (node_child.mjs) started with child_process.fork (JSON serialization,
+// child (process_send_child.mjs) started with child_process.fork (JSON serialization,
 // the default), child.on("message") and child.send(m). Prints one
 // "@@RESULT {json}" line. Usage: node node_parent.mjs '{"workload":…}'
 import { fork } from "node:child_process";
 import { Driver, runMain } from "./msg_driver.mjs";
 
-const childPath = new URL("./node_child.mjs", import.meta.url).pathname;
+const childPath = new URL("./process_send_child.mjs", import.meta.url).pathname;
 
 await runMain(async (params) => {
   const cp = fork(childPath, [], { serialization: "json" });

@@ -1,8 +1,9 @@
-// bun child (Bun): answers the msg_driver.mjs protocol with Bun's Node-style
-// process.send / process.on("message"); the parent (bun_parent.mjs) picks
-// serialization "json" in Bun.spawn. Same code as node_child.mjs: we honour
-// a false return of process.send() like on Node, but Bun 1.4 always returns
-// true, so in practice the loops below never wait (Bun queues in memory).
+// The child of node-fork (run by Node) and of bun (run by Bun): answers the
+// msg_driver.mjs protocol with process.send / process.on("message"), JSON
+// serialization. Backpressure, the documented Node way: process.send()
+// returns false when the channel backlog is too large; we then wait for a
+// send callback. Bun 1.4 always returns true, so under Bun the loops never
+// wait (Bun queues in memory).
 import process from "node:process";
 
 let len = 0;
@@ -15,7 +16,7 @@ const onSent = () => {
     w();
   }
 };
-/** Sends; resolves at once unless Bun asked us to slow down. */
+/** Sends; resolves at once unless the runtime asked us to slow down. */
 function send(m) {
   if (process.send(m, onSent)) return null;
   return new Promise((resolve) => (wake = resolve));
