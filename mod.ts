@@ -47,92 +47,84 @@
  * @module
  */
 
+// The channel: a two-way message stream over any transport.
+export { IpcJsonStream } from "./src/channel/ipc_json_stream.ts";
 export {
-  IpcCancelledError,
-  IpcChildExitedError,
-  IpcMethodNotFoundError,
-  IpcQueueFullError,
-  IpcRemoteError,
-  type IpcRemoteErrorDetails,
-  IpcTimeoutError,
-} from "./src/call_errors.ts";
-export type {
-  IpcCallContext,
-  IpcHandler,
-  IpcRequestOptions,
-} from "./src/calls.ts";
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_RECEIVE_BUFFER_BYTES,
+  DEFAULT_SEND_BUFFER_BYTES,
+  type IpcJsonStreamOptions,
+} from "./src/channel/options.ts";
 export {
-  connectParentIpc,
-  type ConnectParentIpcOptions,
-} from "./src/connect_parent.ts";
-export {
-  IpcChannelNotFoundError,
   IpcClosedError,
   IpcError,
   IpcMessageTooLargeError,
   IpcProtocolError,
   IpcValidationError,
-} from "./src/errors.ts";
+} from "./src/channel/errors.ts";
+export type { IpcStreamStats } from "./src/channel/stats.ts";
+export type { IpcTraceEvent, IpcTraceFunction } from "./src/channel/trace.ts";
+export type {
+  IpcMessageValidator,
+  StandardSchemaV1,
+} from "./src/channel/validation.ts";
+
+// Codecs: the wire formats.
+export type { IpcSerialization } from "./src/codec/codec.ts";
+
+// Transports: what carries bytes or whole messages.
+export type {
+  IpcMessageSink,
+  IpcMessageTransport,
+  IpcTransport,
+  IpcTransportSink,
+} from "./src/transports/transport.ts";
+export type { IpcByteStreams } from "./src/transports/web_streams.ts";
+export { DenoConnTransport } from "./src/transports/deno_conn.ts";
+
+// Processes: a parent and its children.
 export {
   type IpcChildProcess,
   type IpcChildStatus,
-  IpcSpawnError,
   type IpcStdio,
   spawnWithIpc,
   type SpawnWithIpcOptions,
-} from "./src/spawn.ts";
+} from "./src/process/spawn_with_ipc.ts";
 export {
-  type IpcMessageValidator,
-  type StandardSchemaV1,
-} from "./src/validation.ts";
+  connectParentIpc,
+  type ConnectParentIpcOptions,
+} from "./src/process/connect_parent_ipc.ts";
+export { serveParentCalls } from "./src/process/serve_parent_calls.ts";
+export type { IpcPermissions } from "./src/process/permission_flags.ts";
 export {
-  DEFAULT_MAX_MESSAGE_BYTES,
-  DEFAULT_RECEIVE_BUFFER_BYTES,
-  DEFAULT_SEND_BUFFER_BYTES,
-  IpcJsonStream,
-  type IpcJsonStreamOptions,
-  type IpcSerialization,
-} from "./src/stream.ts";
-export type { IpcTransport, IpcTransportSink } from "./src/transport.ts";
-export type { IpcByteStreams } from "./src/web_stream_transport.ts";
-export type { IpcPermissions } from "./src/permission_flags.ts";
-export { DEFAULT_MAX_QUEUE, IpcPool, type IpcPoolOptions } from "./src/pool.ts";
-export { type IpcHandlers, serveParentCalls } from "./src/serve.ts";
+  IpcChannelNotFoundError,
+  IpcChildExitedError,
+  IpcSpawnError,
+} from "./src/process/errors.ts";
+
+// Calls: JSON-RPC requests both ways on any channel.
 export type {
-  IpcCallStats,
-  IpcLatencyStats,
-  IpcPoolChildStats,
-  IpcPoolStats,
-  IpcStreamStats,
-} from "./src/stats.ts";
-export type { IpcTraceEvent, IpcTraceFunction } from "./src/trace.ts";
+  IpcCallContext,
+  IpcHandler,
+  IpcHandlers,
+  IpcRequestOptions,
+} from "./src/calls/types.ts";
 export {
-  DEFAULT_MAX_CONNECTIONS,
-  DEFAULT_NETWORK_MAX_MESSAGE_BYTES,
-  type IpcAuthOptions,
-  type IpcTlsClientOptions,
-  type IpcTlsServerOptions,
-} from "./src/channel_options.ts";
-export {
-  connectIpc,
-  type ConnectIpcCommonOptions,
-  type ConnectIpcOptions,
-  type ConnectIpcTcpOptions,
-  type ConnectIpcUnixOptions,
-} from "./src/connect.ts";
-export {
-  IpcAddressInUseError,
-  IpcAuthenticationError,
-  IpcConnectionRefusedError,
-  IpcHandshakeError,
-  IpcHandshakeTimeoutError,
-  IpcInsecureSetupError,
-} from "./src/connection_errors.ts";
-export { DenoConnTransport } from "./src/deno_conn_transport.ts";
-export {
-  DEFAULT_HANDSHAKE_TIMEOUT_MS,
-  MIN_AUTH_KEY_BYTES,
-} from "./src/handshake.ts";
+  IpcCancelledError,
+  IpcMethodNotFoundError,
+  IpcRemoteError,
+  type IpcRemoteErrorDetails,
+  IpcTimeoutError,
+} from "./src/calls/errors.ts";
+export type { IpcCallStats, IpcLatencyStats } from "./src/calls/stats.ts";
+
+// The pool: calls spread over child processes.
+export { IpcPool } from "./src/pool/ipc_pool.ts";
+export { DEFAULT_MAX_QUEUE, type IpcPoolOptions } from "./src/pool/options.ts";
+export { IpcQueueFullError } from "./src/pool/errors.ts";
+export type { IpcPoolChildStats, IpcPoolStats } from "./src/pool/stats.ts";
+
+// The network: channels between unrelated processes.
 export {
   type IpcListener,
   listenIpc,
@@ -140,4 +132,28 @@ export {
   type ListenIpcOptions,
   type ListenIpcTcpOptions,
   type ListenIpcUnixOptions,
-} from "./src/listen.ts";
+} from "./src/net/listen_ipc.ts";
+export {
+  connectIpc,
+  type ConnectIpcCommonOptions,
+  type ConnectIpcOptions,
+  type ConnectIpcTcpOptions,
+  type ConnectIpcUnixOptions,
+} from "./src/net/connect_ipc.ts";
+export {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_NETWORK_MAX_MESSAGE_BYTES,
+  type IpcAuthOptions,
+  type IpcTlsClientOptions,
+  type IpcTlsServerOptions,
+} from "./src/net/options.ts";
+export { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "./src/net/handshake.ts";
+export { MIN_AUTH_KEY_BYTES } from "./src/net/auth_key.ts";
+export {
+  IpcAddressInUseError,
+  IpcAuthenticationError,
+  IpcConnectionRefusedError,
+  IpcHandshakeError,
+  IpcHandshakeTimeoutError,
+  IpcInsecureSetupError,
+} from "./src/net/errors.ts";

@@ -10,7 +10,9 @@
  */
 
 import type { IpcJsonStream, IpcListener } from "../mod.ts";
-import { Label, NONCE_BYTES, TAG_BYTES } from "../src/handshake.ts";
+import { Label } from "../src/net/auth_key.ts";
+import { NONCE_BYTES } from "../src/net/handshake.ts";
+import { TAG_BYTES } from "../src/net/handshake_io.ts";
 import { within } from "./helpers.ts";
 
 /** The only host the tests listen on or connect to. */
@@ -232,7 +234,7 @@ export function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
 
 /**
  * HMAC-SHA256 of `label ‖ serverNonce ‖ clientNonce` computed here with Web
- * Crypto directly, as another implementation would from the README.
+ * Crypto directly, as another implementation would from docs/protocol.md.
  */
 export async function proof(
   authKey: string,
@@ -259,7 +261,7 @@ export async function proof(
 
 /**
  * Completes the client's side of an authenticated handshake by hand on
- * `conn`, as the README describes it. Returns the transcript.
+ * `conn`, as docs/protocol.md describes it. Returns the transcript.
  */
 export async function handshakeByHand(
   conn: Deno.Conn,

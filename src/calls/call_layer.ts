@@ -1,17 +1,17 @@
 /**
- * The call layer of an {@linkcode IpcJsonStream}: `request()` and `handle()`
- * as JSON-RPC 2.0 over the same channel as plain messages.
+ * {@linkcode CallLayer}: `request()` and `handle()` of a channel, as
+ * JSON-RPC 2.0 over the same channel as plain messages.
  *
- * The stream creates it on the first `request()` or `handle()` and passes it
- * every received message first; it takes the requests, responses and
+ * The channel creates it on the first `request()` or `handle()` and passes
+ * it every received message first; it takes the requests, responses and
  * cancellations it recognises (see `jsonrpc.ts`) and leaves every other
- * message to the stream's iterator.
+ * message to the channel's iterator.
  *
  * @module
  */
 
-import { IpcCancelledError, IpcTimeoutError } from "./call_errors.ts";
-import { IpcClosedError } from "./errors.ts";
+import { IpcClosedError } from "../channel/errors.ts";
+import { IpcCancelledError, IpcTimeoutError } from "./errors.ts";
 import {
   type CallId,
   CANCEL_METHOD,
@@ -22,124 +22,28 @@ import {
   type RequestMessage,
   type WireError,
 } from "./jsonrpc.ts";
+import { durationOption } from "../internal/check_option.ts";
 import { LatencyHistogram } from "./latency.ts";
+import { IncomingCall } from "./incoming_call.ts";
+import { OutgoingCall } from "./outgoing_call.ts";
 import type { IpcCallStats } from "./stats.ts";
-import type { Tracer } from "./trace.ts";
+import type { IpcHandler, IpcRequestOptions } from "./types.ts";
 
-/**
- * Options of one call made with `request()`.
- *
- * @example Give up after 2 s, or when the user cancels
- * ```ts
- * import { IpcJsonStream, type IpcRequestOptions } from "@tether/ipc";
- *
- * const there = new TransformStream<Uint8Array, Uint8Array>();
- * const back = new TransformStream<Uint8Array, Uint8Array>();
- * const caller = new IpcJsonStream({ readable: back.readable, writable: there.writable });
- * const callee = new IpcJsonStream({ readable: there.readable, writable: back.writable });
- * callee.handle("ping", () => "pong");
- * const cancel = new AbortController();
- * const options: IpcRequestOptions = { timeout: 2000, signal: cancel.signal };
- * console.log(await caller.request("ping", undefined, options)); // "pong"
- * await caller.close();
- * await callee.close();
- * ```
- */
-export interface IpcRequestOptions {
-  /**
-   * Aborting it rejects the call at once with the signal's `reason` and
-   * cancels it in the peer, whose handler's `signal` fires.
-   */
-  signal?: AbortSignal;
-  /**
-   * Milliseconds to wait for the answer; then the call rejects with
-   * {@linkcode IpcTimeoutError} and is cancelled in the peer. No limit by
-   * default.
-   */
-  timeout?: number;
-}
-
-/**
- * What a handler is told besides the call's parameters.
- *
- * @example A handler that stops when the call is cancelled
- * ```ts
- * import type { IpcCallContext } from "@tether/ipc";
- *
- * async function countTo(n: number, { signal, method }: IpcCallContext): Promise<number> {
- *   let i = 0;
- *   while (i < n) {
- *     signal.throwIfAborted(); // the caller gave up: stop
- *     i++;
- *     if (i % 1000 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
- *   }
- *   console.log(`${method} done`);
- *   return i;
- * }
- * ```
- */
-export interface IpcCallContext {
-  /** The method called. */
-  readonly method: string;
-  /** The call's JSON-RPC id, as the caller chose it. */
-  readonly id: number | string;
-  /**
-   * Fires when the answer is no longer wanted: the caller cancelled the call
-   * (its `reason` is an {@linkcode IpcCancelledError}) or the channel closed
-   * (an `IpcClosedError`). Stop the work then; an answer is ignored.
-   */
-  readonly signal: AbortSignal;
-}
-
-/**
- * Answers calls of one method: given the call's `params` (any JSON value, or
- * `undefined` when the caller sent none), returns the result or a promise of
- * it. A thrown error or rejection is sent to the caller, which rejects with
- * an {@linkcode IpcRemoteError}. A result of `undefined` reaches the caller
- * as `null`, as JSON has no `undefined`.
- *
- * @typeParam P The type of the parameters (not checked: validate them if the
- *   peer is not trusted).
- * @typeParam R The type of the result.
- *
- * @example
- * ```ts
- * import type { IpcHandler } from "@tether/ipc";
- *
- * const add: IpcHandler<{ a: number; b: number }, number> = ({ a, b }) => a + b;
- * const later: IpcHandler<{ ms: number }, string> = ({ ms }, { signal }) =>
- *   new Promise((resolve, reject) => {
- *     const timer = setTimeout(() => resolve("done"), ms);
- *     signal.addEventListener("abort", () => {
- *       clearTimeout(timer);
- *       reject(signal.reason);
- *     });
- *   });
- * ```
- */
-export type IpcHandler<P = unknown, R = unknown> = (
-  params: P,
-  context: IpcCallContext,
-) => R | Promise<R>;
-
-/** What the call layer needs from its stream. */
+/** What the call layer needs from its channel. */
 export interface CallChannel {
   /** Sends one message, as `IpcJsonStream.send()`. */
   send(message: unknown): Promise<void>;
   /** The error for doing `action` on the closed channel, naming why it closed. */
   closedError(action: string): IpcClosedError;
+  /** {@linkcode CallLayer.busy} changed. */
+  busyChanged(): void;
 }
 
-/** An interval that never fires: ref'd, it keeps the process alive. */
-const KEEP_ALIVE_MS = 2 ** 30;
 const noop = () => {};
 
-/** The call layer of one stream; see the module documentation. */
-export class IpcCalls {
+/** The call layer of one channel; see the module documentation. */
+export class CallLayer {
   #channel: CallChannel;
-  #tracer: Tracer | undefined;
-  /** `false` while the layer exists only to trace: every message is then plain. */
-  #active = false;
   #closed = false;
   #nextId = 1;
   #outgoing = new Map<number, OutgoingCall>();
@@ -150,16 +54,11 @@ export class IpcCalls {
   #failed = 0;
   #handled = 0;
   #handlerErrors = 0;
-  #keepAlive: ReturnType<typeof setInterval> | undefined;
-  #keepingAlive = false;
+  #busy = false;
 
-  /**
-   * @param channel The stream, seen through what the layer needs.
-   * @param tracer The stream's tracer, if tracing is on.
-   */
-  constructor(channel: CallChannel, tracer: Tracer | undefined) {
+  /** @param channel The channel, seen through what the layer needs. */
+  constructor(channel: CallChannel) {
     this.#channel = channel;
-    this.#tracer = tracer;
   }
 
   /**
@@ -172,7 +71,6 @@ export class IpcCalls {
     params: unknown,
     options: IpcRequestOptions | undefined,
   ): Promise<unknown> {
-    this.#active = true;
     if (typeof method !== "string") {
       return Promise.reject(
         new TypeError(
@@ -188,17 +86,17 @@ export class IpcCalls {
     }
     const signal = options?.signal;
     const timeout = options?.timeout;
-    const badTimeout = invalidTimeout(timeout);
-    if (badTimeout !== undefined) return Promise.reject(badTimeout);
-    if (signal?.aborted) {
+    try {
+      checkCallStart(timeout, signal);
+    } catch (error) {
       this.#failed++;
-      return Promise.reject(signal.reason);
+      return Promise.reject(error);
     }
     const id = this.#nextId++;
     const { promise, resolve, reject } = Promise.withResolvers<unknown>();
     const call = new OutgoingCall(method, resolve, reject, performance.now());
     this.#outgoing.set(id, call);
-    this.#updateKeepAlive();
+    this.#updateBusy();
     const message: RequestMessage = params === undefined
       ? { jsonrpc: "2.0", id, method }
       : { jsonrpc: "2.0", id, method, params };
@@ -227,7 +125,6 @@ export class IpcCalls {
    * @returns A function that unregisters it.
    */
   handle(method: string, handler: IpcHandler<never>): () => void {
-    this.#active = true;
     if (typeof method !== "string") {
       throw new TypeError(
         `The method to handle must be a string, got ${typeof method}.`,
@@ -250,11 +147,11 @@ export class IpcCalls {
     }
     const registered = handler as IpcHandler<unknown>;
     this.#handlers.set(method, registered);
-    this.#updateKeepAlive();
+    this.#updateBusy();
     return () => {
       if (this.#handlers.get(method) !== registered) return;
       this.#handlers.delete(method);
-      this.#updateKeepAlive();
+      this.#updateBusy();
     };
   }
 
@@ -266,8 +163,6 @@ export class IpcCalls {
    *   cancellation, so the iterator must not see it.
    */
   intercept(message: unknown): boolean {
-    if (this.#tracer !== undefined) this.#tracer.received(message);
-    if (!this.#active) return false;
     const call = classify(message);
     if (call === undefined) return false;
     switch (call.kind) {
@@ -307,7 +202,7 @@ export class IpcCalls {
         this.#channel.closedError(`answer the call "${method}"`)
       );
     }
-    this.#updateKeepAlive();
+    this.#updateBusy();
   }
 
   /** The figures of the calls made in each direction. */
@@ -338,7 +233,7 @@ export class IpcCalls {
         (id as number) < this.#nextId;
     }
     this.#outgoing.delete(id as number);
-    this.#updateKeepAlive();
+    this.#updateBusy();
     call.settle();
     this.#latency.record(performance.now() - call.start);
     if (error === undefined) {
@@ -371,7 +266,7 @@ export class IpcCalls {
     const call = this.#outgoing.get(id);
     if (call === undefined) return false;
     this.#outgoing.delete(id);
-    this.#updateKeepAlive();
+    this.#updateBusy();
     call.settle();
     this.#failed++;
     call.reject(reason);
@@ -397,7 +292,7 @@ export class IpcCalls {
     }
     const call = new IncomingCall(method, id);
     this.#incoming.set(id, call);
-    this.#updateKeepAlive();
+    this.#updateBusy();
     let result: unknown;
     try {
       result = handler(message.params, call);
@@ -418,7 +313,7 @@ export class IpcCalls {
   #finishIncoming(call: IncomingCall, outcome: unknown, threw: boolean): void {
     if (this.#incoming.get(call.id) === call) {
       this.#incoming.delete(call.id);
-      this.#updateKeepAlive();
+      this.#updateBusy();
     }
     if (this.#closed) return;
     if (threw) {
@@ -457,122 +352,42 @@ export class IpcCalls {
     });
   }
 
-  // Keeping the process alive ---------------------------------------------
-
   /**
-   * While a call waits for its answer or a handler is registered, a ref'd
-   * interval keeps the process alive, as a pending `receive()` does: the
-   * stream itself lets the process exit when nothing reads from it.
+   * `true` while a call waits for its answer, a handler runs, or a handler
+   * is registered: the channel then keeps the process alive, as it does
+   * while a `receive()` waits.
    */
-  #updateKeepAlive(): void {
-    const wanted = !this.#closed &&
+  get busy(): boolean {
+    return this.#busy;
+  }
+
+  #updateBusy(): void {
+    const busy = !this.#closed &&
       (this.#outgoing.size > 0 || this.#handlers.size > 0 ||
         this.#incoming.size > 0);
-    if (wanted === this.#keepingAlive) return;
-    this.#keepingAlive = wanted;
-    if (wanted) {
-      if (this.#keepAlive === undefined) {
-        this.#keepAlive = setInterval(noop, KEEP_ALIVE_MS);
-      } else {
-        this.#keepAlive.ref();
-      }
-    } else if (this.#closed) {
-      clearInterval(this.#keepAlive);
-      this.#keepAlive = undefined;
-    } else {
-      this.#keepAlive?.unref();
-    }
-  }
-}
-
-/** A call this end made, waiting for its answer. */
-class OutgoingCall {
-  readonly method: string;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (reason: unknown) => void;
-  readonly start: number;
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  signal: AbortSignal | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
-
-  constructor(
-    method: string,
-    resolve: (value: unknown) => void,
-    reject: (reason: unknown) => void,
-    start: number,
-  ) {
-    this.method = method;
-    this.resolve = resolve;
-    this.reject = reject;
-    this.start = start;
-  }
-
-  /** Stops the timer and the abort listener. */
-  settle(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    if (this.onAbort !== undefined) {
-      this.signal!.removeEventListener("abort", this.onAbort);
-    }
+    if (busy === this.#busy) return;
+    this.#busy = busy;
+    this.#channel.busyChanged();
   }
 }
 
 /**
- * A call from the peer whose handler runs; it is the handler's context. Its
- * `AbortController` is made only when the handler reads `signal`.
+ * Checks that a call may start: its `timeout` is `undefined`, `Infinity` or
+ * a positive number of milliseconds, and its `signal` has not aborted.
+ *
+ * @throws {TypeError} When `timeout` is not a number.
+ * @throws {RangeError} When `timeout` is not positive.
+ * @throws {unknown} The signal's `reason` when it has aborted.
  */
-class IncomingCall implements IpcCallContext {
-  readonly method: string;
-  readonly id: CallId;
-  #controller: AbortController | undefined;
-  #reason: unknown;
-  #aborted = false;
-
-  constructor(method: string, id: CallId) {
-    this.method = method;
-    this.id = id;
-  }
-
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
-  }
-
-  /** Fires the signal, with the reason `reasonFor` makes from the method. */
-  abort(reasonFor: (method: string) => unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reasonFor(this.method);
-    this.#controller?.abort(this.#reason);
-  }
-}
-
-/** The error for a call `timeout` that is not a positive number, if it is not. */
-export function invalidTimeout(
-  timeout: number | undefined,
-): RangeError | undefined {
-  if (timeout === undefined || timeout > 0) return undefined;
-  return new RangeError(
-    `The timeout of a call must be a positive number of milliseconds, got ${timeout}.`,
-  );
+export function checkCallStart(
+  timeout: unknown,
+  signal: AbortSignal | undefined,
+): void {
+  durationOption("The call", "timeout", timeout);
+  signal?.throwIfAborted();
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof value === "object" && value !== null &&
     typeof (value as { then?: unknown }).then === "function";
-}
-
-/** The call figures of a stream that never made or handled a call. */
-export function noCallStats(): IpcCallStats {
-  return {
-    inFlight: 0,
-    succeeded: 0,
-    failed: 0,
-    handling: 0,
-    handled: 0,
-    handlerErrors: 0,
-    latency: { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 },
-  };
 }

@@ -13,7 +13,7 @@ import {
   IpcMethodNotFoundError,
   IpcRemoteError,
   type IpcRemoteErrorDetails,
-} from "./call_errors.ts";
+} from "./errors.ts";
 
 /** The method of the notification that cancels a call (as in the Language Server Protocol). */
 export const CANCEL_METHOD = "$/cancelRequest";

@@ -1,6 +1,17 @@
 /**
- * The errors this library throws. Each one says what happened and what to do
- * about it; the fields carry the details a program needs to react.
+ * The errors of a channel, and the root of every error of this library:
+ *
+ * ```text
+ * IpcError                      every error of this library
+ * ├── IpcProtocolError          the peer sent bytes that are not a message
+ * ├── IpcMessageTooLargeError   a message over maxMessageBytes, either way
+ * ├── IpcValidationError        a message failed the validate option
+ * └── IpcClosedError            the channel is closed
+ * ```
+ *
+ * Each layer keeps its own errors in its `errors.ts`: `calls/`, `process/`,
+ * `pool/` and `net/`. Each one says what happened and what to do about it;
+ * the fields carry the details a program needs to react.
  *
  * @module
  */
@@ -169,25 +180,6 @@ export function tooLargeToSend(
  * ```
  */
 export class IpcClosedError extends IpcError {}
-
-/**
- * `connectParentIpc()` found no channel: this process was not started by
- * `spawnWithIpc()` (or another parent that puts a socket on fd 3).
- *
- * @example Run with or without a parent
- * ```ts
- * import { connectParentIpc, IpcChannelNotFoundError } from "@tether/ipc";
- *
- * try {
- *   const parent = connectParentIpc();
- *   await parent.send("hello");
- * } catch (error) {
- *   if (!(error instanceof IpcChannelNotFoundError)) throw error;
- *   console.log("started on its own: no parent to talk to");
- * }
- * ```
- */
-export class IpcChannelNotFoundError extends IpcError {}
 
 /**
  * A received message failed the channel's `validate` check.

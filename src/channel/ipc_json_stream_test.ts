@@ -4,8 +4,12 @@ import {
   IpcMessageTooLargeError,
   IpcProtocolError,
 } from "./errors.ts";
-import { IpcJsonStream, type IpcJsonStreamOptions } from "./stream.ts";
-import type { IpcTransport, IpcTransportSink } from "./transport.ts";
+import { IpcJsonStream } from "./ipc_json_stream.ts";
+import type { IpcJsonStreamOptions } from "./options.ts";
+import type {
+  IpcTransport,
+  IpcTransportSink,
+} from "../transports/transport.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

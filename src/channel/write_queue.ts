@@ -1,44 +1,41 @@
 /**
- * The messages a stream has serialized but not yet written, cut into writes.
+ * {@linkcode WriteQueue}: the messages a channel has encoded but not yet
+ * written, cut into writes. This is the one place where writes are
+ * coalesced.
  *
- * The stream keeps one write in flight at a time and queues the rest here;
- * when the write completes, everything queued meanwhile goes out in the next
- * one. Handing `net.Socket` several writes at once made it gather them
- * (`writev`) into one new buffer: measured with 1 MiB messages on Deno 2.9.6,
- * letting 16 MiB of writes queue in the socket cut throughput from ~650 to
- * ~240 MB/s, while one write at a time costs nothing (the kernel's socket
- * buffer is ~200 KiB, so a write rarely completes at once anyway).
+ * The channel keeps one write in flight and queues the rest here; when the
+ * write completes, everything queued meanwhile goes out in the next one.
+ * Handing the socket several writes at once made it gather them into one new
+ * buffer (see `bench/optimizations.md`).
  *
  * @module
  */
 
-/** The largest write made by joining several messages. */
+import type { EncodedMessage } from "../codec/codec.ts";
+import { ArrayQueue } from "../internal/array_queue.ts";
+
+/** The largest write made by joining several pieces. */
 const JOIN_LIMIT_BYTES = 1024 * 1024;
 /**
- * A JSON text longer than twice this is written in slices of this many UTF-16
+ * A text longer than twice this is written in slices of this many UTF-16
  * units, one after the other, rather than encoded whole: the peer starts
- * reading after the first slice instead of after the whole message is
- * encoded, and the encoder's buffers stay small enough to be reused. The last
- * slice takes what is left, up to twice this, so a text a little over 1 MiB
- * is not followed by a tiny second write.
+ * reading after the first slice, and the encoder's buffers stay small enough
+ * to be reused. The last slice takes what is left, up to twice this, so a
+ * text a little over 1 MiB is not followed by a tiny second write.
  */
 const TEXT_SLICE = 1024 * 1024;
 
-/** Drop the written items from the array once this many sit at its head. */
-const COMPACT_AT = 4096;
-
 /** One write: the bytes or text, and its size for the buffer accounting. */
 export interface QueuedWrite {
-  /** What to write: JSON lines, or frame bytes. */
+  /** What to write: text (written as UTF-8) or bytes. */
   data: string | Uint8Array;
   /** Its size in bytes (UTF-16 units for text). */
   size: number;
 }
 
-/** A queue of JSON texts (each written with a newline after it) or frame pieces. */
+/** A queue of encoded pieces (text or bytes), taken out as writes. */
 export class WriteQueue {
-  #items: (string | Uint8Array)[] = [];
-  #head = 0;
+  #pieces = new ArrayQueue<string | Uint8Array>();
   #size = 0;
   /** How much of the first text was already taken, in slices. */
   #textOffset = 0;
@@ -48,89 +45,68 @@ export class WriteQueue {
     return this.#size;
   }
 
-  /** Items queued: JSON texts or frame pieces. */
+  /** Pieces queued. */
   get length(): number {
-    return this.#items.length - this.#head;
+    return this.#pieces.length;
   }
 
-  /** Queues a JSON text; its newline is added when it is written. */
-  pushText(json: string): void {
-    this.#items.push(json);
-    this.#size += json.length + 1;
-  }
-
-  /** Queues the pieces of a binary frame. */
-  pushBytes(pieces: Uint8Array[]): void {
-    for (const piece of pieces) {
-      this.#items.push(piece);
+  /** Queues one encoded message. */
+  push(message: EncodedMessage): void {
+    if (typeof message === "string" || message instanceof Uint8Array) {
+      this.#pieces.push(message);
+      this.#size += message.length;
+      return;
+    }
+    for (const piece of message as readonly (string | Uint8Array)[]) {
+      this.#pieces.push(piece);
       this.#size += piece.length;
     }
   }
 
   /**
-   * Removes and returns the next write: the first item and as many of the
-   * same kind after it as fit in 1 MiB together, JSON texts joined into
-   * lines, small pieces joined into one array. A large piece is returned as
-   * it is, without a copy.
+   * Removes and returns the next write: the first piece and as many of the
+   * same kind after it as fit in 1 MiB together (texts joined, small byte
+   * pieces copied into one array), or the next slice of a long text. A large
+   * byte piece is returned as it is, without a copy.
    *
    * @returns The write, or `undefined` when the queue is empty.
    */
   take(): QueuedWrite | undefined {
-    const items = this.#items;
-    const start = this.#head;
-    if (start === items.length) return undefined;
-    const first = items[start];
-    if (
-      typeof first === "string" &&
-      first.length - this.#textOffset > 2 * TEXT_SLICE
-    ) {
+    const pieces = this.#pieces;
+    const first = pieces.peek();
+    if (first === undefined) return undefined;
+    const text = typeof first === "string";
+    if (text && first.length - this.#textOffset > 2 * TEXT_SLICE) {
       return this.#takeSlice(first);
     }
-    const text = typeof first === "string";
-    let end = start;
-    let size = 0;
-    if (text && this.#textOffset > 0) {
-      // The last slice of a long text.
-      end = start + 1;
-      size = first.length - this.#textOffset + 1;
-    } else {
-      while (end < items.length && typeof items[end] === "string" === text) {
-        const itemSize = text
-          ? (items[end] as string).length + 1
-          : (items[end] as Uint8Array).length;
-        if (end > start && size + itemSize > JOIN_LIMIT_BYTES) break;
-        size += itemSize;
-        end++;
-      }
+    let count = 1;
+    let size = first.length - this.#textOffset;
+    for (let next = pieces.at(1); next !== undefined; next = pieces.at(count)) {
+      if (typeof next === "string" !== text) break;
+      if (size + next.length > JOIN_LIMIT_BYTES) break;
+      size += next.length;
+      count++;
     }
     let data: string | Uint8Array;
-    if (text) {
-      data = end - start === 1
-        ? (this.#textOffset > 0 ? first.slice(this.#textOffset) : first) + "\n"
-        : (items.slice(start, end) as string[]).join("\n") + "\n";
-      this.#textOffset = 0;
-    } else if (end - start === 1) {
-      data = first;
+    if (count === 1) {
+      data = pieces.shift()!;
+      if (this.#textOffset > 0) data = (data as string).slice(this.#textOffset);
+    } else if (text) {
+      const texts: string[] = [];
+      for (let i = 0; i < count; i++) texts.push(pieces.shift() as string);
+      if (this.#textOffset > 0) texts[0] = texts[0].slice(this.#textOffset);
+      data = texts.join("");
     } else {
       const joined = new Uint8Array(size);
-      let at = 0;
-      for (let i = start; i < end; i++) {
-        joined.set(items[i] as Uint8Array, at);
-        at += (items[i] as Uint8Array).length;
+      for (let at = 0, i = 0; i < count; i++) {
+        const piece = pieces.shift() as Uint8Array;
+        joined.set(piece, at);
+        at += piece.length;
       }
       data = joined;
     }
+    this.#textOffset = 0;
     this.#size -= size;
-    if (end === items.length) {
-      items.length = 0;
-      this.#head = 0;
-    } else if (end >= COMPACT_AT) {
-      items.splice(0, end);
-      this.#head = 0;
-    } else {
-      for (let i = start; i < end; i++) items[i] = "";
-      this.#head = end;
-    }
     return { data, size };
   }
 
@@ -156,8 +132,7 @@ export class WriteQueue {
 
   /** Drops everything queued. */
   clear(): void {
-    this.#items.length = 0;
-    this.#head = 0;
+    this.#pieces.clear();
     this.#size = 0;
     this.#textOffset = 0;
   }

@@ -9,15 +9,15 @@ function drain(queue: WriteQueue): (string | Uint8Array)[] {
   return writes;
 }
 
-Deno.test("WriteQueue joins queued texts into lines, up to 1 MiB per write", () => {
+Deno.test("WriteQueue joins queued texts, up to 1 MiB per write", () => {
   const queue = new WriteQueue();
-  for (let i = 0; i < 3; i++) queue.pushText(`{"i":${i}}`);
+  for (let i = 0; i < 3; i++) queue.push(`{"i":${i}}\n`);
   assert.equal(queue.size, 3 * 8);
   assert.deepEqual(drain(queue), ['{"i":0}\n{"i":1}\n{"i":2}\n']);
   assert.equal(queue.size, 0);
 
   const line = "x".repeat(300 * 1024);
-  for (let i = 0; i < 7; i++) queue.pushText(line);
+  for (let i = 0; i < 7; i++) queue.push(`${line}\n`);
   const writes = drain(queue);
   assert.deepEqual(
     writes.map((w) => w.length),
@@ -29,8 +29,8 @@ Deno.test("WriteQueue joins queued texts into lines, up to 1 MiB per write", () 
 Deno.test("WriteQueue writes a long text in slices that never split a surrogate pair", () => {
   const queue = new WriteQueue();
   const long = ("a".repeat(1024 * 1024 - 1) + "😀").repeat(3) + "end";
-  queue.pushText(long);
-  queue.pushText('"next"');
+  queue.push([long, "\n"]);
+  queue.push('"next"\n');
   const writes = drain(queue) as string[];
   assert.ok(writes.length >= 4);
   for (const write of writes) {
@@ -47,7 +47,7 @@ Deno.test("WriteQueue writes a long text in slices that never split a surrogate 
 
 Deno.test("WriteQueue accounts the size of what is left after a slice", () => {
   const queue = new WriteQueue();
-  queue.pushText("y".repeat(2.5 * 1024 * 1024));
+  queue.push("y".repeat(2.5 * 1024 * 1024));
   const total = queue.size;
   const first = queue.take()!;
   assert.equal(first.size, 1024 * 1024);
@@ -60,8 +60,8 @@ Deno.test("WriteQueue writes a large binary piece as it is and joins small ones"
   const queue = new WriteQueue();
   const header = new Uint8Array([0, 0, 0, 9]);
   const body = new Uint8Array(2 * 1024 * 1024);
-  queue.pushBytes([header, body]);
-  queue.pushBytes([new Uint8Array([1, 2]), new Uint8Array([3])]);
+  queue.push([header, body]);
+  queue.push([new Uint8Array([1, 2]), new Uint8Array([3])]);
   const writes = drain(queue) as Uint8Array[];
   assert.equal(writes.length, 3);
   assert.deepEqual(writes[0], header);
@@ -71,7 +71,7 @@ Deno.test("WriteQueue writes a large binary piece as it is and joins small ones"
 
 Deno.test("WriteQueue.clear drops everything", () => {
   const queue = new WriteQueue();
-  queue.pushText("z".repeat(3 * 1024 * 1024));
+  queue.push("z".repeat(3 * 1024 * 1024));
   queue.take();
   queue.clear();
   assert.equal(queue.size, 0);

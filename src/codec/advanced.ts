@@ -11,13 +11,10 @@
  * "Unable to deserialize cloned data".
  *
  * A message that is itself a large typed array or `Buffer` skips the V8
- * serializer: its frame is built from a few header bytes and the caller's
- * own bytes, written without a copy. Measured on this project's machine
- * (Deno 2.9.6), `v8.serialize` of a 64 MiB `Uint8Array` took 120–150 ms,
- * mostly growing and copying its buffer; the header-plus-bytes frame costs
- * nothing before the socket. The bytes are the same as the serializer's
- * (checked in `advanced_codec_test.ts`), and a Node child reads them
- * (`tests/interop_test.ts`).
+ * serializer, which would grow and copy a buffer for it: its frame is a few
+ * header bytes and the caller's own bytes, written without a copy. The bytes
+ * are the same as the serializer's (checked in `advanced_test.ts`), and a
+ * Node child reads them (`tests/process/interop_test.ts`).
  *
  * @module
  */
@@ -28,13 +25,28 @@ import {
   IpcMessageTooLargeError,
   IpcProtocolError,
   tooLargeToSend,
-} from "./errors.ts";
-import type { MessageDecoder, MessageSink } from "./message_decoder.ts";
+} from "../channel/errors.ts";
+import { messageOf } from "../internal/error_message.ts";
+import type {
+  Codec,
+  DecodeError,
+  MessageDecoder,
+  MessageSink,
+} from "./codec.ts";
 
 const HEADER_BYTES = 4;
 /** Views at least this large are framed without the V8 serializer. */
 const DIRECT_VIEW_BYTES = 64 * 1024;
 const EXCERPT_BYTES = 16;
+
+/** Node's length-prefixed V8 frames. */
+export const advancedCodec: Codec = {
+  serialization: "advanced",
+  encode: encodeAdvancedMessage,
+  decoder(sink, maxMessageBytes) {
+    return new AdvancedDecoder(sink, { maxMessageBytes });
+  },
+};
 
 /** Node IPC's tags before a host object. */
 const VIEW_TAG = 0;
@@ -132,9 +144,10 @@ export function encodeAdvancedMessage(
   try {
     frame = serializeFrame(message);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
     throw new TypeError(
-      `Cannot send this value over IPC with advanced serialization: ${reason}. ` +
+      `Cannot send this value over IPC with advanced serialization: ${
+        messageOf(error)
+      }. ` +
         `Functions, symbols, WeakMaps and class instances' methods cannot be cloned.`,
       { cause: error },
     );
@@ -158,7 +171,7 @@ export class AdvancedDecoder implements MessageDecoder {
   #frameStart = 0;
   #bytesReceived = 0;
   #messageCount = 0;
-  #error: IpcProtocolError | IpcMessageTooLargeError | undefined;
+  #error: DecodeError | undefined;
 
   /**
    * @param sink Called with each message, in order.
@@ -183,7 +196,7 @@ export class AdvancedDecoder implements MessageDecoder {
 
   push(
     chunk: Uint8Array,
-  ): IpcProtocolError | IpcMessageTooLargeError | undefined {
+  ): DecodeError | undefined {
     if (this.#error !== undefined) return this.#error;
     const start = this.#bytesReceived;
     this.#bytesReceived += chunk.length;
@@ -230,7 +243,7 @@ export class AdvancedDecoder implements MessageDecoder {
     return this.#error;
   }
 
-  end(): IpcProtocolError | IpcMessageTooLargeError | undefined {
+  end(): DecodeError | undefined {
     if (this.#error !== undefined) return this.#error;
     if (this.#headerFilled === 0) return undefined;
     const expected = this.#payload === undefined
@@ -261,7 +274,7 @@ export class AdvancedDecoder implements MessageDecoder {
     try {
       message = deserializePayload(payload);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = messageOf(error);
       this.#fail(
         new IpcProtocolError(
           `Corrupt IPC message #${this.#messageCount} at byte offset ${this.#frameStart}: ` +
@@ -282,7 +295,7 @@ export class AdvancedDecoder implements MessageDecoder {
     this.#sink(message, payload.length);
   }
 
-  #fail<E extends IpcProtocolError | IpcMessageTooLargeError>(error: E): E {
+  #fail<E extends DecodeError>(error: E): E {
     this.#error = error;
     this.#payload = undefined;
     this.#headerFilled = 0;

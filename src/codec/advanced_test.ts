@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import v8 from "node:v8";
-import { AdvancedDecoder, encodeAdvancedMessage } from "./advanced_codec.ts";
-import { IpcMessageTooLargeError, IpcProtocolError } from "./errors.ts";
+import { AdvancedDecoder, encodeAdvancedMessage } from "./advanced.ts";
+import {
+  IpcMessageTooLargeError,
+  IpcProtocolError,
+} from "../channel/errors.ts";
 
 const NO_LIMIT = 1 << 30;
 

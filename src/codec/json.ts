@@ -1,25 +1,47 @@
 /**
- * Turns one value into one line of the wire format, `JSON.stringify(value)`
- * (the newline is added when lines are batched), refusing what JSON cannot
- * carry and what is over the size limit before a byte is written.
+ * The `"json"` wire format: each message is `JSON.stringify(value)` and a
+ * newline, UTF-8 encoded (Node's `"json"` IPC serialization). Encoding
+ * refuses what JSON cannot carry and what is over the size limit before a
+ * byte is written; decoding is in `json_decoder.ts`.
  *
  * @module
  */
 
 import { Buffer } from "node:buffer";
-import { tooLargeToSend } from "./errors.ts";
+import { tooLargeToSend } from "../channel/errors.ts";
+import { messageOf } from "../internal/error_message.ts";
+import type { Codec } from "./codec.ts";
+import { JsonDecoder } from "./json_decoder.ts";
 
 /**
- * Serializes `value` for the wire.
+ * A text longer than this keeps its newline apart, so that the channel can
+ * write it in slices without first copying it to append the newline.
+ */
+const LARGE_TEXT_UNITS = 2 * 1024 * 1024;
+
+/** Newline-delimited JSON. */
+export const jsonCodec: Codec = {
+  serialization: "json",
+  encode(message, maxMessageBytes) {
+    const json = encodeJsonText(message, maxMessageBytes);
+    return json.length > LARGE_TEXT_UNITS ? [json, "\n"] : json + "\n";
+  },
+  decoder(sink, maxMessageBytes) {
+    return new JsonDecoder(sink, { maxMessageBytes });
+  },
+};
+
+/**
+ * Serializes `value` as JSON text, without the newline.
  *
  * @param value The message.
  * @param maxMessageBytes The largest message allowed, in UTF-8 bytes.
- * @returns The JSON text, without the newline.
+ * @returns The JSON text.
  * @throws {TypeError} When JSON cannot represent `value` (BigInt, a cycle,
  *   or a top-level `undefined`, function or symbol).
  * @throws {IpcMessageTooLargeError} When the JSON is over `maxMessageBytes`.
  */
-export function encodeJsonMessage(
+export function encodeJsonText(
   value: unknown,
   maxMessageBytes: number,
 ): string {
@@ -27,9 +49,10 @@ export function encodeJsonMessage(
   try {
     json = JSON.stringify(value);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
     throw new TypeError(
-      `Cannot send this value over IPC: ${reason}. Messages must be JSON values ` +
+      `Cannot send this value over IPC: ${
+        messageOf(error)
+      }. Messages must be JSON values ` +
         `(no BigInt, no cyclic references); convert them first, e.g. a BigInt to a string.`,
       { cause: error },
     );

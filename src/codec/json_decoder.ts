@@ -1,34 +1,32 @@
 /**
- * Turns the bytes of a newline-delimited JSON stream, in chunks of any size,
- * into messages.
+ * {@linkcode JsonDecoder}: the bytes of a newline-delimited JSON stream, in
+ * chunks of any size, turned into messages.
  *
- * Each chunk is decoded to text once, with one `TextDecoder.decode` call, and
- * everything else happens on that text: newlines are found with
- * `String.prototype.indexOf`, and each line is parsed straight out of the
- * chunk's text (a slice, not a copy). Measured on this project's 2-core
- * machine with Deno 2.9.6 on 64 KiB chunks: decoding ASCII runs at
- * 8–10 GB/s and a string newline search is faster still, while
- * `Uint8Array.prototype.indexOf` scans at ~2 GB/s; one decode per chunk
- * parsed 3.0 M small messages/s against 1.3 M/s with a decode per message.
+ * Each chunk is decoded to text once and everything else happens on that
+ * text: newlines are found with `String.prototype.indexOf` (faster than
+ * scanning bytes) and each line is parsed straight out of the chunk's text,
+ * a slice, not a copy.
  *
  * A message that spans chunks is kept as the text pieces of each chunk and
  * joined once, when its newline arrives: every byte is decoded and searched
- * once, so the cost is linear in the message size however it was cut (Node's
- * IPC once re-joined its buffer on every chunk and took minutes for a 1 GB
- * message). A UTF-8 character cut by a chunk boundary is carried over to the
- * next chunk whole.
+ * once, so the cost is linear in the message size however it was cut. A
+ * UTF-8 character cut by a chunk boundary is carried over to the next chunk.
  *
- * UTF-8 is decoded without `fatal` (8.5 GB/s against 1.2 GB/s with it, on
- * ASCII); only when the text of a chunk holds a U+FFFD replacement character
- * is the chunk decoded again strictly, line by line, so invalid UTF-8 is
- * reported, never silently replaced.
+ * UTF-8 is decoded without `fatal` (several times faster); only when a
+ * chunk's text holds a U+FFFD replacement character is it decoded again
+ * strictly, line by line, so invalid UTF-8 is reported, never replaced.
+ * Measurements: `bench/optimizations.md`.
  *
  * @module
  */
 
 import { Buffer } from "node:buffer";
-import { IpcMessageTooLargeError, IpcProtocolError } from "./errors.ts";
-import type { MessageDecoder, MessageSink } from "./message_decoder.ts";
+import {
+  IpcMessageTooLargeError,
+  IpcProtocolError,
+} from "../channel/errors.ts";
+import { messageOf } from "../internal/error_message.ts";
+import type { DecodeError, MessageDecoder, MessageSink } from "./codec.ts";
 
 const NEWLINE = 0x0a;
 const REPLACEMENT_CHARACTER = "\uFFFD";
@@ -39,25 +37,22 @@ const SKIPPED = Symbol("skipped");
 const lenientUtf8 = new TextDecoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Options of {@linkcode NdjsonDecoder}. */
-export interface NdjsonDecoderOptions {
+/** Options of {@linkcode JsonDecoder}. */
+export interface JsonDecoderOptions {
   /** Largest message accepted, in UTF-8 bytes, not counting the newline. */
   maxMessageBytes: number;
 }
 
-/** The errors that stop a decoder. */
-export type NdjsonDecodeError = IpcProtocolError | IpcMessageTooLargeError;
-
 /**
  * Incremental decoder of newline-delimited JSON.
  *
- * Feed it chunks with {@linkcode NdjsonDecoder.push} and tell it when the input
- * ended with {@linkcode NdjsonDecoder.end}. Each complete message goes to the
+ * Feed it chunks with {@linkcode JsonDecoder.push} and tell it when the input
+ * ended with {@linkcode JsonDecoder.end}. Each complete message goes to the
  * sink in order. On the first bad input it returns an error and ignores
  * everything after it; every message before the bad one has been delivered.
  * Blank lines (empty or only whitespace) are skipped.
  */
-export class NdjsonDecoder implements MessageDecoder {
+export class JsonDecoder implements MessageDecoder {
   #sink: MessageSink;
   #maxMessageBytes: number;
   /** Bytes pushed so far. */
@@ -70,13 +65,13 @@ export class NdjsonDecoder implements MessageDecoder {
   /** Stream offset of the first byte of the pending message. */
   #pendingStart = 0;
   #messageCount = 0;
-  #error: NdjsonDecodeError | undefined;
+  #error: DecodeError | undefined;
 
   /**
    * @param sink Called with each message, in order, and its size in UTF-16 code units.
    * @param options The size limit.
    */
-  constructor(sink: MessageSink, options: NdjsonDecoderOptions) {
+  constructor(sink: MessageSink, options: JsonDecoderOptions) {
     this.#sink = sink;
     this.#maxMessageBytes = options.maxMessageBytes;
   }
@@ -97,7 +92,7 @@ export class NdjsonDecoder implements MessageDecoder {
   }
 
   /** The error that stopped the decoder, if one did. */
-  get error(): NdjsonDecodeError | undefined {
+  get error(): DecodeError | undefined {
     return this.#error;
   }
 
@@ -107,7 +102,7 @@ export class NdjsonDecoder implements MessageDecoder {
    * @param chunk The bytes. Only read during the call, so the caller may reuse it.
    * @returns The error that stopped the decoder, if any.
    */
-  push(chunk: Uint8Array): NdjsonDecodeError | undefined {
+  push(chunk: Uint8Array): DecodeError | undefined {
     if (this.#error !== undefined) return this.#error;
     let bytes = chunk;
     let start = this.#bytesReceived;
@@ -139,7 +134,7 @@ export class NdjsonDecoder implements MessageDecoder {
    * @returns An {@linkcode IpcProtocolError} when the input stopped in the
    *   middle of a message, or the error that stopped the decoder earlier.
    */
-  end(): NdjsonDecodeError | undefined {
+  end(): DecodeError | undefined {
     if (this.#error !== undefined) return this.#error;
     const carried = this.#carry?.length ?? 0;
     if (carried === 0 && isBlank(this.#pendingText)) return undefined;
@@ -298,7 +293,7 @@ export class NdjsonDecoder implements MessageDecoder {
 
   #failInvalidJson(text: string, offset: number, cause: unknown): void {
     const excerpt = excerptOf(text);
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const reason = messageOf(cause);
     this.#fail(
       new IpcProtocolError(
         `Invalid JSON in IPC message #${this.#messageCount} at byte offset ${offset} ` +
@@ -348,7 +343,7 @@ export class NdjsonDecoder implements MessageDecoder {
     );
   }
 
-  #fail<E extends NdjsonDecodeError>(error: E): E {
+  #fail<E extends DecodeError>(error: E): E {
     this.#error = error;
     this.#pendingText = "";
     this.#pendingBytes = 0;

@@ -1,24 +1,28 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { IpcMessageTooLargeError, IpcProtocolError } from "./errors.ts";
-import { type NdjsonDecodeError, NdjsonDecoder } from "./ndjson_decoder.ts";
+import {
+  IpcMessageTooLargeError,
+  IpcProtocolError,
+} from "../channel/errors.ts";
+import type { DecodeError } from "./codec.ts";
+import { JsonDecoder } from "./json_decoder.ts";
 
 const encoder = new TextEncoder();
 const NO_LIMIT = 1 << 30;
 
 interface Decoded {
   messages: unknown[];
-  error: NdjsonDecodeError | undefined;
+  error: DecodeError | undefined;
 }
 
 /** Feeds `chunks` (each reused as the runtime reuses its read buffer) and ends the input. */
 function decode(chunks: Uint8Array[], maxMessageBytes = NO_LIMIT): Decoded {
   const messages: unknown[] = [];
-  const decoder = new NdjsonDecoder((message) => messages.push(message), {
+  const decoder = new JsonDecoder((message) => messages.push(message), {
     maxMessageBytes,
   });
   const scratch = new Uint8Array(Math.max(0, ...chunks.map((c) => c.length)));
-  let error: NdjsonDecodeError | undefined;
+  let error: DecodeError | undefined;
   for (const chunk of chunks) {
     scratch.set(chunk);
     error = decoder.push(scratch.subarray(0, chunk.length));
@@ -57,7 +61,7 @@ const SAMPLE = [
   { nested: { deep: [1, [2, [3]]] }, text: 'line\nbreak "quoted" \u2028' },
 ];
 
-Deno.test("NdjsonDecoder decodes the same messages for every single split point", () => {
+Deno.test("JsonDecoder decodes the same messages for every single split point", () => {
   const bytes = ndjson(SAMPLE);
   for (let cut = 0; cut <= bytes.length; cut++) {
     const { messages, error } = decode(splitAt(bytes, [cut]));
@@ -66,7 +70,7 @@ Deno.test("NdjsonDecoder decodes the same messages for every single split point"
   }
 });
 
-Deno.test("NdjsonDecoder decodes the same messages for every pair of split points", () => {
+Deno.test("JsonDecoder decodes the same messages for every pair of split points", () => {
   const values = ["a€b", { x: "😀" }, 7];
   const bytes = ndjson(values);
   for (let a = 0; a <= bytes.length; a++) {
@@ -78,13 +82,13 @@ Deno.test("NdjsonDecoder decodes the same messages for every pair of split point
   }
 });
 
-Deno.test("NdjsonDecoder decodes input fed one byte at a time", () => {
+Deno.test("JsonDecoder decodes input fed one byte at a time", () => {
   const bytes = ndjson(SAMPLE);
   const chunks = Array.from(bytes, (_, i) => bytes.subarray(i, i + 1));
   assert.deepEqual(decode(chunks), { messages: SAMPLE, error: undefined });
 });
 
-Deno.test("NdjsonDecoder decodes any JSON values under any chunking (property)", () => {
+Deno.test("JsonDecoder decodes any JSON values under any chunking (property)", () => {
   fc.assert(
     fc.property(
       fc.array(fc.jsonValue(), { maxLength: 20 }),
@@ -107,7 +111,7 @@ Deno.test("NdjsonDecoder decodes any JSON values under any chunking (property)",
   );
 });
 
-Deno.test("NdjsonDecoder decodes a 16 MiB message cut into 64 KiB chunks", () => {
+Deno.test("JsonDecoder decodes a 16 MiB message cut into 64 KiB chunks", () => {
   const big = "x".repeat(8 << 20) + "é".repeat(4 << 20);
   const bytes = ndjson([1, big, 2]);
   const cuts = [];
@@ -120,7 +124,7 @@ Deno.test("NdjsonDecoder decodes a 16 MiB message cut into 64 KiB chunks", () =>
   assert.equal(messages[2], 2);
 });
 
-Deno.test("NdjsonDecoder skips blank and whitespace-only lines and accepts CRLF", () => {
+Deno.test("JsonDecoder skips blank and whitespace-only lines and accepts CRLF", () => {
   const bytes = encoder.encode('\n\n1\n   \n\t\r\n{"a":2}\r\n\n3\n  ');
   assert.deepEqual(decode([bytes]), {
     messages: [1, { a: 2 }, 3],
@@ -132,7 +136,7 @@ Deno.test("NdjsonDecoder skips blank and whitespace-only lines and accepts CRLF"
   });
 });
 
-Deno.test("NdjsonDecoder reports invalid JSON after every message before it, with where and what", () => {
+Deno.test("JsonDecoder reports invalid JSON after every message before it, with where and what", () => {
   const bytes = encoder.encode(
     '{"a":1}\n"é"\n{oops: not json}\n{"never":true}\n',
   );
@@ -152,16 +156,16 @@ Deno.test("NdjsonDecoder reports invalid JSON after every message before it, wit
   }
 });
 
-Deno.test("NdjsonDecoder shortens the excerpt of a long bad line", () => {
+Deno.test("JsonDecoder shortens the excerpt of a long bad line", () => {
   const { error } = decode([encoder.encode(`[${"1,".repeat(1000)}\n`)]);
   assert.ok(error instanceof IpcProtocolError);
   assert.ok(error.excerpt.length <= 61);
   assert.ok(error.excerpt.endsWith("…"));
 });
 
-Deno.test("NdjsonDecoder ignores everything after the first error", () => {
+Deno.test("JsonDecoder ignores everything after the first error", () => {
   const messages: unknown[] = [];
-  const decoder = new NdjsonDecoder((m) => messages.push(m), {
+  const decoder = new JsonDecoder((m) => messages.push(m), {
     maxMessageBytes: NO_LIMIT,
   });
   const first = decoder.push(encoder.encode("1\nbad\n"));
@@ -171,7 +175,7 @@ Deno.test("NdjsonDecoder ignores everything after the first error", () => {
   assert.deepEqual(messages, [1]);
 });
 
-Deno.test("NdjsonDecoder rejects invalid UTF-8 but keeps U+FFFD that was sent as such", () => {
+Deno.test("JsonDecoder rejects invalid UTF-8 but keeps U+FFFD that was sent as such", () => {
   const good = encoder.encode('"ok \uFFFD"\n');
   const invalidCases: [string, number[]][] = [
     ["a lone continuation byte", [0x22, 0x80, 0x22]],
@@ -196,7 +200,7 @@ Deno.test("NdjsonDecoder rejects invalid UTF-8 but keeps U+FFFD that was sent as
   }
 });
 
-Deno.test("NdjsonDecoder reports input that ends in the middle of a message as truncated", () => {
+Deno.test("JsonDecoder reports input that ends in the middle of a message as truncated", () => {
   const bytes = encoder.encode('{"a":1}\n{"b":');
   const { messages, error } = decode([bytes]);
   assert.deepEqual(messages, [{ a: 1 }]);
@@ -208,7 +212,7 @@ Deno.test("NdjsonDecoder reports input that ends in the middle of a message as t
   assert.match(error.message, /ended in the middle of a message/);
 });
 
-Deno.test("NdjsonDecoder reports input that ends inside a multi-byte character as truncated", () => {
+Deno.test("JsonDecoder reports input that ends inside a multi-byte character as truncated", () => {
   const bytes = new Uint8Array([...encoder.encode('1\n"'), 0xf0, 0x9f]);
   const { messages, error } = decode([bytes]);
   assert.deepEqual(messages, [1]);
@@ -217,7 +221,7 @@ Deno.test("NdjsonDecoder reports input that ends inside a multi-byte character a
   assert.equal(error.byteOffset, 2);
 });
 
-Deno.test("NdjsonDecoder accepts a message of exactly maxMessageBytes and refuses one byte more", () => {
+Deno.test("JsonDecoder accepts a message of exactly maxMessageBytes and refuses one byte more", () => {
   const limit = 100;
   const exact = JSON.stringify("é".repeat(49)); // 2 quotes + 98 bytes
   assert.equal(encoder.encode(exact).length, limit);
@@ -236,9 +240,9 @@ Deno.test("NdjsonDecoder accepts a message of exactly maxMessageBytes and refuse
   }
 });
 
-Deno.test("NdjsonDecoder refuses an oversized message before its newline arrives", () => {
+Deno.test("JsonDecoder refuses an oversized message before its newline arrives", () => {
   const messages: unknown[] = [];
-  const decoder = new NdjsonDecoder((m) => messages.push(m), {
+  const decoder = new JsonDecoder((m) => messages.push(m), {
     maxMessageBytes: 1024,
   });
   assert.equal(decoder.push(encoder.encode('"ok"\n"')), undefined);
@@ -251,8 +255,8 @@ Deno.test("NdjsonDecoder refuses an oversized message before its newline arrives
   assert.deepEqual(messages, ["ok"]);
 });
 
-Deno.test("NdjsonDecoder counts messages and bytes", () => {
-  const decoder = new NdjsonDecoder(() => {}, { maxMessageBytes: NO_LIMIT });
+Deno.test("JsonDecoder counts messages and bytes", () => {
+  const decoder = new JsonDecoder(() => {}, { maxMessageBytes: NO_LIMIT });
   decoder.push(encoder.encode("1\n2\n\n3"));
   assert.equal(decoder.messageCount, 2);
   assert.equal(decoder.bytesReceived, 6);

@@ -5,21 +5,23 @@
  * @module
  */
 
+import { IpcJsonStream } from "../channel/ipc_json_stream.ts";
+import type { IpcJsonStreamOptions } from "../channel/options.ts";
+import { DenoConnTransport } from "../transports/deno_conn.ts";
+import { channelAddress } from "./address.ts";
 import {
-  channelAddress,
+  IpcConnectionRefusedError,
+  IpcHandshakeTimeoutError,
+} from "./errors.ts";
+import { clientHandshake } from "./handshake.ts";
+import { closeQuietly } from "./handshake_io.ts";
+import {
   handshakeTimeoutOf,
   type IpcAuthOptions,
   type IpcTlsClientOptions,
   resolveAuthKey,
   streamOptionsOf,
-} from "./channel_options.ts";
-import {
-  IpcConnectionRefusedError,
-  IpcHandshakeTimeoutError,
-} from "./connection_errors.ts";
-import { DenoConnTransport } from "./deno_conn_transport.ts";
-import { clientHandshake, closeQuietly } from "./handshake.ts";
-import { IpcJsonStream, type IpcJsonStreamOptions } from "./stream.ts";
+} from "./options.ts";
 
 /**
  * Options of {@linkcode connectIpc} common to every transport.
@@ -169,7 +171,7 @@ export async function connectIpc<In = unknown, Out = unknown>(
       "whoever answers on that port would get the messages. " +
       "Pass the server's authKey, connect with tls, or pass insecure: true to accept that.",
   );
-  const timeoutMs = handshakeTimeoutOf(options);
+  const timeoutMs = handshakeTimeoutOf("connectIpc", options);
   const streamOptions = streamOptionsOf(options, kind);
   const conn = await open(options, hostname, peer, timeoutMs);
   try {

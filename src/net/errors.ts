@@ -1,12 +1,21 @@
 /**
- * The errors of channels between unrelated processes ({@linkcode listenIpc}
- * and {@linkcode connectIpc}): refused connections, failed handshakes and
- * authentication, and unsafe setups. All extend {@linkcode IpcError}.
+ * The errors of channels between unrelated processes (`listenIpc()` and
+ * `connectIpc()`):
+ *
+ * ```text
+ * IpcError
+ * ├── IpcHandshakeError             the opening handshake failed
+ * │   ├── IpcAuthenticationError    the keys differ, or one side has none
+ * │   └── IpcHandshakeTimeoutError  the handshake took too long
+ * ├── IpcConnectionRefusedError     nothing listens there, or it is full (busy)
+ * ├── IpcAddressInUseError          the path or port is taken
+ * └── IpcInsecureSetupError         the setup would be unsafe
+ * ```
  *
  * @module
  */
 
-import { IpcError } from "./errors.ts";
+import { IpcError } from "../channel/errors.ts";
 
 /**
  * The opening handshake of a connection failed: the peer sent bytes that are

@@ -29,32 +29,24 @@
  * @module
  */
 
+import { hmac, Label, timingSafeEqual } from "./auth_key.ts";
+import { IpcAuthenticationError, IpcConnectionRefusedError } from "./errors.ts";
 import {
-  IpcAuthenticationError,
-  IpcConnectionRefusedError,
-  IpcHandshakeError,
-  IpcHandshakeTimeoutError,
-  IpcInsecureSetupError,
-} from "./connection_errors.ts";
+  ascii,
+  closeQuietly,
+  concat,
+  expectTag,
+  readExactly,
+  readTag,
+  send,
+  tlsHandshake,
+  withTimeout,
+} from "./handshake_io.ts";
 
-/** Length of every tag. */
-export const TAG_BYTES = 8;
 /** Length of each side's random nonce. */
 export const NONCE_BYTES = 32;
 /** Length of an HMAC-SHA256 value. */
 export const MAC_BYTES = 32;
-/**
- * The shortest `authKey` accepted, in bytes: shorter keys are guessable
- * offline. Use 32 random bytes.
- *
- * @example
- * ```ts
- * import { MIN_AUTH_KEY_BYTES } from "@tether/ipc";
- *
- * const authKey = crypto.getRandomValues(new Uint8Array(2 * MIN_AUTH_KEY_BYTES));
- * ```
- */
-export const MIN_AUTH_KEY_BYTES = 16;
 /**
  * Default of the `handshakeTimeout` option, in milliseconds.
  *
@@ -92,10 +84,6 @@ export const Tag = {
   clientRefuse: "tipc/1X\n",
 } as const;
 
-const CLIENT_LABEL = new TextEncoder().encode("tether-ipc/1 client");
-const SERVER_LABEL = new TextEncoder().encode("tether-ipc/1 server");
-const TAG_PREFIX = "tipc/";
-
 /** What the handshake needs besides the connection. */
 export interface HandshakeOptions {
   /** The HMAC key from {@linkcode importAuthKey}, or `undefined` for none. */
@@ -104,39 +92,6 @@ export interface HandshakeOptions {
   timeoutMs: number;
   /** How to name the peer in error messages, e.g. `"127.0.0.1:40112"`. */
   peer: string;
-}
-
-/**
- * Checks and imports a shared secret as an HMAC-SHA256 key.
- *
- * @param authKey The secret; a string is taken as its UTF-8 bytes.
- * @throws {IpcInsecureSetupError} When it is shorter than 16 bytes.
- */
-export async function importAuthKey(
-  authKey: string | Uint8Array,
-): Promise<CryptoKey> {
-  if (typeof authKey !== "string" && !(authKey instanceof Uint8Array)) {
-    throw new TypeError(
-      `authKey must be a string or a Uint8Array, got ${typeof authKey}`,
-    );
-  }
-  const bytes = typeof authKey === "string"
-    ? new TextEncoder().encode(authKey)
-    : new Uint8Array(authKey);
-  if (bytes.length < MIN_AUTH_KEY_BYTES) {
-    throw new IpcInsecureSetupError(
-      `authKey is ${bytes.length} bytes long; use at least ${MIN_AUTH_KEY_BYTES} ` +
-        "(better: 32 random bytes from crypto.getRandomValues(new Uint8Array(32)), " +
-        "stored where only the two sides can read it).",
-    );
-  }
-  return await crypto.subtle.importKey(
-    "raw",
-    bytes,
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
 }
 
 /**
@@ -187,7 +142,7 @@ export function serverHandshake(
     );
     const clientNonce = body.slice(0, NONCE_BYTES);
     const clientMac = body.subarray(NONCE_BYTES);
-    const expected = await hmac(key, CLIENT_LABEL, serverNonce, clientNonce);
+    const expected = await hmac(key, Label.client, serverNonce, clientNonce);
     if (!timingSafeEqual(expected, clientMac)) {
       // Best effort: the client learns why, then the caller closes.
       await send(conn, "client", peer, ascii(Tag.serverReject)).catch(() => {});
@@ -197,7 +152,7 @@ export function serverHandshake(
           "If the client is yours, give it the same authKey.",
       );
     }
-    const proof = await hmac(key, SERVER_LABEL, serverNonce, clientNonce);
+    const proof = await hmac(key, Label.server, serverNonce, clientNonce);
     await send(conn, "client", peer, concat(ascii(Tag.serverAccept), proof));
   });
 }
@@ -246,7 +201,7 @@ export function clientHandshake(
       );
     }
     const clientNonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
-    const proof = await hmac(key, CLIENT_LABEL, serverNonce, clientNonce);
+    const proof = await hmac(key, Label.client, serverNonce, clientNonce);
     await send(
       conn,
       "server",
@@ -261,7 +216,7 @@ export function clientHandshake(
     }
     expectTag(answer, Tag.serverAccept, "server", peer);
     const serverMac = await readExactly(conn, MAC_BYTES, "server", peer);
-    const expected = await hmac(key, SERVER_LABEL, serverNonce, clientNonce);
+    const expected = await hmac(key, Label.server, serverNonce, clientNonce);
     if (!timingSafeEqual(expected, serverMac)) {
       throw new IpcAuthenticationError(
         `The server at ${peer} accepted this client but could not prove that it knows the authKey: ` +
@@ -290,215 +245,4 @@ export async function refuseBusy(
   } finally {
     closeQuietly(conn);
   }
-}
-
-/** Closes `conn`, ignoring that it may be closed already. */
-export function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // Already closed (by a timeout, or by the peer's failure).
-  }
-}
-
-/** HMAC-SHA256 of `label ‖ serverNonce ‖ clientNonce`. */
-export async function hmac(
-  key: CryptoKey,
-  label: Uint8Array,
-  serverNonce: Uint8Array,
-  clientNonce: Uint8Array,
-): Promise<Uint8Array> {
-  const data = concat(label, serverNonce, clientNonce);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, data));
-}
-
-/** The role labels, for tests and other implementations. */
-export const Label = { client: CLIENT_LABEL, server: SERVER_LABEL } as const;
-
-/**
- * Compares two byte arrays in time that depends only on their length, so a
- * forger learns nothing from how long a comparison took.
- */
-export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i];
-  return difference === 0;
-}
-
-type Role = "client" | "server";
-
-/**
- * Runs `work` with a deadline. When it passes, the connection is closed, so
- * a pending read fails at once and the error says the time ran out.
- */
-async function withTimeout(
-  conn: Deno.Conn,
-  timeoutMs: number,
-  peerRole: Role,
-  peer: string,
-  work: () => Promise<void>,
-): Promise<void> {
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    closeQuietly(conn);
-  }, timeoutMs);
-  const timeoutError = () =>
-    new IpcHandshakeTimeoutError(
-      `The ${peerRole} at ${peer} did not complete the handshake within ${timeoutMs} ms; the connection was closed. ` +
-        (peerRole === "client"
-          ? "A stalled or hostile client, or a link too slow for the listener's handshakeTimeout."
-          : "Is a tether-ipc listener there? A slow link may need a larger handshakeTimeout."),
-      timeoutMs,
-    );
-  try {
-    await work();
-  } catch (error) {
-    if (timedOut) throw timeoutError();
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-  if (timedOut) throw timeoutError();
-}
-
-async function tlsHandshake(
-  conn: Deno.Conn,
-  peerRole: Role,
-  peer: string,
-): Promise<void> {
-  if (!isTlsConn(conn)) return;
-  try {
-    await conn.handshake();
-  } catch (error) {
-    throw new IpcHandshakeError(
-      `The TLS handshake with the ${peerRole} at ${peer} failed: ${
-        messageOf(error)
-      }. ` +
-        (peerRole === "server"
-          ? "Pass the certificate that signed the server's (caCerts) and the name it was issued for (serverName)."
-          : "The client may not trust this listener's certificate, or does not speak TLS."),
-      { cause: error },
-    );
-  }
-}
-
-function isTlsConn(conn: Deno.Conn): conn is Deno.TlsConn {
-  return typeof (conn as Partial<Deno.TlsConn>).handshake === "function";
-}
-
-async function readExactly(
-  conn: Deno.Conn,
-  length: number,
-  peerRole: Role,
-  peer: string,
-): Promise<Uint8Array> {
-  const bytes = new Uint8Array(length);
-  let filled = 0;
-  while (filled < length) {
-    let count: number | null;
-    try {
-      count = await conn.read(bytes.subarray(filled));
-    } catch (error) {
-      throw lostConnection(peerRole, peer, error);
-    }
-    if (count === null) {
-      throw new IpcHandshakeError(
-        `The ${peerRole} at ${peer} closed the connection in the middle of the handshake` +
-          (peerRole === "client"
-            ? " (it gave up, or does not speak this protocol)."
-            : ". Is it a tether-ipc listener, and was this client's key accepted?"),
-      );
-    }
-    filled += count;
-  }
-  return bytes;
-}
-
-async function readTag(
-  conn: Deno.Conn,
-  peerRole: Role,
-  peer: string,
-): Promise<string> {
-  const bytes = await readExactly(conn, TAG_BYTES, peerRole, peer);
-  return String.fromCharCode(...bytes);
-}
-
-function expectTag(
-  tag: string,
-  wanted: string,
-  peerRole: Role,
-  peer: string,
-): void {
-  if (tag === wanted) return;
-  const version = tag.startsWith(TAG_PREFIX) ? tag[TAG_PREFIX.length] : "";
-  if (version !== "" && version !== "1") {
-    throw new IpcHandshakeError(
-      `The ${peerRole} at ${peer} speaks version ${version} of the tether-ipc handshake; this side speaks version 1. ` +
-        "The connection was closed: use the same library version on both sides.",
-    );
-  }
-  throw new IpcHandshakeError(
-    `The ${peerRole} at ${peer} sent ${
-      JSON.stringify(tag)
-    } where the tether-ipc handshake expected ` +
-      `${
-        JSON.stringify(wanted)
-      }; the connection was closed and nothing it sent was delivered. ` +
-      `Is it a tether-ipc ${peerRole}? Both sides must use ${
-        peerRole === "client" ? "connectIpc()" : "listenIpc()"
-      } or implement the handshake described in the README.`,
-  );
-}
-
-async function send(
-  conn: Deno.Conn,
-  peerRole: Role,
-  peer: string,
-  bytes: Uint8Array,
-): Promise<void> {
-  try {
-    let written = 0;
-    while (written < bytes.length) {
-      written += await conn.write(bytes.subarray(written));
-    }
-  } catch (error) {
-    throw lostConnection(peerRole, peer, error);
-  }
-}
-
-function lostConnection(
-  peerRole: Role,
-  peer: string,
-  error: unknown,
-): IpcHandshakeError {
-  return new IpcHandshakeError(
-    `The connection to the ${peerRole} at ${peer} failed during the handshake: ${
-      messageOf(error)
-    }.`,
-    { cause: error },
-  );
-}
-
-function ascii(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -5,39 +5,21 @@
  * @module
  */
 
+import type { IpcJsonStream } from "../channel/ipc_json_stream.ts";
+import type { IpcJsonStreamOptions } from "../channel/options.ts";
+import { integerOption } from "../internal/check_option.ts";
+import { channelAddress } from "./address.ts";
+import { IpcAddressInUseError } from "./errors.ts";
+import { Listener } from "./listener.ts";
 import {
-  channelAddress,
   DEFAULT_MAX_CONNECTIONS,
-  describeNetAddr,
   handshakeTimeoutOf,
   type IpcAuthOptions,
   type IpcTlsServerOptions,
   resolveAuthKey,
   streamOptionsOf,
-} from "./channel_options.ts";
-import {
-  IpcAddressInUseError,
-  IpcConnectionRefusedError,
-} from "./connection_errors.ts";
-import { DenoConnTransport } from "./deno_conn_transport.ts";
-import { IpcClosedError } from "./errors.ts";
-import { closeQuietly, refuseBusy, serverHandshake } from "./handshake.ts";
-import {
-  IpcJsonStream,
-  type IpcJsonStreamOptions,
-  positiveOption,
-} from "./stream.ts";
-import { listenUnixSocket } from "./unix_socket_path.ts";
-
-/**
- * How long `close()` lets each channel write what it queued and say goodbye
- * before cutting it off (a peer that stopped reading would otherwise hold
- * the listener's `close()` forever).
- */
-export const CLOSE_GRACE_MS = 3_000;
-
-/** After a failed `accept()` (e.g. out of file descriptors), wait this long. */
-const ACCEPT_RETRY_MS = 100;
+} from "./options.ts";
+import { listenUnixSocket } from "./unix_socket.ts";
 
 /**
  * Options of {@linkcode listenIpc} common to every transport.
@@ -200,8 +182,8 @@ export interface IpcListener<In = unknown, Out = unknown>
  * optionally with TLS (across machines).
  *
  * With `authKey`, every client must prove it knows the key, and the server
- * proves it back, before a single message is accepted; see the README's
- * security section for what each transport protects. TCP requires a key
+ * proves it back, before a single message is accepted; `docs/security.md`
+ * says what each transport protects. TCP requires a key
  * unless `insecure: true`. Errors on one connection never stop the listener:
  * failed handshakes go to `onError`, failures after it to the channel's
  * iterator.
@@ -259,10 +241,11 @@ export async function listenIpc<In = unknown, Out = unknown>(
       "anyone who can reach the port could connect and send messages. " +
       "Pass authKey (the same secret to both sides), or insecure: true to accept anyone.",
   );
-  const settings: ListenerSettings<In> = {
+  const settings = {
     key,
-    handshakeTimeoutMs: handshakeTimeoutOf(options),
-    maxConnections: positiveOption(
+    handshakeTimeoutMs: handshakeTimeoutOf("listenIpc", options),
+    maxConnections: integerOption(
+      "listenIpc",
       "maxConnections",
       options.maxConnections,
       DEFAULT_MAX_CONNECTIONS,
@@ -292,235 +275,4 @@ export async function listenIpc<In = unknown, Out = unknown>(
     }
   }
   return new Listener<In, Out>(listener, settings);
-}
-
-interface ListenerSettings<In> {
-  key: CryptoKey | undefined;
-  handshakeTimeoutMs: number;
-  maxConnections: number;
-  streamOptions: IpcJsonStreamOptions<In>;
-  onError: ((error: Error) => void) | undefined;
-}
-
-const DONE: IteratorReturnResult<undefined> = Object.freeze({
-  done: true,
-  value: undefined,
-});
-
-class Listener<In, Out> implements IpcListener<In, Out> {
-  #listener: Deno.Listener;
-  #settings: ListenerSettings<In>;
-  /** Connections in their handshake, or being turned away. */
-  #pending = new Set<Deno.Conn>();
-  /** Those handshakes and refusals, for `close()` to wait on. */
-  #tasks = new Set<Promise<void>>();
-  #open = new Map<IpcJsonStream<In, Out>, DenoConnTransport>();
-  /** Channels ready and not yet taken by the iterator. */
-  #ready: IpcJsonStream<In, Out>[] = [];
-  #waiters: PromiseWithResolvers<IteratorResult<IpcJsonStream<In, Out>>>[] = [];
-  #iterator: AsyncIterableIterator<IpcJsonStream<In, Out>>;
-  #acceptLoop: Promise<void>;
-  #closing: Promise<void> | undefined;
-
-  constructor(listener: Deno.Listener, settings: ListenerSettings<In>) {
-    this.#listener = listener;
-    this.#settings = settings;
-    const iterator: AsyncIterableIterator<IpcJsonStream<In, Out>> = {
-      next: () => this.#next(),
-      return: () => Promise.resolve(DONE),
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    this.#iterator = iterator;
-    this.#acceptLoop = this.#acceptAll();
-  }
-
-  get addr(): Deno.NetAddr | Deno.UnixAddr {
-    return this.#listener.addr as Deno.NetAddr | Deno.UnixAddr;
-  }
-
-  get connections(): number {
-    return this.#pending.size + this.#open.size;
-  }
-
-  async accept(): Promise<IpcJsonStream<In, Out>> {
-    const result = await this.#next();
-    if (result.done) {
-      throw new IpcClosedError(
-        "Cannot accept a connection: the listener is closed.",
-      );
-    }
-    return result.value;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<IpcJsonStream<In, Out>> {
-    return this.#iterator;
-  }
-
-  close(): Promise<void> {
-    this.#closing ??= this.#close();
-    return this.#closing;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-
-  ref(): void {
-    this.#listener.ref();
-  }
-
-  unref(): void {
-    this.#listener.unref();
-  }
-
-  #next(): Promise<IteratorResult<IpcJsonStream<In, Out>>> {
-    const stream = this.#ready.shift();
-    if (stream !== undefined) {
-      return Promise.resolve({ value: stream, done: false });
-    }
-    if (this.#closing !== undefined) return Promise.resolve(DONE);
-    const waiter = Promise.withResolvers<
-      IteratorResult<IpcJsonStream<In, Out>>
-    >();
-    this.#waiters.push(waiter);
-    return waiter.promise;
-  }
-
-  async #acceptAll(): Promise<void> {
-    while (this.#closing === undefined) {
-      let conn: Deno.Conn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (error) {
-        if (
-          this.#closing !== undefined ||
-          error instanceof Deno.errors.BadResource ||
-          error instanceof Deno.errors.Interrupted
-        ) {
-          return;
-        }
-        // E.g. out of file descriptors: report, and do not spin on it.
-        this.#report(error);
-        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
-        continue;
-      }
-      if (this.#closing !== undefined) {
-        closeQuietly(conn);
-        return;
-      }
-      this.#admit(conn);
-    }
-  }
-
-  #admit(conn: Deno.Conn): void {
-    // Deno leaves Nagle's algorithm on: small answers to pipelined messages
-    // would wait for the peer's delayed ACK (~40 ms). Connections accepted
-    // by Deno.listenTls offer no way to turn it off.
-    if (isTcpConn(conn)) conn.setNoDelay(true);
-    const peer = this.#describePeer(conn);
-    const { maxConnections, handshakeTimeoutMs } = this.#settings;
-    this.#pending.add(conn);
-    if (this.connections > maxConnections) {
-      this.#track(conn, refuseBusy(conn, handshakeTimeoutMs, peer));
-      this.#report(
-        new IpcConnectionRefusedError(
-          `Turned away the client at ${peer}: ${maxConnections} connections are open (maxConnections).`,
-          true,
-        ),
-      );
-      return;
-    }
-    this.#track(conn, this.#handshake(conn, peer));
-  }
-
-  #track(conn: Deno.Conn, task: Promise<void>): void {
-    const tracked = task.finally(() => {
-      this.#pending.delete(conn);
-      this.#tasks.delete(tracked);
-    });
-    this.#tasks.add(tracked);
-  }
-
-  async #handshake(conn: Deno.Conn, peer: string): Promise<void> {
-    const { key, handshakeTimeoutMs } = this.#settings;
-    try {
-      await serverHandshake(conn, { key, timeoutMs: handshakeTimeoutMs, peer });
-    } catch (error) {
-      closeQuietly(conn);
-      if (this.#closing === undefined) this.#report(error);
-      return;
-    }
-    if (this.#closing !== undefined) {
-      closeQuietly(conn);
-      return;
-    }
-    const transport = new DenoConnTransport(conn);
-    const stream = new IpcJsonStream<In, Out>(
-      transport,
-      this.#settings.streamOptions,
-    );
-    this.#open.set(stream, transport);
-    stream.closed.then(() => this.#open.delete(stream));
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter.resolve({ value: stream, done: false });
-    else this.#ready.push(stream);
-  }
-
-  async #close(): Promise<void> {
-    try {
-      this.#listener.close();
-    } catch {
-      // Closed already.
-    }
-    await this.#acceptLoop;
-    for (const conn of this.#pending) closeQuietly(conn);
-    await Promise.all(this.#tasks);
-    for (const waiter of this.#waiters.splice(0)) waiter.resolve(DONE);
-    this.#ready.length = 0;
-    await Promise.all(
-      [...this.#open].map(([stream, transport]) =>
-        closeWithin(stream, transport, CLOSE_GRACE_MS)
-      ),
-    );
-  }
-
-  #report(error: unknown): void {
-    const onError = this.#settings.onError;
-    if (onError === undefined) return;
-    try {
-      onError(error instanceof Error ? error : new Error(String(error)));
-    } catch {
-      // A failing error handler must not take the listener down.
-    }
-  }
-
-  #describePeer(conn: Deno.Conn): string {
-    const remote = conn.remoteAddr;
-    if (remote.transport === "tcp") {
-      return describeNetAddr(remote.hostname, remote.port);
-    }
-    const local = this.#listener.addr;
-    return local.transport === "unix" ? local.path : String(remote.transport);
-  }
-}
-
-function isTcpConn(conn: Deno.Conn): conn is Deno.TcpConn {
-  return typeof (conn as Partial<Deno.TcpConn>).setNoDelay === "function";
-}
-
-/** Closes `stream` politely, or cuts it off after `graceMs`. */
-async function closeWithin<In, Out>(
-  stream: IpcJsonStream<In, Out>,
-  transport: DenoConnTransport,
-  graceMs: number,
-): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const grace = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, graceMs);
-  });
-  await Promise.race([stream.close(), grace]);
-  clearTimeout(timer);
-  transport.destroy();
-  await transport.settled();
-  await stream.closed;
 }

@@ -5,14 +5,16 @@
  * @module
  */
 
-import { IpcInsecureSetupError } from "./connection_errors.ts";
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, importAuthKey } from "./handshake.ts";
 import {
   checkStreamOptions,
   DEFAULT_MAX_MESSAGE_BYTES,
   type IpcJsonStreamOptions,
-  positiveOption,
-} from "./stream.ts";
+} from "../channel/options.ts";
+import { integerOption } from "../internal/check_option.ts";
+import type { TransportKind } from "./address.ts";
+import { importAuthKey } from "./auth_key.ts";
+import { IpcInsecureSetupError } from "./errors.ts";
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "./handshake.ts";
 
 /**
  * Default `maxMessageBytes` of channels over TCP and TLS: 4 MiB (as gRPC's
@@ -146,34 +148,6 @@ export interface IpcTlsClientOptions {
   serverName?: string;
 }
 
-/** The kind of connection, for defaults and messages. */
-export type TransportKind = "unix" | "tcp" | "tls";
-
-/** Where a channel goes, as `listenIpc()` and `connectIpc()` both need it. */
-export interface ChannelAddress {
-  /** The transport: a Unix socket, plain TCP or TLS. */
-  kind: TransportKind;
-  /** The TCP host (the loopback address unless given). */
-  hostname: string;
-  /** The address as error messages name it: the path, or `host:port`. */
-  name: string;
-}
-
-/** The address of the options of `listenIpc()` or `connectIpc()`. */
-export function channelAddress(
-  options: { path?: string; hostname?: string; port?: number; tls?: unknown },
-): ChannelAddress {
-  const hostname = options.hostname ?? "127.0.0.1";
-  if (options.path !== undefined) {
-    return { kind: "unix", hostname, name: options.path };
-  }
-  return {
-    kind: options.tls !== undefined ? "tls" : "tcp",
-    hostname,
-    name: describeNetAddr(hostname, options.port ?? 0),
-  };
-}
-
 /**
  * Imports `authKey`, or checks that going without one is allowed.
  *
@@ -196,41 +170,52 @@ export async function resolveAuthKey(
 }
 
 /** The `handshakeTimeout` option, checked. */
-export function handshakeTimeoutOf(options: IpcAuthOptions): number {
-  return positiveOption(
+export function handshakeTimeoutOf(
+  owner: string,
+  options: IpcAuthOptions,
+): number {
+  return integerOption(
+    owner,
     "handshakeTimeout",
     options.handshakeTimeout,
     DEFAULT_HANDSHAKE_TIMEOUT_MS,
   );
 }
 
-/**
- * The options for each channel's {@linkcode IpcJsonStream}, checked before
- * connecting, with the network default of `maxMessageBytes` over TCP and TLS.
- */
-export function streamOptionsOf<In>(
-  options: IpcJsonStreamOptions<In>,
-  kind: TransportKind,
-): IpcJsonStreamOptions<In> {
-  const streamOptions: IpcJsonStreamOptions<In> = {
-    serialization: options.serialization,
-    maxMessageBytes: options.maxMessageBytes ??
-      (kind === "unix"
-        ? DEFAULT_MAX_MESSAGE_BYTES
-        : DEFAULT_NETWORK_MAX_MESSAGE_BYTES),
-    sendBufferBytes: options.sendBufferBytes,
-    receiveBufferBytes: options.receiveBufferBytes,
-    validate: options.validate,
-    onInvalidMessage: options.onInvalidMessage,
-    nodeCompat: options.nodeCompat,
-  };
-  checkStreamOptions(streamOptions as IpcJsonStreamOptions<unknown>);
-  return streamOptions;
+/** The options of `listenIpc()` and `connectIpc()` that are not stream options. */
+interface NetworkOnlyOptions extends IpcAuthOptions {
+  path?: string;
+  hostname?: string;
+  port?: number;
+  tls?: unknown;
+  maxConnections?: number;
+  onError?: unknown;
 }
 
-/** How to name a TCP address in messages: `host:port`, IPv6 in brackets. */
-export function describeNetAddr(hostname: string, port: number): string {
-  return hostname.includes(":")
-    ? `[${hostname}]:${port}`
-    : `${hostname}:${port}`;
+/**
+ * The options for each channel's {@linkcode IpcJsonStream}: every option but
+ * the network's own, checked before connecting, with the network default of
+ * `maxMessageBytes` over TCP and TLS.
+ */
+export function streamOptionsOf<In>(
+  options: IpcJsonStreamOptions<In> & NetworkOnlyOptions,
+  kind: TransportKind,
+): IpcJsonStreamOptions<In> {
+  const {
+    path: _path,
+    hostname: _hostname,
+    port: _port,
+    tls: _tls,
+    authKey: _authKey,
+    insecure: _insecure,
+    handshakeTimeout: _handshakeTimeout,
+    maxConnections: _maxConnections,
+    onError: _onError,
+    ...streamOptions
+  } = options;
+  streamOptions.maxMessageBytes ??= kind === "unix"
+    ? DEFAULT_MAX_MESSAGE_BYTES
+    : DEFAULT_NETWORK_MAX_MESSAGE_BYTES;
+  checkStreamOptions(streamOptions as IpcJsonStreamOptions<unknown>);
+  return streamOptions;
 }

@@ -8,10 +8,7 @@
  */
 
 import { dirname } from "node:path";
-import {
-  IpcAddressInUseError,
-  IpcInsecureSetupError,
-} from "./connection_errors.ts";
+import { IpcAddressInUseError, IpcInsecureSetupError } from "./errors.ts";
 
 /** Mode of a directory this module creates for a socket: owner only. */
 export const SOCKET_DIRECTORY_MODE = 0o700;

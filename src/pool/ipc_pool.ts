@@ -7,120 +7,27 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
-import {
-  IpcChildExitedError,
-  IpcQueueFullError,
-  IpcRemoteError,
-  IpcTimeoutError,
-} from "./call_errors.ts";
-import { invalidTimeout, type IpcRequestOptions } from "./calls.ts";
-import { IpcClosedError } from "./errors.ts";
-import { LatencyHistogram } from "./latency.ts";
-import { type IpcPermissions, permissionFlags } from "./permission_flags.ts";
+import { checkCallStart } from "../calls/call_layer.ts";
+import { IpcRemoteError, IpcTimeoutError } from "../calls/errors.ts";
+import { LatencyHistogram } from "../calls/latency.ts";
+import type { IpcRequestOptions } from "../calls/types.ts";
+import { IpcClosedError } from "../channel/errors.ts";
+import { IpcChildExitedError } from "../process/errors.ts";
 import {
   type IpcChildProcess,
-  type IpcChildStatus,
   spawnWithIpc,
-} from "./spawn.ts";
-import type { IpcPoolStats, IpcStreamStats } from "./stats.ts";
-import type { IpcTraceEvent } from "./trace.ts";
-
-/**
- * Default of {@linkcode IpcPoolOptions.maxQueue}.
- *
- * @example
- * ```ts
- * import { DEFAULT_MAX_QUEUE } from "@tether/ipc";
- *
- * console.log(DEFAULT_MAX_QUEUE); // 1000
- * ```
- */
-export const DEFAULT_MAX_QUEUE = 1000;
-
-/**
- * After a child's channel closes, the child has this long to exit by itself
- * (so its own exit code is reported) before it is killed.
- */
-const EXIT_GRACE_MS = 1000;
-/** On `close()`, a child has this long to exit after its channel closes. */
-const STOP_GRACE_MS = 5000;
-/** A child that exits this soon after starting, before answering a call, counts as failing to start. */
-const EARLY_EXIT_MS = 2000;
-/** Replacing children that keep failing to start waits 100 ms, 200 ms, … up to this. */
-const MAX_RESTART_DELAY_MS = 5000;
-
-/**
- * Options of an {@linkcode IpcPool}.
- *
- * @example Four children that may read one directory and reach one host
- * ```ts ignore
- * import { IpcPool, type IpcPoolOptions } from "@tether/ipc";
- *
- * const options: IpcPoolOptions = {
- *   module: new URL("./worker.ts", import.meta.url),
- *   size: 4,
- *   permissions: { read: ["./images"], net: ["api.example.com:443"] },
- *   maxQueue: 200,
- *   timeout: 30_000,
- * };
- * await using pool = new IpcPool(options);
- * ```
- */
-export interface IpcPoolOptions {
-  /**
-   * The module each child runs with `deno run`: a path (relative to `cwd`)
-   * or a URL. It registers handlers, e.g. with `serveParentCalls()`.
-   */
-  module: string | URL;
-  /** Number of children. @default {navigator.hardwareConcurrency} */
-  size?: number;
-  /**
-   * What each child may do, turned into explicit `--allow-*` flags. None by
-   * default: the channel needs no permission.
-   */
-  permissions?: IpcPermissions;
-  /**
-   * Most calls that may wait for a child; past it `request()` rejects at
-   * once with {@linkcode IpcQueueFullError}. `Infinity` lets the queue grow.
-   *
-   * @default {1000}
-   */
-  maxQueue?: number;
-  /**
-   * Calls one child runs at once. 1 suits CPU-bound work; raise it for
-   * handlers that mostly wait (I/O).
-   *
-   * @default {1}
-   */
-  concurrency?: number;
-  /** Default `timeout` of every call, in milliseconds, time in the queue included. */
-  timeout?: number;
-  /** Arguments of the module: each child's `Deno.args`. */
-  args?: string[];
-  /**
-   * Other `deno run` options, placed before the module (e.g.
-   * `["--v8-flags=--max-old-space-size=512"]`). Permission flags are
-   * refused here: use `permissions`.
-   */
-  denoArgs?: string[];
-  /** Working directory of the children. @default {the parent's} */
-  cwd?: string | URL;
-  /** Environment variables added to the children's (they need `env` permission to read them). */
-  env?: Record<string, string>;
-  /** The children's standard output: the parent's, or none. @default {"inherit"} */
-  stdout?: "inherit" | "null";
-  /** The children's standard error: the parent's, or none. @default {"inherit"} */
-  stderr?: "inherit" | "null";
-  /** `maxMessageBytes` of each channel, as for `IpcJsonStream`. */
-  maxMessageBytes?: number;
-  /** `sendBufferBytes` of each channel. */
-  sendBufferBytes?: number;
-  /** `receiveBufferBytes` of each channel. */
-  receiveBufferBytes?: number;
-  /** Called with every message to and from a child, and the child's pid. */
-  trace?: (event: IpcTraceEvent, pid: number) => void;
-}
+} from "../process/spawn_with_ipc.ts";
+import { CallQueue, queueTimeoutError } from "./call_queue.ts";
+import { IpcQueueFullError } from "./errors.ts";
+import {
+  checkPoolOptions,
+  type IpcPoolOptions,
+  type PoolSettings,
+} from "./options.ts";
+import { PoolCall } from "./pool_call.ts";
+import type { PoolChild } from "./pool_child.ts";
+import type { IpcPoolStats } from "./stats.ts";
+import { Supervisor } from "./supervisor.ts";
 
 /**
  * A pool of Deno children that answer calls: spreads CPU-bound work over
@@ -154,113 +61,54 @@ export interface IpcPoolOptions {
  * ```
  */
 export class IpcPool implements AsyncDisposable {
-  #spawnArgs: string[];
   #options: IpcPoolOptions;
-  #size: number;
-  #maxQueue: number;
-  #concurrency: number;
-  #timeout: number | undefined;
+  #settings: PoolSettings;
 
-  /** Children that take calls. */
-  #children: PoolChild[] = [];
-  /** Every child process not known to have exited, to stop them all on close. */
-  #processes = new Set<PoolChild>();
-  #next = 0;
+  #children: Supervisor;
 
-  #queue: PoolCall[] = [];
-  #queueHead = 0;
-  #queued = 0;
+  /** Calls waiting for a child. */
+  #queue = new CallQueue((call, reason) => {
+    this.#reject(call, reason);
+    this.#afterCall();
+  });
   #inFlight = 0;
 
   #closing = false;
-  #stopping = false;
   #drained: PromiseWithResolvers<void> | undefined;
   #closePromise: Promise<void> | undefined;
-  #restartTimers = new Set<ReturnType<typeof setTimeout>>();
-  #earlyExits = 0;
 
   #succeeded = 0;
   #failed = 0;
-  #restarts = 0;
-  #unexpectedExits = 0;
   #latency = new LatencyHistogram();
-  #retired: Totals = {
-    messagesIn: 0,
-    messagesOut: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-  };
 
   /**
    * Starts the children.
    *
    * @param options The module, the number of children, their permissions,
    *   the queue bound and the channel options.
-   * @throws {TypeError} When an option is invalid.
+   * @throws {TypeError} When an option has the wrong type, or `denoArgs`
+   *   holds a permission flag.
+   * @throws {RangeError} When an option's value is out of range.
    * @throws {Deno.errors.NotCapable} When this process lacks `--allow-run`
    *   or `--allow-env`.
    */
   constructor(options: IpcPoolOptions) {
     this.#options = options;
-    this.#size = integerOption(
-      "size",
-      options.size,
-      navigator.hardwareConcurrency,
-      1,
+    this.#settings = checkPoolOptions(options);
+    this.#children = new Supervisor(
+      this.#settings.size,
+      () => this.#spawn(),
+      {
+        started: () => this.#pump(),
+        // Fail the waiting calls rather than leave them hanging.
+        cannotStart: (error) => this.#failQueued(error),
+      },
     );
-    this.#concurrency = integerOption("concurrency", options.concurrency, 1, 1);
-    this.#maxQueue = options.maxQueue === Infinity
-      ? Infinity
-      : integerOption("maxQueue", options.maxQueue, DEFAULT_MAX_QUEUE, 0);
-    if (
-      options.timeout !== undefined &&
-      !(options.timeout > 0)
-    ) {
-      throw new RangeError(
-        `IpcPool option timeout must be a positive number of milliseconds, got ${options.timeout}.`,
-      );
-    }
-    this.#timeout = options.timeout;
-    for (const name of ["stdout", "stderr"] as const) {
-      const value = options[name];
-      // Nobody would read a piped stream: a child writing to it would block.
-      if (value !== undefined && value !== "inherit" && value !== "null") {
-        throw new TypeError(
-          `IpcPool option ${name} must be "inherit" or "null", got ${
-            JSON.stringify(value)
-          }.`,
-        );
-      }
-    }
-    for (const arg of options.denoArgs ?? []) {
-      if (/^(-[APRWINES]|--allow-|--permission-set)/.test(arg)) {
-        throw new TypeError(
-          `IpcPool option denoArgs holds ${
-            JSON.stringify(arg)
-          }: grant permissions with the permissions option, which grants only what it names.`,
-        );
-      }
-    }
-    this.#spawnArgs = [
-      "run",
-      "--no-prompt",
-      ...permissionFlags(options.permissions),
-      ...(options.denoArgs ?? []),
-      modulePath(options.module),
-      ...(options.args ?? []),
-    ];
-    try {
-      for (let i = 0; i < this.#size; i++) this.#children.push(this.#spawn());
-    } catch (error) {
-      // Do not leave the children already started running without a pool.
-      for (const child of this.#children) kill(child);
-      throw error;
-    }
   }
 
   /** The number of children the pool keeps running. */
   get size(): number {
-    return this.#size;
+    return this.#settings.size;
   }
 
   /**
@@ -303,12 +151,12 @@ export class IpcPool implements AsyncDisposable {
       );
     }
     const signal = options?.signal;
-    const timeout = options?.timeout ?? this.#timeout;
-    const badTimeout = invalidTimeout(timeout);
-    if (badTimeout !== undefined) return Promise.reject(badTimeout);
-    if (signal?.aborted) {
+    const timeout = options?.timeout ?? this.#settings.timeout;
+    try {
+      checkCallStart(timeout, signal);
+    } catch (error) {
       this.#failed++;
-      return Promise.reject(signal.reason);
+      return Promise.reject(error);
     }
     const { promise, resolve, reject } = Promise.withResolvers<R>();
     const call = new PoolCall(
@@ -319,14 +167,18 @@ export class IpcPool implements AsyncDisposable {
       resolve as (value: unknown) => void,
       reject,
     );
-    const child = this.#queued === 0 ? this.#leastBusy() : undefined;
+    const child = this.#queue.length === 0
+      ? this.#children.leastBusy(this.#settings.concurrency)
+      : undefined;
     if (child !== undefined) {
       this.#dispatch(call, child);
-    } else if (this.#queued >= this.#maxQueue) {
+    } else if (this.#queue.length >= this.#settings.maxQueue) {
       this.#failed++;
-      return Promise.reject(new IpcQueueFullError(method, this.#maxQueue));
+      return Promise.reject(
+        new IpcQueueFullError(method, this.#settings.maxQueue),
+      );
     } else {
-      this.#enqueue(call);
+      this.#queue.push(call);
     }
     return promise;
   }
@@ -349,26 +201,20 @@ export class IpcPool implements AsyncDisposable {
    * ```
    */
   stats(): IpcPoolStats {
-    const totals = { ...this.#retired };
-    const children = this.#children.map((child) => {
-      const channel = child.process.ipc.stats();
-      addTotals(totals, channel);
-      return { pid: child.process.pid, inFlight: child.inFlight, channel };
-    });
-    for (const child of this.#processes) {
-      if (!this.#children.includes(child)) {
-        addTotals(totals, child.process.ipc.stats());
-      }
-    }
+    const restarts = this.#children.restarts;
     return {
-      children,
-      queued: this.#queued,
+      children: this.#children.children.map((child) => ({
+        pid: child.process.pid,
+        inFlight: child.inFlight,
+        channel: child.process.ipc.stats(),
+      })),
+      queued: this.#queue.length,
       inFlight: this.#inFlight,
       succeeded: this.#succeeded,
       failed: this.#failed,
-      restarts: this.#restarts,
-      ...totals,
-      errors: this.#failed + this.#unexpectedExits,
+      restarts,
+      ...this.#children.totals(),
+      errors: this.#failed + restarts,
       latency: this.#latency.summary(),
     };
   }
@@ -413,14 +259,13 @@ export class IpcPool implements AsyncDisposable {
     return this.close();
   }
 
-  // Children ---------------------------------------------------------------
-
-  #spawn(): PoolChild {
-    const trace = this.#options.trace;
-    let pid = 0;
+  /** Starts one child with the pool's options. */
+  #spawn(): IpcChildProcess {
     const options = this.#options;
+    const trace = options.trace;
+    let pid = 0;
     const process = spawnWithIpc(Deno.execPath(), {
-      args: this.#spawnArgs,
+      args: this.#settings.spawnArgs,
       cwd: options.cwd,
       env: options.env,
       stdin: "null",
@@ -432,96 +277,7 @@ export class IpcPool implements AsyncDisposable {
       trace: trace === undefined ? undefined : (event) => trace(event, pid),
     });
     pid = process.pid;
-    const child = new PoolChild(process);
-    this.#processes.add(child);
-    process.ipc.closed.then(() => this.#onChannelClosed(child));
-    process.status.then((status) => this.#onExit(child, status));
-    // Once both are over, its channel's figures are final.
-    Promise.all([process.status, process.ipc.closed]).then(() => {
-      this.#processes.delete(child);
-      addTotals(this.#retired, process.ipc.stats());
-    });
-    return child;
-  }
-
-  /** The child's channel closed: it exited, or broke its channel and is useless. */
-  #onChannelClosed(child: PoolChild): void {
-    if (this.#stopping) return;
-    this.#retire(child);
-    if (child.exitStatus === undefined) {
-      const timer = setTimeout(() => {
-        kill(child);
-      }, EXIT_GRACE_MS);
-      child.process.status.then(() => clearTimeout(timer));
-    }
-  }
-
-  #onExit(child: PoolChild, status: IpcChildStatus): void {
-    child.exitStatus = status;
-    child.exited.resolve(status);
-    if (!this.#stopping) this.#retire(child);
-  }
-
-  /** Takes an exited or broken child out of service and starts its replacement. */
-  #retire(child: PoolChild): void {
-    const index = this.#children.indexOf(child);
-    if (index === -1) return;
-    this.#children.splice(index, 1);
-    this.#unexpectedExits++;
-    this.#restarts++;
-    const early = child.completed === 0 &&
-      performance.now() - child.startedAt < EARLY_EXIT_MS;
-    this.#earlyExits = early ? this.#earlyExits + 1 : 0;
-    if (this.#earlyExits === 0) {
-      this.#replace();
-    } else {
-      const delay = Math.min(
-        100 * 2 ** (this.#earlyExits - 1),
-        MAX_RESTART_DELAY_MS,
-      );
-      const timer = setTimeout(() => {
-        this.#restartTimers.delete(timer);
-        this.#replace();
-      }, delay);
-      this.#restartTimers.add(timer);
-    }
-  }
-
-  #replace(): void {
-    if (this.#stopping) return;
-    try {
-      this.#children.push(this.#spawn());
-    } catch (error) {
-      // Nothing could start: fail the waiting calls rather than leave them hanging.
-      this.#earlyExits++;
-      if (this.#children.length === 0) this.#failQueued(error);
-      const timer = setTimeout(() => {
-        this.#restartTimers.delete(timer);
-        this.#replace();
-      }, MAX_RESTART_DELAY_MS);
-      this.#restartTimers.add(timer);
-      return;
-    }
-    this.#pump();
-  }
-
-  #leastBusy(): PoolChild | undefined {
-    const children = this.#children;
-    const count = children.length;
-    let best: PoolChild | undefined;
-    // Start where the last search stopped, so ties are spread round-robin.
-    for (let i = 0; i < count; i++) {
-      const child = children[(this.#next + i) % count];
-      if (
-        child.inFlight < this.#concurrency &&
-        (best === undefined || child.inFlight < best.inFlight)
-      ) {
-        best = child;
-        if (child.inFlight === 0) break;
-      }
-    }
-    if (best !== undefined) this.#next = (children.indexOf(best) + 1) % count;
-    return best;
+    return process;
   }
 
   // Calls ------------------------------------------------------------------
@@ -532,14 +288,14 @@ export class IpcPool implements AsyncDisposable {
     if (call.deadline !== undefined) {
       const remaining = call.deadline - performance.now();
       if (remaining <= 0) {
-        this.#reject(call, this.#queueTimeout(call));
+        this.#reject(call, queueTimeoutError(call));
         return;
       }
       options = { signal: call.signal, timeout: remaining };
     } else if (call.signal !== undefined) {
       options = { signal: call.signal };
     }
-    call.state = RUNNING;
+    call.state = "running";
     child.inFlight++;
     this.#inFlight++;
     child.process.ipc.request(call.method, call.params, options).then(
@@ -550,11 +306,10 @@ export class IpcPool implements AsyncDisposable {
 
   #onAnswer(call: PoolCall, child: PoolChild, result: unknown): void {
     this.#release(child);
-    child.completed++;
-    this.#earlyExits = 0;
+    this.#children.answered(child);
     this.#succeeded++;
     this.#latency.record(performance.now() - call.start);
-    call.state = DONE;
+    call.state = "done";
     call.resolve(result);
     this.#afterCall();
   }
@@ -576,7 +331,7 @@ export class IpcPool implements AsyncDisposable {
     }
     this.#release(child);
     if (error instanceof IpcRemoteError) {
-      child.completed++;
+      this.#children.answered(child);
       this.#latency.record(performance.now() - call.start);
     }
     this.#reject(
@@ -595,7 +350,7 @@ export class IpcPool implements AsyncDisposable {
 
   #reject(call: PoolCall, error: unknown): void {
     call.stopWaiting();
-    call.state = DONE;
+    call.state = "done";
     this.#failed++;
     call.reject(error);
   }
@@ -603,7 +358,7 @@ export class IpcPool implements AsyncDisposable {
   #afterCall(): void {
     this.#pump();
     if (
-      this.#drained !== undefined && this.#queued === 0 &&
+      this.#drained !== undefined && this.#queue.length === 0 &&
       this.#inFlight === 0
     ) {
       this.#drained.resolve();
@@ -612,213 +367,30 @@ export class IpcPool implements AsyncDisposable {
 
   /** Sends queued calls to free children. */
   #pump(): void {
-    while (this.#queued > 0) {
-      const child = this.#leastBusy();
+    while (this.#queue.length > 0) {
+      const child = this.#children.leastBusy(this.#settings.concurrency);
       if (child === undefined) return;
-      const call = this.#dequeue();
+      const call = this.#queue.shift();
       if (call === undefined) return;
       this.#dispatch(call, child);
     }
   }
 
-  #enqueue(call: PoolCall): void {
-    this.#queue.push(call);
-    this.#queued++;
-    if (call.timeout !== undefined) {
-      call.timer = setTimeout(
-        () => this.#unqueue(call, this.#queueTimeout(call)),
-        call.timeout,
-      );
-    }
-    const signal = call.signal;
-    if (signal !== undefined) {
-      call.onAbort = () => this.#unqueue(call, signal.reason);
-      signal.addEventListener("abort", call.onAbort, { once: true });
-    }
-  }
-
-  #dequeue(): PoolCall | undefined {
-    const queue = this.#queue;
-    while (this.#queueHead < queue.length) {
-      const call = queue[this.#queueHead];
-      queue[this.#queueHead++] = undefined as unknown as PoolCall;
-      if (this.#queueHead === queue.length) {
-        queue.length = 0;
-        this.#queueHead = 0;
-      } else if (this.#queueHead >= 1024) {
-        queue.splice(0, this.#queueHead);
-        this.#queueHead = 0;
-      }
-      if (call.state === QUEUED) {
-        this.#queued--;
-        return call;
-      }
-    }
-    return undefined;
-  }
-
-  /** A queued call timed out or was aborted: it leaves the queue (lazily) and rejects. */
-  #unqueue(call: PoolCall, reason: unknown): void {
-    if (call.state !== QUEUED) return;
-    this.#queued--;
-    this.#reject(call, reason);
-    this.#afterCall();
-  }
-
-  #queueTimeout(call: PoolCall): IpcTimeoutError {
-    return new IpcTimeoutError(
-      call.method,
-      call.timeout ?? 0,
-      `The call "${call.method}" waited for a free child longer than its timeout of ${call.timeout} ms, ` +
-        `and was never sent. Raise the timeout, add children (size), or send fewer calls at once.`,
-    );
-  }
-
   #failQueued(error: unknown): void {
     let call;
-    while ((call = this.#dequeue()) !== undefined) this.#reject(call, error);
+    while ((call = this.#queue.shift()) !== undefined) {
+      this.#reject(call, error);
+    }
     this.#afterCall();
   }
 
   // Closing ----------------------------------------------------------------
 
   async #drainAndStop(): Promise<void> {
-    if (this.#queued > 0 || this.#inFlight > 0) {
+    if (this.#queue.length > 0 || this.#inFlight > 0) {
       this.#drained = Promise.withResolvers<void>();
       await this.#drained.promise;
     }
-    this.#stopping = true;
-    for (const timer of this.#restartTimers) clearTimeout(timer);
-    this.#restartTimers.clear();
-    this.#children = [];
-    await Promise.all([...this.#processes].map((child) => stop(child)));
+    await this.#children.stopAll();
   }
-}
-
-/** Closes a child's channel, so its handlers stop keeping it alive, and waits for it to exit. */
-async function stop(child: PoolChild): Promise<void> {
-  await child.process.ipc.close();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<"late">((resolve) => {
-    timer = setTimeout(() => resolve("late"), STOP_GRACE_MS);
-  });
-  const outcome = await Promise.race([child.exited.promise, late]);
-  clearTimeout(timer);
-  if (outcome === "late") {
-    kill(child);
-    await child.exited.promise;
-  }
-}
-
-/** Kills a child with SIGKILL unless it has exited. */
-function kill(child: PoolChild): void {
-  if (child.exitStatus !== undefined) return;
-  try {
-    child.process.kill("SIGKILL");
-  } catch {
-    // It exited meanwhile: its status is on the way.
-  }
-}
-
-const QUEUED = 0;
-const RUNNING = 1;
-const DONE = 2;
-
-/** One child and the calls it runs. */
-class PoolChild {
-  readonly process: IpcChildProcess;
-  readonly startedAt = performance.now();
-  readonly exited = Promise.withResolvers<IpcChildStatus>();
-  exitStatus: IpcChildStatus | undefined;
-  inFlight = 0;
-  completed = 0;
-
-  constructor(process: IpcChildProcess) {
-    this.process = process;
-  }
-}
-
-/** One call of `pool.request()`. */
-class PoolCall {
-  readonly method: string;
-  readonly params: unknown;
-  readonly signal: AbortSignal | undefined;
-  readonly timeout: number | undefined;
-  readonly deadline: number | undefined;
-  readonly start = performance.now();
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (reason: unknown) => void;
-  state = QUEUED;
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
-
-  constructor(
-    method: string,
-    params: unknown,
-    signal: AbortSignal | undefined,
-    timeout: number | undefined,
-    resolve: (value: unknown) => void,
-    reject: (reason: unknown) => void,
-  ) {
-    this.method = method;
-    this.params = params;
-    this.signal = signal;
-    this.timeout = timeout;
-    this.deadline = timeout === undefined ? undefined : this.start + timeout;
-    this.resolve = resolve;
-    this.reject = reject;
-  }
-
-  /** Stops the queue's timer and abort listener, if any. */
-  stopWaiting(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    if (this.onAbort !== undefined) {
-      this.signal!.removeEventListener("abort", this.onAbort);
-      this.onAbort = undefined;
-    }
-  }
-}
-
-interface Totals {
-  messagesIn: number;
-  messagesOut: number;
-  bytesIn: number;
-  bytesOut: number;
-}
-
-function addTotals(totals: Totals, stats: IpcStreamStats): void {
-  totals.messagesIn += stats.messagesIn;
-  totals.messagesOut += stats.messagesOut;
-  totals.bytesIn += stats.bytesIn;
-  totals.bytesOut += stats.bytesOut;
-}
-
-function modulePath(module: string | URL): string {
-  if (module instanceof URL) {
-    return module.protocol === "file:" ? fileURLToPath(module) : module.href;
-  }
-  if (typeof module !== "string" || module === "") {
-    throw new TypeError(
-      "IpcPool option module must be the path or URL of the module the children run.",
-    );
-  }
-  return module;
-}
-
-function integerOption(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  min: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new TypeError(
-      `IpcPool option ${name} must be an integer of at least ${min}, got ${value}.`,
-    );
-  }
-  return value;
 }

@@ -5,18 +5,16 @@
  * @module
  */
 
-import { IpcChannelNotFoundError } from "./errors.ts";
-import { NodeSocketTransport } from "./node_socket_transport.ts";
+import { IpcJsonStream } from "../channel/ipc_json_stream.ts";
+import type { IpcJsonStreamOptions } from "../channel/options.ts";
+import { messageOf } from "../internal/error_message.ts";
+import { NodeSocketTransport } from "../transports/node_socket.ts";
 import {
   ProcessChannelTransport,
   runtimeOwnsChannel,
-} from "./process_channel_transport.ts";
-import { IpcJsonStream, type IpcJsonStreamOptions } from "./stream.ts";
-
-/** The descriptor `spawnWithIpc()` puts the channel on. */
-export const CHANNEL_FD = 3;
-/** The environment variable naming the channel's descriptor, set by `spawnWithIpc()`. */
-export const CHANNEL_FD_ENV = "IPC_CHANNEL_FD";
+} from "../transports/process_channel.ts";
+import { CHANNEL_FD, channelFdFromEnvironment } from "./channel_fd.ts";
+import { IpcChannelNotFoundError } from "./errors.ts";
 
 /** Options of {@linkcode connectParentIpc}. */
 export interface ConnectParentIpcOptions<In = unknown>
@@ -75,9 +73,10 @@ export function connectParentIpc<In = unknown, Out = unknown>(
     try {
       transport = NodeSocketTransport.fromFd(fd);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
       throw new IpcChannelNotFoundError(
-        `This process has no IPC channel: fd ${fd} is not a socket (${reason}). ` +
+        `This process has no IPC channel: fd ${fd} is not a socket (${
+          messageOf(error)
+        }). ` +
           `Start it from the parent with spawnWithIpc(), which puts the channel on fd ${CHANNEL_FD}.`,
         { cause: error },
       );
@@ -88,32 +87,4 @@ export function connectParentIpc<In = unknown, Out = unknown>(
     >;
   }
   return parentChannel as IpcJsonStream<In, Out>;
-}
-
-/**
- * Reads `IPC_CHANNEL_FD` when the process may, without ever prompting.
- * Returns `undefined` when it may not read it.
- */
-function channelFdFromEnvironment(): number | undefined {
-  const permission = Deno.permissions.querySync({
-    name: "env",
-    variable: CHANNEL_FD_ENV,
-  });
-  if (permission.state !== "granted") return undefined;
-  const value = Deno.env.get(CHANNEL_FD_ENV);
-  if (value === undefined) {
-    throw new IpcChannelNotFoundError(
-      `This process has no IPC channel: ${CHANNEL_FD_ENV} is not set. ` +
-        `Start it from the parent with spawnWithIpc(), which sets it.`,
-    );
-  }
-  const fd = Number(value);
-  if (!Number.isSafeInteger(fd) || fd <= 2) {
-    throw new IpcChannelNotFoundError(
-      `${CHANNEL_FD_ENV} is ${
-        JSON.stringify(value)
-      }, which is not a file descriptor above 2.`,
-    );
-  }
-  return fd;
 }

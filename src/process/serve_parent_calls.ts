@@ -5,28 +5,12 @@
  * @module
  */
 
-import type { IpcHandler } from "./calls.ts";
+import type { IpcHandlers } from "../calls/types.ts";
+import type { IpcJsonStream } from "../channel/ipc_json_stream.ts";
 import {
   connectParentIpc,
   type ConnectParentIpcOptions,
-} from "./connect_parent.ts";
-import type { IpcJsonStream } from "./stream.ts";
-
-/**
- * Handlers by method name, for {@linkcode serveParentCalls}.
- *
- * @example
- * ```ts
- * import type { IpcHandlers } from "@tether/ipc";
- *
- * const handlers: IpcHandlers = {
- *   upper: (text: string) => text.toUpperCase(),
- *   add: ({ a, b }: { a: number; b: number }) => a + b,
- * };
- * console.log(Object.keys(handlers)); // ["upper", "add"]
- * ```
- */
-export type IpcHandlers = Record<string, IpcHandler<never>>;
+} from "./connect_parent_ipc.ts";
 
 /**
  * Answers the parent's calls: opens the channel to the parent and registers

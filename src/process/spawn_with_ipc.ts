@@ -18,22 +18,14 @@ import { constants as osConstants } from "node:os";
 import { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type net from "node:net";
-import { CHANNEL_FD, CHANNEL_FD_ENV } from "./connect_parent.ts";
-import { IpcError } from "./errors.ts";
+import { IpcJsonStream } from "../channel/ipc_json_stream.ts";
+import type { IpcJsonStreamOptions } from "../channel/options.ts";
+import { choiceOption } from "../internal/check_option.ts";
+import { NodeSocketTransport } from "../transports/node_socket.ts";
+import { CHANNEL_FD, CHANNEL_FD_ENV } from "./channel_fd.ts";
+import { IpcSpawnError } from "./errors.ts";
+import { endChannelAfterExit } from "./exit_drain.ts";
 import { commandWithoutImplicitPermissions } from "./no_implicit_permissions.ts";
-import { NodeSocketTransport } from "./node_socket_transport.ts";
-import { IpcJsonStream, type IpcJsonStreamOptions } from "./stream.ts";
-
-/**
- * After the child exits, the channel is read until this long passes with
- * nothing arriving; then it ends. This only matters when a grandchild holds
- * the child's end open: otherwise the channel reaches end-of-file at once.
- * Data the child wrote before exiting is already in the socket buffer, so a
- * quiet period of a few event-loop turns is enough; ticks that fire late
- * (a blocked event loop) do not count as quiet.
- */
-const EXIT_DRAIN_TICK_MS = 25;
-const EXIT_DRAIN_QUIET_TICKS = 4;
 
 /** Environment variables that would make a child believe it has another channel. */
 const INHERITED_CHANNEL_VARIABLES = [
@@ -159,37 +151,6 @@ export function spawnWithIpc<In = unknown, Out = unknown>(
   return new ChildWithIpc<In, Out>(command, options);
 }
 
-/**
- * The command of {@linkcode spawnWithIpc} could not be started: it does not
- * exist, is not executable, or the working directory does not exist.
- *
- * @example
- * ```ts
- * import { IpcSpawnError, spawnWithIpc } from "@tether/ipc";
- *
- * try {
- *   spawnWithIpc("/no/such/program");
- * } catch (error) {
- *   if (error instanceof IpcSpawnError) console.log(error.command); // "/no/such/program"
- * }
- * ```
- */
-export class IpcSpawnError extends IpcError {
-  /** The command that could not be started. */
-  readonly command: string;
-
-  /**
-   * Creates the error.
-   *
-   * @param command The command.
-   * @param message The explanation.
-   */
-  constructor(command: string, message: string) {
-    super(message);
-    this.command = command;
-  }
-}
-
 class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
   readonly pid: number;
   readonly ipc: IpcJsonStream<In, Out>;
@@ -209,9 +170,9 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
       options.args ?? [],
       {
         stdio: [
-          stdioOf(options.stdin),
-          stdioOf(options.stdout),
-          stdioOf(options.stderr),
+          stdioOf("stdin", options.stdin),
+          stdioOf("stdout", options.stdout),
+          stdioOf("stderr", options.stderr),
           "pipe",
         ] satisfies StdioOptions,
         env: childEnvironment(options),
@@ -331,21 +292,18 @@ function requirePermissions(path: string): void {
   }
 }
 
-function stdioOf(stdio: IpcStdio | undefined): "pipe" | "inherit" | "ignore" {
-  switch (stdio ?? "inherit") {
-    case "piped":
-      return "pipe";
-    case "inherit":
-      return "inherit";
-    case "null":
-      return "ignore";
-    default:
-      throw new TypeError(
-        `stdin, stdout and stderr must be "piped", "inherit" or "null", got ${
-          JSON.stringify(stdio)
-        }`,
-      );
-  }
+const STDIO = { piped: "pipe", inherit: "inherit", null: "ignore" } as const;
+
+function stdioOf(
+  name: "stdin" | "stdout" | "stderr",
+  stdio: IpcStdio | undefined,
+): "pipe" | "inherit" | "ignore" {
+  const choice = choiceOption("spawnWithIpc", name, stdio, [
+    "piped",
+    "inherit",
+    "null",
+  ], "inherit");
+  return STDIO[choice];
 }
 
 function childEnvironment<In>(
@@ -378,34 +336,4 @@ function notPiped(name: string): TypeError {
   return new TypeError(
     `The child's ${name} is not piped: pass { ${name}: "piped" } to spawnWithIpc() to use it.`,
   );
-}
-
-/**
- * Ends the channel once the exited child's data is read. Usually the socket
- * reaches end-of-file by itself; when a grandchild inherited fd 3 it never
- * does, so the channel ends after a quiet period (see EXIT_DRAIN_TICK_MS).
- */
-function endChannelAfterExit(transport: NodeSocketTransport): void {
-  if (transport.ended) return;
-  let chunksSeen = transport.chunksRead;
-  let quietTicks = 0;
-  let due = performance.now() + EXIT_DRAIN_TICK_MS;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    const late = now - due > EXIT_DRAIN_TICK_MS;
-    due = now + EXIT_DRAIN_TICK_MS;
-    if (transport.ended) {
-      clearInterval(timer);
-    } else if (
-      late || transport.paused || transport.chunksRead !== chunksSeen
-    ) {
-      chunksSeen = transport.chunksRead;
-      quietTicks = 0;
-    } else if (++quietTicks >= EXIT_DRAIN_QUIET_TICKS) {
-      clearInterval(timer);
-      transport.finish();
-    }
-  }, EXIT_DRAIN_TICK_MS);
-  // Waiting for a message keeps the process alive; this timer alone should not.
-  Deno.unrefTimer(timer);
 }

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { settlesWithin } from "../internal/deadline.ts";
+import { toError } from "../internal/error_message.ts";
 import type { IpcTransport, IpcTransportSink } from "./transport.ts";
 
 /** Size of the reused read buffer: what the kernel hands over per read anyway. */
@@ -23,13 +25,6 @@ export const CLOSE_LINGER_MS = 2_000;
 
 const utf8Encoder = new TextEncoder();
 
-/**
- * Writes queued while one is in flight go out together, up to this many
- * characters or bytes: one system call instead of one per message when a
- * peer answers each message as it comes.
- */
-const COALESCE_LIMIT = 1024 * 1024;
-
 interface PendingWrite {
   data: string | Uint8Array;
   done: (error?: Error) => void;
@@ -37,8 +32,8 @@ interface PendingWrite {
 
 /**
  * An {@linkcode IpcTransport} over a `Deno.Conn`: reads into one reused
- * buffer, writes in order, and coalesces writes queued while one is in
- * flight. `listenIpc()` and `connectIpc()` use it; use it yourself to run an
+ * buffer and writes in order (the channel coalesces its messages into each
+ * write). `listenIpc()` and `connectIpc()` use it; use it yourself to run an
  * {@linkcode IpcJsonStream} over a connection you opened (without the
  * handshake).
  *
@@ -202,24 +197,26 @@ export class DenoConnTransport implements IpcTransport {
   async #writeLoop(): Promise<void> {
     const conn = this.#conn;
     const writes = this.#writes;
-    let batch: PendingWrite[] = [];
+    let write: PendingWrite | undefined;
     try {
-      while (!this.#destroyed && writes.length > 0) {
-        batch = takeBatch(writes);
-        const bytes = encodeBatch(batch);
+      while (!this.#destroyed && (write = writes.shift()) !== undefined) {
+        const { data } = write;
+        const bytes = typeof data === "string"
+          ? utf8Encoder.encode(data)
+          : data;
         let written = 0;
         while (written < bytes.length) {
           written += await conn.write(
             written === 0 ? bytes : bytes.subarray(written),
           );
         }
-        const finished = batch;
-        batch = [];
-        for (const { done } of finished) done();
+        const { done } = write;
+        write = undefined;
+        done();
       }
     } catch (error) {
       this.#writeError ??= this.#destroyed ? closedError() : toError(error);
-      for (const { done } of batch) done(this.#writeError);
+      write?.done(this.#writeError);
       this.#failWrites(this.#writeError);
     } finally {
       // Synchronous with the loop's end, so a write() after it starts a new loop.
@@ -242,12 +239,7 @@ export class DenoConnTransport implements IpcTransport {
     if (!this.#destroyed && await this.#shutDownOutput() && !this.#ended) {
       this.#paused = false;
       this.#startReading();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const linger = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, CLOSE_LINGER_MS);
-      });
-      await Promise.race([this.#inputDone.promise, linger]);
-      clearTimeout(timer);
+      await settlesWithin(this.#inputDone.promise, CLOSE_LINGER_MS);
     }
     this.destroy();
     await this.settled();
@@ -264,44 +256,6 @@ export class DenoConnTransport implements IpcTransport {
   }
 }
 
-/** Removes from `writes` the writes to send together. */
-function takeBatch(writes: PendingWrite[]): PendingWrite[] {
-  let count = 1;
-  let size = writes[0].data.length;
-  while (count < writes.length) {
-    size += writes[count].data.length;
-    if (size > COALESCE_LIMIT) break;
-    count++;
-  }
-  return writes.splice(0, count);
-}
-
-function encodeBatch(batch: PendingWrite[]): Uint8Array {
-  if (batch.length === 1) {
-    const { data } = batch[0];
-    return typeof data === "string" ? utf8Encoder.encode(data) : data;
-  }
-  if (batch.every(({ data }) => typeof data === "string")) {
-    return utf8Encoder.encode(batch.map(({ data }) => data).join(""));
-  }
-  const parts = batch.map(({ data }) =>
-    typeof data === "string" ? utf8Encoder.encode(data) : data
-  );
-  const bytes = new Uint8Array(
-    parts.reduce((sum, part) => sum + part.length, 0),
-  );
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
-}
-
 function closedError(): Error {
   return new Deno.errors.BadResource("The connection is closed.");
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

@@ -4,14 +4,14 @@
  *
  * Reads use `net.Socket`'s `onread` option: the runtime reads straight into
  * one reused buffer and calls back with the byte count, skipping the
- * `Readable` stream machinery and the copy `data` events make of each chunk.
- * Measured on Deno 2.9.6 (2 cores), raw bytes through the socketpair reached
- * 2.9–4.3 GB/s this way against 0.3–1.0 GB/s with `data` events.
+ * `Readable` stream machinery and the copy `data` events make of each chunk
+ * (several times faster: see `bench/optimizations.md`).
  *
  * @module
  */
 
 import net from "node:net";
+import { settlesWithin } from "../internal/deadline.ts";
 import type { IpcTransport, IpcTransportSink } from "./transport.ts";
 
 /**
@@ -132,16 +132,14 @@ export class NodeSocketTransport implements IpcTransport {
   close(): Promise<void> {
     const socket = this.#socket;
     if (socket.destroyed) return Promise.resolve();
-    const { promise, resolve } = Promise.withResolvers<void>();
-    // A peer that reads nothing would keep end() waiting for ever.
-    const grace = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
-    Deno.unrefTimer(grace);
-    socket.once("close", () => {
-      clearTimeout(grace);
-      resolve();
-    });
+    const closed = new Promise<void>((resolve) =>
+      socket.once("close", resolve)
+    );
     socket.end(() => socket.destroy());
-    return promise;
+    // A peer that reads nothing would keep end() waiting for ever.
+    return settlesWithin(closed, CLOSE_GRACE_MS).then((inTime) => {
+      if (!inTime) socket.destroy();
+    });
   }
 
   destroy(): void {

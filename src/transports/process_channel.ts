@@ -3,58 +3,59 @@
  * `spawnWithIpc(…, { nodeCompat: true })` or Node's `fork`): the runtime
  * itself then owns the channel and reads it for `process.on("message")`, so
  * opening fd 3 a second time would split the messages between two readers.
- * This transport goes through `process.send()` and `process.on("message")`
- * instead.
- *
- * It re-encodes each message to feed the stream's decoder (and parses each
- * written line to hand `process.send()` a value): a compatibility path, not a
- * fast one. A child started without `nodeCompat` uses the socket directly.
+ * This transport carries whole messages through `process.send()` and
+ * `process.on("message")` instead. A child started without `nodeCompat`
+ * uses the socket directly.
  *
  * @module
  */
 
 import process from "node:process";
-import type { IpcTransport, IpcTransportSink } from "./transport.ts";
-
-const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder();
+import { encodeJsonText } from "../codec/json.ts";
+import type { IpcMessageSink, IpcMessageTransport } from "./transport.ts";
 
 /** `true` when the runtime set up a Node-style IPC channel for this process. */
 export function runtimeOwnsChannel(): boolean {
   return typeof process.send === "function";
 }
 
-/** Messages through the runtime's own `process.send()` channel. */
-export class ProcessChannelTransport implements IpcTransport {
-  readonly reusesReadBuffer = false;
-  #sink: IpcTransportSink | undefined;
+/** Messages through the runtime's own `process.send()` channel (JSON only). */
+export class ProcessChannelTransport implements IpcMessageTransport {
+  readonly carriesMessages = true;
+  #sink: IpcMessageSink | undefined;
   #onMessage = (message: unknown) => {
-    this.#sink?.data(utf8Encoder.encode(JSON.stringify(message) + "\n"));
+    // process.on("message") cannot be paused; messages wait in the channel.
+    this.#sink?.message(message, 0);
   };
   #onDisconnect = () => {
     this.#detach();
     this.#sink?.end();
   };
 
-  start(sink: IpcTransportSink): void {
+  start(sink: IpcMessageSink): void {
     this.#sink = sink;
     process.on("message", this.#onMessage);
     process.once("disconnect", this.#onDisconnect);
   }
 
   resume(): void {
-    // process.on("message") cannot be paused; messages wait in the stream.
+    // Nothing was paused: see #onMessage.
   }
 
-  write(data: string | Uint8Array, done: (error?: Error) => void): void {
-    const text = typeof data === "string" ? data : utf8Decoder.decode(data);
-    const lines = text.split("\n");
-    lines.pop(); // the text ends with a newline
+  measure(message: unknown, maxMessageBytes: number): number {
+    // The runtime's channel speaks JSON: refuse what it cannot carry now.
+    return encodeJsonText(message, maxMessageBytes).length;
+  }
+
+  write(messages: readonly unknown[], done: (error?: Error) => void): void {
     const send = process.send!.bind(process);
-    lines.forEach((line, index) => {
-      const last = index === lines.length - 1;
-      send(JSON.parse(line), undefined, undefined, (error: Error | null) => {
-        if (last || error) done(error ?? undefined);
+    let reported = false;
+    messages.forEach((message, index) => {
+      const last = index === messages.length - 1;
+      send(message, undefined, undefined, (error: Error | null) => {
+        if (reported || (!last && !error)) return;
+        reported = true;
+        done(error ?? undefined);
       });
     });
   }

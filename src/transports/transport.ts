@@ -1,8 +1,12 @@
 /**
- * The byte transport under an {@linkcode IpcJsonStream}: whatever moves bytes
- * between the two processes (a socketpair, a Unix socket, a pair of Web
- * streams). The stream does the framing; a transport only reads, writes,
- * pauses and closes.
+ * The transport seams under an {@linkcode IpcJsonStream}.
+ *
+ * - {@linkcode IpcTransport} moves bytes (a socketpair, a Unix socket, TCP, a
+ *   pair of Web streams): the channel frames messages with its codec, and
+ *   the transport only reads, writes, pauses and closes.
+ * - {@linkcode IpcMessageTransport} carries whole messages (Deno's
+ *   `process.send()` channel, a Worker's port): the channel hands it values
+ *   and gets values back, with no codec in between.
  *
  * @module
  */
@@ -53,6 +57,8 @@ export interface IpcTransportSink {
  * ```
  */
 export interface IpcTransport {
+  /** Not a message transport. */
+  readonly carriesMessages?: false;
   /** `true` when the bytes given to `sink.data()` are overwritten after the call returns. */
   readonly reusesReadBuffer: boolean;
   /** Starts reading, reporting to `sink`. Called once, right after construction of the stream. */
@@ -69,6 +75,92 @@ export interface IpcTransport {
   /** Writes what is queued, then closes both directions. */
   close(): Promise<void>;
   /** Closes at once, dropping queued writes. */
+  destroy(): void;
+  /** Keeps the process alive while the transport is open. */
+  ref(): void;
+  /** Lets the process exit even though the transport is open. */
+  unref(): void;
+}
+
+/** What a message transport reports to the stream that owns it. */
+export interface IpcMessageSink {
+  /**
+   * A message arrived.
+   *
+   * @param message The message, already decoded.
+   * @param size Its size for the receive buffer's accounting, in bytes.
+   * @returns `false` to ask the transport to hold further messages until
+   *   `resume()`.
+   */
+  message(message: unknown, size: number): boolean;
+  /** The peer closed the channel cleanly. */
+  end(): void;
+  /** The transport failed; no more calls follow. */
+  error(error: Error): void;
+}
+
+/**
+ * A channel that carries whole messages, such as the runtime's own
+ * `process.send()` channel or a Worker's port: an {@linkcode IpcJsonStream}
+ * over it sends values as they are, without encoding them to bytes.
+ *
+ * @example A loopback that hands every message back
+ * ```ts
+ * import { IpcJsonStream, type IpcMessageSink, type IpcMessageTransport } from "@tether/ipc";
+ *
+ * class Loopback implements IpcMessageTransport {
+ *   readonly carriesMessages = true;
+ *   #sink?: IpcMessageSink;
+ *   start(sink: IpcMessageSink) { this.#sink = sink; }
+ *   resume() {}
+ *   measure(message: unknown) { return JSON.stringify(message)?.length ?? 0; }
+ *   write(messages: readonly unknown[], done: (error?: Error) => void) {
+ *     queueMicrotask(() => {
+ *       for (const message of messages) this.#sink?.message(message, 0);
+ *       done();
+ *     });
+ *   }
+ *   close() { this.#sink?.end(); return Promise.resolve(); }
+ *   destroy() {}
+ *   ref() {}
+ *   unref() {}
+ * }
+ *
+ * const ipc = new IpcJsonStream(new Loopback());
+ * await ipc.send({ hello: "myself" });
+ * console.log(await ipc.receive()); // { hello: "myself" }
+ * await ipc.close();
+ * ```
+ */
+export interface IpcMessageTransport {
+  /** Marks a transport of whole messages. */
+  readonly carriesMessages: true;
+  /** Starts receiving, reporting to `sink`. Called once. */
+  start(sink: IpcMessageSink): void;
+  /** Receiving was paused by `sink.message()` returning `false`: start again. */
+  resume(): void;
+  /**
+   * Checks that the transport can carry `message` and tells its size, for
+   * the send buffer's accounting.
+   *
+   * @param message The message about to be sent.
+   * @param maxMessageBytes The largest message allowed.
+   * @returns Its size in bytes (an estimate where the transport cannot know).
+   * @throws {TypeError} When the transport cannot carry it.
+   * @throws {IpcMessageTooLargeError} When it is over `maxMessageBytes`.
+   */
+  measure(message: unknown, maxMessageBytes: number): number;
+  /**
+   * Sends `messages` in order, after everything sent before.
+   *
+   * @param messages The messages.
+   * @param done Called once they are on their way, or with the error that
+   *   stopped them.
+   */
+  write(messages: readonly unknown[], done: (error?: Error) => void): void;
+  /** Sends what is queued, then closes. */
+  close(): Promise<void>;
+  /** Closes at once, dropping queued messages. */
   destroy(): void;
   /** Keeps the process alive while the transport is open. */
   ref(): void;

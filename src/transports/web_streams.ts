@@ -5,6 +5,7 @@
  * @module
  */
 
+import { toError } from "../internal/error_message.ts";
 import type { IpcTransport, IpcTransportSink } from "./transport.ts";
 
 const utf8Encoder = new TextEncoder();
@@ -93,8 +94,4 @@ export class WebStreamTransport implements IpcTransport {
       this.#reading = false;
     }
   }
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

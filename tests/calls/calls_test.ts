@@ -13,8 +13,8 @@ import {
   type IpcTraceEvent,
   listenIpc,
   spawnWithIpc,
-} from "../mod.ts";
-import { fixture, spawnFixture, within } from "./helpers.ts";
+} from "../../mod.ts";
+import { fixture, spawnFixture, within } from "../helpers.ts";
 
 interface Cancelled {
   cancelled: unknown;

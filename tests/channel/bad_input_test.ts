@@ -5,8 +5,8 @@ import {
   IpcClosedError,
   IpcMessageTooLargeError,
   IpcProtocolError,
-} from "../mod.ts";
-import { collect, spawnFixture, within } from "./helpers.ts";
+} from "../../mod.ts";
+import { collect, spawnFixture, within } from "../helpers.ts";
 
 Deno.test("a line that is not JSON: earlier messages arrive, then IpcProtocolError says where", async () => {
   await using child = spawnFixture("raw_writer_child.ts", ["invalid-json"]);

@@ -8,7 +8,7 @@ import {
   spawnFixture,
   waitUntil,
   within,
-} from "./helpers.ts";
+} from "../helpers.ts";
 
 Deno.test("a parent and a child exchange every JSON shape", async () => {
   await using child = spawnFixture("echo_child.ts");

@@ -1,11 +1,11 @@
 // The daemon example with two clients at once, as the README runs it, in a
 // temporary directory instead of /tmp/tether-ipc-demo.
 import assert from "node:assert/strict";
-import { within } from "./helpers.ts";
-import { tempSocket } from "./net_helpers.ts";
+import { within } from "../helpers.ts";
+import { tempSocket } from "../net_helpers.ts";
 
 function example(name: string): string {
-  return new URL(`../examples/${name}`, import.meta.url).pathname;
+  return new URL(`../../examples/${name}`, import.meta.url).pathname;
 }
 
 Deno.test("examples/daemon.ts serves two examples/daemon_client.ts at once, and stops on SIGTERM", async () => {

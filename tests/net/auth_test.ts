@@ -1,6 +1,6 @@
 // The handshake: wrong and missing keys fail clearly on both sides and
 // deliver nothing; replayed and reflected proofs fail; the bytes are exactly
-// those the README documents.
+// those docs/protocol.md documents.
 import assert from "node:assert/strict";
 import {
   connectIpc,
@@ -8,8 +8,8 @@ import {
   IpcHandshakeError,
   type IpcListener,
   listenIpc,
-} from "../mod.ts";
-import { fixture, waitUntil, within } from "./helpers.ts";
+} from "../../mod.ts";
+import { fixture, waitUntil, within } from "../helpers.ts";
 import {
   ascii,
   AUTH_KEY,
@@ -27,7 +27,7 @@ import {
   tempSocket,
   text,
   writeBytes,
-} from "./net_helpers.ts";
+} from "../net_helpers.ts";
 
 /**
  * Checks that the next channel the listener yields is the well-behaved
@@ -109,7 +109,7 @@ Deno.test("key on the client but none on the server: the client refuses, both si
   await listener.close();
 });
 
-Deno.test("the handshake bytes are those the README documents, and a hand-made client can talk", async () => {
+Deno.test("the handshake bytes are those docs/protocol.md documents, and a hand-made client can talk", async () => {
   const listener = await listenIpc({ port: 0, authKey: AUTH_KEY });
   const served = serveEcho(listener);
   const conn = await rawConnect(listener);
@@ -124,7 +124,7 @@ Deno.test("the handshake bytes are those the README documents, and a hand-made c
   await served;
 });
 
-Deno.test("a Python client that implements the README's handshake talks to the listener", async () => {
+Deno.test("a Python client that implements the handshake of docs/protocol.md talks to the listener", async () => {
   using socket = tempSocket();
   const listener = await listenIpc({ path: socket.path, authKey: AUTH_KEY });
   const served = serveEcho(listener);

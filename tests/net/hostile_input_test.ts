@@ -12,8 +12,8 @@ import {
   IpcMessageTooLargeError,
   IpcProtocolError,
   listenIpc,
-} from "../mod.ts";
-import { waitUntil, within } from "./helpers.ts";
+} from "../../mod.ts";
+import { waitUntil, within } from "../helpers.ts";
 import {
   ascii,
   AUTH_KEY,
@@ -29,7 +29,7 @@ import {
   serveEcho,
   text,
   writeBytes,
-} from "./net_helpers.ts";
+} from "../net_helpers.ts";
 
 /**
  * Serves `listener` collecting what its channels receive and the errors

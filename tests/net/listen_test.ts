@@ -10,9 +10,11 @@ import {
   IpcHandshakeError,
   IpcInsecureSetupError,
   IpcJsonStream,
+  type IpcTraceEvent,
+  IpcValidationError,
   listenIpc,
-} from "../mod.ts";
-import { fixture, waitUntil, within } from "./helpers.ts";
+} from "../../mod.ts";
+import { fixture, waitUntil, within } from "../helpers.ts";
 import {
   AUTH_KEY,
   closeConn,
@@ -24,7 +26,7 @@ import {
   selfSignedCertificate,
   serveEcho,
   tempSocket,
-} from "./net_helpers.ts";
+} from "../net_helpers.ts";
 
 Deno.test("unix socket: messages go both ways, in a new 0700 directory, through a 0600 socket", async () => {
   using socket = tempSocket();
@@ -44,6 +46,45 @@ Deno.test("unix socket: messages go both ways, in a new 0700 directory, through 
   await client.close();
   await listener.close();
   await served;
+});
+
+Deno.test("stream options reach the channels of listenIpc() and connectIpc(): trace, validate, serialization", async () => {
+  using socket = tempSocket();
+  const serverTrace: IpcTraceEvent[] = [];
+  const clientTrace: IpcTraceEvent[] = [];
+  const listener = await listenIpc<{ n: number }>({
+    path: socket.path,
+    serialization: "advanced",
+    trace: (event) => serverTrace.push(event),
+    validate: (message): message is { n: number } =>
+      typeof (message as { n?: unknown })?.n === "number",
+  });
+  const errors: unknown[] = [];
+  const served = serveEcho(listener, errors);
+  const client = await connectIpc({
+    path: socket.path,
+    serialization: "advanced",
+    trace: (event) => clientTrace.push(event),
+  });
+  // Only the advanced serialization carries a Map and a BigInt.
+  const message = { n: 1, map: new Map([["k", 2n]]) };
+  await client.send(message);
+  assert.deepEqual(await within(client.receive(), "the echo"), message);
+  // The server's validation refuses this one: its channel's iterator throws.
+  await client.send({ wrong: true });
+  await waitUntil(() => errors.length > 0, "the validation error");
+  assert.ok(errors[0] instanceof IpcValidationError);
+  await client.close();
+  await listener.close();
+  await served;
+  assert.deepEqual(
+    clientTrace.map(({ direction }) => direction),
+    ["out", "in", "out"],
+  );
+  assert.deepEqual(
+    serverTrace.map(({ direction }) => direction),
+    ["in", "out", "in"],
+  );
 });
 
 Deno.test("unix socket without authKey: allowed, and messages go both ways", async () => {

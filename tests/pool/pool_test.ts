@@ -10,8 +10,8 @@ import {
   IpcQueueFullError,
   IpcRemoteError,
   IpcTimeoutError,
-} from "../mod.ts";
-import { fixture, isRunning, waitUntil, within } from "./helpers.ts";
+} from "../../mod.ts";
+import { fixture, isRunning, waitUntil, within } from "../helpers.ts";
 
 function pool(options: Partial<IpcPoolOptions> = {}): IpcPool {
   return new IpcPool({
@@ -301,7 +301,7 @@ Deno.test("permission flags cannot be slipped in through denoArgs; unknown permi
     () => pool({ permissions: { read: ["a,b"] } }),
     /without a comma/,
   );
-  assert.throws(() => pool({ size: 0 }), /size must be an integer/);
+  assert.throws(() => pool({ size: 0 }), /size must be a positive integer/);
   assert.throws(
     () => pool({ stdout: "piped" as "inherit" }),
     /stdout must be "inherit" or "null"/,

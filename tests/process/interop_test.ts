@@ -9,11 +9,11 @@ import {
   IpcProtocolError,
   IpcValidationError,
   spawnWithIpc,
-} from "../mod.ts";
-import { collect, fixture, spawnFixture, within } from "./helpers.ts";
+} from "../../mod.ts";
+import { collect, fixture, spawnFixture, within } from "../helpers.ts";
 
 const examplePython =
-  new URL("../examples/python_child.py", import.meta.url).pathname;
+  new URL("../../examples/python_child.py", import.meta.url).pathname;
 
 /** The values every advanced-mode peer must carry intact. */
 function advancedValues(): unknown[] {

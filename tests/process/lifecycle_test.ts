@@ -1,7 +1,7 @@
 // How children start, end and fail, and what the parent sees: exit codes,
 // crashes, signals, grandchildren holding the channel, orphans, descriptors.
 import assert from "node:assert/strict";
-import { IpcSpawnError, spawnWithIpc } from "../mod.ts";
+import { IpcSpawnError, spawnWithIpc } from "../../mod.ts";
 import {
   collect,
   isRunning,
@@ -9,7 +9,7 @@ import {
   spawnFixture,
   waitUntil,
   within,
-} from "./helpers.ts";
+} from "../helpers.ts";
 
 Deno.test("a child that crashes: every message it sent arrives, then iteration ends and status has the code", async () => {
   await using child = spawnFixture("crash_child.ts", ["throw", "5"], {

@@ -2,8 +2,8 @@
 // and the channel needs none; the parent is told clearly what it lacks.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { spawnWithIpc } from "../mod.ts";
-import { fixture, spawnFixture, within } from "./helpers.ts";
+import { spawnWithIpc } from "../../mod.ts";
+import { fixture, spawnFixture, within } from "../helpers.ts";
 
 interface Report {
   granted: string[];

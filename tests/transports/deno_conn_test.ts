@@ -2,16 +2,16 @@
 // (reused buffer, pause by returning false, resume, ordered writes with
 // their callbacks, close after the queue, destroy, unref).
 import assert from "node:assert/strict";
-import { DenoConnTransport, listenIpc } from "../mod.ts";
-import type { IpcTransportSink } from "../src/transport.ts";
-import { fixture, sleep, waitUntil, within } from "./helpers.ts";
+import { DenoConnTransport, listenIpc } from "../../mod.ts";
+import type { IpcTransportSink } from "../../src/transports/transport.ts";
+import { fixture, sleep, waitUntil, within } from "../helpers.ts";
 import {
   closeConn,
   LOOPBACK,
   readToEnd,
   tempSocket,
   writeBytes,
-} from "./net_helpers.ts";
+} from "../net_helpers.ts";
 
 /** Two ends of a loopback TCP connection. */
 async function tcpPair(): Promise<[Deno.Conn, Deno.Conn]> {

@@ -1,0 +1,42 @@
+/**
+ * {@linkcode IncomingCall}: a call from the peer whose handler runs; it is
+ * the handler's context.
+ *
+ * @module
+ */
+
+import type { CallId } from "./jsonrpc.ts";
+import type { IpcCallContext } from "./types.ts";
+
+/**
+ * A call from the peer whose handler runs; it is the handler's context. Its
+ * `AbortController` is made only when the handler reads `signal`.
+ */
+export class IncomingCall implements IpcCallContext {
+  readonly method: string;
+  readonly id: CallId;
+  #controller: AbortController | undefined;
+  #reason: unknown;
+  #aborted = false;
+
+  constructor(method: string, id: CallId) {
+    this.method = method;
+    this.id = id;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Fires the signal, with the reason `reasonFor` makes from the method. */
+  abort(reasonFor: (method: string) => unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reasonFor(this.method);
+    this.#controller?.abort(this.#reason);
+  }
+}

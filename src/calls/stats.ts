@@ -1,0 +1,94 @@
+/**
+ * The shapes of the call figures in `stats()`.
+ *
+ * @module
+ */
+
+/**
+ * Latency of calls, in milliseconds, from a histogram of fixed size (each
+ * percentile is exact to within ±1%).
+ *
+ * @example Read the latency of the calls a stream made
+ * ```ts
+ * import { IpcJsonStream } from "@tether/ipc";
+ *
+ * const there = new TransformStream<Uint8Array, Uint8Array>();
+ * const back = new TransformStream<Uint8Array, Uint8Array>();
+ * const caller = new IpcJsonStream({ readable: back.readable, writable: there.writable });
+ * const callee = new IpcJsonStream({ readable: there.readable, writable: back.writable });
+ * callee.handle("ping", () => "pong");
+ * await caller.request("ping");
+ * const { count, p50, p99 } = caller.stats().calls.latency;
+ * console.log(`${count} call(s): p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
+ * await caller.close();
+ * await callee.close();
+ * ```
+ */
+export interface IpcLatencyStats {
+  /** Calls measured. */
+  count: number;
+  /** Mean latency. */
+  mean: number;
+  /** Median latency. */
+  p50: number;
+  /** 90th percentile. */
+  p90: number;
+  /** 99th percentile. */
+  p99: number;
+  /** Slowest call. */
+  max: number;
+}
+
+/**
+ * Calls on one channel, in both directions.
+ *
+ * @example Calls made by one end, handled by the other
+ * ```ts
+ * import { IpcJsonStream } from "@tether/ipc";
+ *
+ * const there = new TransformStream<Uint8Array, Uint8Array>();
+ * const back = new TransformStream<Uint8Array, Uint8Array>();
+ * const caller = new IpcJsonStream({ readable: back.readable, writable: there.writable });
+ * const callee = new IpcJsonStream({ readable: there.readable, writable: back.writable });
+ * callee.handle("ping", () => "pong");
+ * await caller.request("ping");
+ * console.log(caller.stats().calls.succeeded, callee.stats().calls.handled); // 1 1
+ * await caller.close();
+ * await callee.close();
+ * ```
+ */
+export interface IpcCallStats {
+  /** Calls this end made that still wait for their answer. */
+  inFlight: number;
+  /** Calls this end made that got a result. */
+  succeeded: number;
+  /**
+   * Calls this end made that failed: an error from the peer, a timeout, an
+   * abort, a value that could not be sent, or the channel closing first.
+   */
+  failed: number;
+  /** Calls from the peer whose handler is running. */
+  handling: number;
+  /** Calls from the peer answered with a result. */
+  handled: number;
+  /** Calls from the peer answered with an error (including unknown methods). */
+  handlerErrors: number;
+  /**
+   * Latency of the calls this end made, from `request()` to the answer
+   * (result or error; timeouts and aborts are not measured).
+   */
+  latency: IpcLatencyStats;
+}
+
+/** The call figures of a stream that never made or handled a call. */
+export function noCallStats(): IpcCallStats {
+  return {
+    inFlight: 0,
+    succeeded: 0,
+    failed: 0,
+    handling: 0,
+    handled: 0,
+    handlerErrors: 0,
+    latency: { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 },
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * The options of an {@linkcode IpcJsonStream}, their defaults, and their
+ * checks.
+ *
+ * @module
+ */
+
+import { type Codec, codecFor, type IpcSerialization } from "../codec/codec.ts";
+import { choiceOption, integerOption } from "../internal/check_option.ts";
+import type { IpcValidationError } from "./errors.ts";
+import type { IpcTraceFunction } from "./trace.ts";
+import type { IpcMessageValidator } from "./validation.ts";
+
+/**
+ * Default of {@linkcode IpcJsonStreamOptions.maxMessageBytes}: 128 MiB.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_MESSAGE_BYTES } from "@tether/ipc";
+ *
+ * console.log(DEFAULT_MAX_MESSAGE_BYTES / 1024 / 1024); // 128
+ * ```
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
+/**
+ * Default of {@linkcode IpcJsonStreamOptions.sendBufferBytes}: 1 MiB.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SEND_BUFFER_BYTES } from "@tether/ipc";
+ *
+ * console.log(DEFAULT_SEND_BUFFER_BYTES); // 1048576
+ * ```
+ */
+export const DEFAULT_SEND_BUFFER_BYTES = 1024 * 1024;
+/**
+ * Default of {@linkcode IpcJsonStreamOptions.receiveBufferBytes}: 1 MiB.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_RECEIVE_BUFFER_BYTES } from "@tether/ipc";
+ *
+ * console.log(DEFAULT_RECEIVE_BUFFER_BYTES); // 1048576
+ * ```
+ */
+export const DEFAULT_RECEIVE_BUFFER_BYTES = 1024 * 1024;
+
+/** Options of an {@linkcode IpcJsonStream}. */
+export interface IpcJsonStreamOptions<In = unknown> {
+  /**
+   * The wire format; both ends must use the same.
+   *
+   * - `"json"`: each message is `JSON.stringify(value)` and `"\n"`, Node's
+   *   `"json"` IPC serialization. Any language can take part.
+   * - `"advanced"`: each message is a 4-byte big-endian length and a V8
+   *   serialization (`node:v8` `serialize`), Node's `"advanced"` IPC
+   *   serialization: `Uint8Array`s and other typed arrays, `Date`, `Map`,
+   *   `Set`, `BigInt`, `RegExp`, `Error`, `undefined` and cycles round-trip,
+   *   and binary data moves without JSON's cost.
+   *
+   * @default {"json"}
+   */
+  serialization?: IpcSerialization;
+  /**
+   * Largest message this end sends or accepts: the UTF-8 bytes of its JSON
+   * text with `"json"`, the bytes of its V8 payload with `"advanced"`.
+   * `send()` refuses a larger message before writing anything; a larger
+   * incoming message fails the channel with
+   * {@linkcode IpcMessageTooLargeError} without buffering the rest of it.
+   *
+   * @default {134217728} (128 MiB)
+   */
+  maxMessageBytes?: number;
+  /**
+   * How many bytes of sent messages may wait in the queue, besides the one
+   * write in progress, before `send()` returns a promise that waits for the
+   * peer to read. This bounds the memory a slow reader can cost the sender.
+   * With `"json"`, JSON text is counted in UTF-16 units (bytes for ASCII).
+   *
+   * @default {1048576} (1 MiB)
+   */
+  sendBufferBytes?: number;
+  /**
+   * How many bytes of received messages may wait, parsed, for the iterator
+   * before reading from the peer pauses. This bounds the memory a slow
+   * consumer costs the receiver; the peer's `send()` then waits in turn.
+   * With `"json"`, JSON text is counted in UTF-16 units (bytes for ASCII).
+   *
+   * @default {1048576} (1 MiB)
+   */
+  receiveBufferBytes?: number;
+  /**
+   * Checks each received message: a Standard Schema object (zod, valibot,
+   * arktype, … — anything with `~standard.validate`, synchronous) or a
+   * function returning `true` for a valid message. A schema's output (e.g.
+   * with defaults applied) is what the iterator yields.
+   */
+  validate?: IpcMessageValidator<In>;
+  /**
+   * What happens to a message that fails `validate`:
+   *
+   * - `"throw"`: the iterator throws an {@linkcode IpcValidationError} in
+   *   its place; the channel stays open, and iterating again goes on with
+   *   the next message.
+   * - a function: the message is skipped and the function is called with
+   *   the error, to report it.
+   *
+   * @default {"throw"}
+   */
+  onInvalidMessage?: "throw" | ((error: IpcValidationError) => void);
+  /**
+   * Drops Node's internal messages (objects whose `cmd` starts with
+   * `"NODE_"`), as the IPC channel of a Node.js process does, instead of
+   * delivering them. `spawnWithIpc()` turns it on with its `nodeCompat`
+   * option.
+   *
+   * @default {false}
+   */
+  nodeCompat?: boolean;
+  /**
+   * Called with every message sent and received, its JSON cut to 240
+   * characters: for debugging. Without it, `TETHER_IPC_TRACE=1` in the
+   * environment (read only if the process may, never prompting) writes the
+   * same to standard error. Off, tracing costs nothing.
+   */
+  trace?: IpcTraceFunction;
+}
+
+/** The options of a stream, checked, with the defaults applied. */
+export interface StreamSettings {
+  /** The codec of the `serialization` option. */
+  codec: Codec;
+  /** `maxMessageBytes`. */
+  maxMessageBytes: number;
+  /** `sendBufferBytes`. */
+  sendBufferBytes: number;
+  /** `receiveBufferBytes`. */
+  receiveBufferBytes: number;
+}
+
+/**
+ * Checks the values of stream options and applies the defaults; a channel
+ * that connects first calls it before connecting, to refuse bad options
+ * early.
+ *
+ * @throws {RangeError} For a size that is not a positive integer or an
+ *   unknown serialization.
+ * @throws {TypeError} For a size that is not a number.
+ */
+export function checkStreamOptions(
+  options: IpcJsonStreamOptions<unknown>,
+): StreamSettings {
+  const owner = "IpcJsonStream";
+  return {
+    codec: codecFor(
+      choiceOption(
+        owner,
+        "serialization",
+        options.serialization,
+        ["json", "advanced"],
+        "json",
+      ),
+    ),
+    maxMessageBytes: integerOption(
+      owner,
+      "maxMessageBytes",
+      options.maxMessageBytes,
+      DEFAULT_MAX_MESSAGE_BYTES,
+    ),
+    sendBufferBytes: integerOption(
+      owner,
+      "sendBufferBytes",
+      options.sendBufferBytes,
+      DEFAULT_SEND_BUFFER_BYTES,
+    ),
+    receiveBufferBytes: integerOption(
+      owner,
+      "receiveBufferBytes",
+      options.receiveBufferBytes,
+      DEFAULT_RECEIVE_BUFFER_BYTES,
+    ),
+  };
+}

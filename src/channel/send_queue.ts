@@ -1,0 +1,214 @@
+/**
+ * {@linkcode SendQueue}: when sent messages are written, and the
+ * backpressure that bounds them.
+ *
+ * @module
+ */
+
+import type { Outbox } from "./outbox.ts";
+
+/**
+ * With no write in flight, queued messages are written as soon as they reach
+ * this many bytes, without waiting for the sender to pause: large enough that
+ * a write costs little per message, small enough to keep the pipe busy while
+ * the sender goes on serializing.
+ */
+const FLUSH_BYTES = 64 * 1024;
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** What a {@linkcode SendQueue} tells its channel. */
+export interface SendQueueEvents {
+  /** A write failed: the channel is broken. */
+  writeFailed(error: Error): void;
+  /** `busy` may have changed (the process is kept alive while it is `true`). */
+  busyChanged(): void;
+}
+
+/**
+ * Schedules the writes of a channel: one write in flight at a time; messages
+ * sent meanwhile wait in the outbox and go out together in the next write.
+ * A burst of sends in one tick is written at once when it ends. Past
+ * `sendBufferBytes` queued, `send()` returns a promise that waits for the
+ * peer to read.
+ */
+export class SendQueue {
+  #outbox: Outbox;
+  #sendBufferBytes: number;
+  #events: SendQueueEvents;
+  #writing = false;
+  #flushScheduled = false;
+  /** Queue length seen by the last pass of the flush tick. */
+  #lengthSeen = 0;
+  #drain: PromiseWithResolvers<void> | undefined;
+  /** Writes handed over by `flushAll()` that are not done yet. */
+  #extraWrites = 0;
+  #allWritten: PromiseWithResolvers<void> | undefined;
+  #messagesOut = 0;
+  #bytesOut = 0;
+
+  /**
+   * @param outbox Where messages wait, in the transport's form.
+   * @param sendBufferBytes How many bytes may wait before `send()` waits.
+   * @param events What to tell the channel.
+   */
+  constructor(
+    outbox: Outbox,
+    sendBufferBytes: number,
+    events: SendQueueEvents,
+  ) {
+    this.#outbox = outbox;
+    this.#sendBufferBytes = sendBufferBytes;
+    this.#events = events;
+    globalThis.addEventListener("unload", this.#flushOnExit);
+  }
+
+  /** `true` while a write is in flight or a sender waits for room. */
+  get busy(): boolean {
+    return this.#writing || this.#drain !== undefined;
+  }
+
+  /** Messages sent. */
+  get messagesOut(): number {
+    return this.#messagesOut;
+  }
+
+  /** Bytes written (UTF-16 units for JSON text: see `IpcStreamStats.bytesOut`). */
+  get bytesOut(): number {
+    return this.#bytesOut;
+  }
+
+  /**
+   * Queues `message` and schedules its write.
+   *
+   * @returns A promise resolved at once while under `sendBufferBytes`, else
+   *   once the peer has read enough; rejected when the message cannot be
+   *   sent, with nothing written.
+   */
+  send(message: unknown): Promise<void> {
+    const outbox = this.#outbox;
+    try {
+      outbox.push(message);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#messagesOut++;
+    if (!this.#writing) {
+      if (outbox.size >= FLUSH_BYTES) {
+        this.#writeNext();
+      } else if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        this.#lengthSeen = 0;
+        queueMicrotask(this.#flushTick);
+      }
+    }
+    if (outbox.size <= this.#sendBufferBytes) return RESOLVED;
+    if (this.#drain === undefined) {
+      this.#drain = Promise.withResolvers<void>();
+      this.#events.busyChanged();
+    }
+    return this.#drain.promise;
+  }
+
+  /**
+   * Hands everything queued to the transport at once, without waiting for
+   * the write in flight: for closing, and for `Deno.exit()`, which ends the
+   * process without running microtasks.
+   *
+   * @returns A promise resolved once every write handed over so far is done.
+   */
+  flushAll(): Promise<void> {
+    for (let batch; (batch = this.#outbox.take()) !== undefined;) {
+      this.#extraWrites++;
+      batch.write(this.#onExtraWritten);
+    }
+    if (!this.#writing && this.#extraWrites === 0) return RESOLVED;
+    this.#allWritten ??= Promise.withResolvers<void>();
+    return this.#allWritten.promise;
+  }
+
+  /** Drops what is queued and rejects a sender waiting for room with `error`. */
+  stop(error: Error): void {
+    globalThis.removeEventListener("unload", this.#flushOnExit);
+    this.#outbox.clear();
+    const drain = this.#drain;
+    if (drain !== undefined) {
+      this.#drain = undefined;
+      drain.reject(error);
+    }
+    this.#allWritten?.resolve();
+    this.#allWritten = undefined;
+  }
+
+  /**
+   * On `Deno.exit()`, which ends the process without running microtasks,
+   * hands everything queued to the transport at once (a socket with room
+   * takes the bytes synchronously).
+   */
+  #flushOnExit = (): void => {
+    this.flushAll();
+  };
+
+  /**
+   * Runs as a microtask after a send while no write is in flight. While
+   * each pass finds more messages (a sender awaiting `send()` in a loop adds
+   * one per microtask) it passes again, so the whole burst goes out in one
+   * write; the first pass that finds nothing new writes.
+   */
+  #flushTick = (): void => {
+    const length = this.#outbox.length;
+    if (length !== 0 && length !== this.#lengthSeen) {
+      this.#lengthSeen = length;
+      queueMicrotask(this.#flushTick);
+    } else {
+      this.#flushScheduled = false;
+      this.#writeNext();
+    }
+  };
+
+  /** Starts the next write, unless one is in flight or nothing is queued. */
+  #writeNext(): void {
+    if (this.#writing) return;
+    const batch = this.#outbox.take();
+    if (batch === undefined) return;
+    const size = batch.size;
+    this.#writing = true;
+    this.#events.busyChanged();
+    batch.write((error) => this.#onWritten(size, error));
+  }
+
+  #onWritten(size: number, error: Error | undefined): void {
+    this.#writing = false;
+    if (error !== undefined) {
+      this.#settleAllWritten();
+      this.#events.writeFailed(error);
+      return;
+    }
+    this.#bytesOut += size;
+    // What was queued meanwhile is ready: write it at once.
+    this.#writeNext();
+    const drain = this.#drain;
+    if (drain !== undefined && this.#outbox.size <= this.#sendBufferBytes) {
+      this.#drain = undefined;
+      drain.resolve();
+    }
+    this.#settleAllWritten();
+    this.#events.busyChanged();
+  }
+
+  #onExtraWritten = (error?: Error): void => {
+    this.#extraWrites--;
+    this.#settleAllWritten();
+    if (error !== undefined) this.#events.writeFailed(error);
+  };
+
+  #settleAllWritten(): void {
+    if (
+      this.#allWritten !== undefined && !this.#writing &&
+      this.#extraWrites === 0
+    ) {
+      this.#allWritten.resolve();
+      this.#allWritten = undefined;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * {@linkcode PoolCall}: one call of `IpcPool.request()`, from the queue to
+ * its answer.
+ *
+ * @module
+ */
+
+/** Where a call is: waiting for a child, sent to one, or settled. */
+export type PoolCallState = "queued" | "running" | "done";
+
+/** One call of `pool.request()`. */
+export class PoolCall {
+  readonly method: string;
+  readonly params: unknown;
+  readonly signal: AbortSignal | undefined;
+  readonly timeout: number | undefined;
+  readonly deadline: number | undefined;
+  readonly start = performance.now();
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+  state: PoolCallState = "queued";
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+
+  constructor(
+    method: string,
+    params: unknown,
+    signal: AbortSignal | undefined,
+    timeout: number | undefined,
+    resolve: (value: unknown) => void,
+    reject: (reason: unknown) => void,
+  ) {
+    this.method = method;
+    this.params = params;
+    this.signal = signal;
+    this.timeout = timeout;
+    this.deadline = timeout === undefined ? undefined : this.start + timeout;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  /** Stops the queue's timer and abort listener, if any. */
+  stopWaiting(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.onAbort !== undefined) {
+      this.signal!.removeEventListener("abort", this.onAbort);
+      this.onAbort = undefined;
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The shapes of a pool's figures, `IpcPool.stats()`.
+ *
+ * @module
+ */
+
+import type { IpcLatencyStats } from "../calls/stats.ts";
+import type { IpcStreamStats } from "../channel/stats.ts";
+
+/**
+ * One child of an {@linkcode IpcPool}.
+ *
+ * @example Find the busiest child
+ * ```ts ignore
+ * import { IpcPool } from "@tether/ipc";
+ *
+ * await using pool = new IpcPool({ module: "./worker.ts", size: 4 });
+ * const busiest = pool.stats().children.toSorted((a, b) => b.inFlight - a.inFlight)[0];
+ * console.log(busiest.pid, busiest.inFlight, busiest.channel.bytesIn);
+ * ```
+ */
+export interface IpcPoolChildStats {
+  /** The child's process id. */
+  pid: number;
+  /** Calls sent to this child and not answered yet. */
+  inFlight: number;
+  /** Its channel's figures. */
+  channel: IpcStreamStats;
+}
+
+/**
+ * The figures of an {@linkcode IpcPool}, summed over its children.
+ *
+ * @example Report the pool's health
+ * ```ts ignore
+ * import { IpcPool } from "@tether/ipc";
+ *
+ * await using pool = new IpcPool({ module: "./worker.ts", size: 2 });
+ * setInterval(() => {
+ *   const { queued, inFlight, failed, restarts, latency } = pool.stats();
+ *   console.log({ queued, inFlight, failed, restarts, p99: latency.p99 });
+ * }, 10_000);
+ * ```
+ */
+export interface IpcPoolStats {
+  /** Children running now. */
+  children: IpcPoolChildStats[];
+  /** Calls waiting for a child. */
+  queued: number;
+  /** Calls sent to a child and not answered yet. */
+  inFlight: number;
+  /** Calls that got a result. */
+  succeeded: number;
+  /** Calls that failed: remote errors, timeouts, aborts, full queue, crashed children. */
+  failed: number;
+  /** Children that exited while the pool was open and were replaced. */
+  restarts: number;
+  /** Messages received from every child the pool ran, the exited ones included. */
+  messagesIn: number;
+  /** Messages sent to every child the pool ran. */
+  messagesOut: number;
+  /** Bytes received from every child the pool ran. */
+  bytesIn: number;
+  /** Bytes sent to every child the pool ran (see {@linkcode IpcStreamStats.bytesOut}). */
+  bytesOut: number;
+  /** Failed calls plus children that exited unexpectedly. */
+  errors: number;
+  /** Latency from `pool.request()` to the answer, time in the queue included. */
+  latency: IpcLatencyStats;
+}
+
+/** Messages and bytes summed over channels. */
+export interface StreamTotals {
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** Adds a channel's messages and bytes to `totals`. */
+export function addTotals(
+  totals: StreamTotals,
+  stats: IpcStreamStats,
+): void {
+  totals.messagesIn += stats.messagesIn;
+  totals.messagesOut += stats.messagesOut;
+  totals.bytesIn += stats.bytesIn;
+  totals.bytesOut += stats.bytesOut;
+}

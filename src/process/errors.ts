@@ -1,0 +1,126 @@
+/**
+ * The errors of child processes and their channel:
+ *
+ * ```text
+ * IpcError
+ * ├── IpcSpawnError             the command could not be started
+ * ├── IpcChannelNotFoundError   connectParentIpc() found no channel on fd 3
+ * └── IpcChildExitedError       a child exited before answering a call
+ * ```
+ *
+ * @module
+ */
+
+import { IpcError } from "../channel/errors.ts";
+
+/**
+ * `connectParentIpc()` found no channel: this process was not started by
+ * `spawnWithIpc()` (or another parent that puts a socket on fd 3).
+ *
+ * @example Run with or without a parent
+ * ```ts
+ * import { connectParentIpc, IpcChannelNotFoundError } from "@tether/ipc";
+ *
+ * try {
+ *   const parent = connectParentIpc();
+ *   await parent.send("hello");
+ * } catch (error) {
+ *   if (!(error instanceof IpcChannelNotFoundError)) throw error;
+ *   console.log("started on its own: no parent to talk to");
+ * }
+ * ```
+ */
+export class IpcChannelNotFoundError extends IpcError {}
+
+/**
+ * The child running a call of an {@linkcode IpcPool} exited (crashed, was
+ * killed, or closed its channel) before answering. The pool started a
+ * replacement; the call was not retried, since running it twice may not be
+ * safe.
+ *
+ * @example Retry a call that is safe to run twice
+ * ```ts ignore
+ * import { IpcChildExitedError, IpcPool } from "@tether/ipc";
+ *
+ * await using pool = new IpcPool({ module: "./worker.ts", size: 2 });
+ * let answer;
+ * for (let attempt = 1; ; attempt++) {
+ *   try {
+ *     answer = await pool.request("hash", { text: "abc" });
+ *     break;
+ *   } catch (error) {
+ *     if (!(error instanceof IpcChildExitedError) || attempt === 3) throw error;
+ *     console.warn(`child ${error.pid} exited with code ${error.code}; retrying`);
+ *   }
+ * }
+ * ```
+ */
+export class IpcChildExitedError extends IpcError {
+  /** The method that was called. */
+  readonly method: string;
+  /** The child's process id. */
+  readonly pid: number;
+  /** Its exit code: 128 + the signal number when a signal ended it. */
+  readonly code: number;
+  /** The signal that ended it, or `null`. */
+  readonly signal: Deno.Signal | null;
+
+  /**
+   * Creates the error.
+   *
+   * @param method The method called.
+   * @param pid The child's process id.
+   * @param status How the child ended.
+   * @param options The underlying `cause`, if any.
+   */
+  constructor(
+    method: string,
+    pid: number,
+    status: { code: number; signal: Deno.Signal | null },
+    options?: ErrorOptions,
+  ) {
+    const how = status.signal === null
+      ? `exited with code ${status.code}`
+      : `was killed by ${status.signal} (code ${status.code})`;
+    super(
+      `Child process ${pid} ${how} before answering the call "${method}". ` +
+        `The pool replaced it; the call was not retried: retry it if it is safe to run twice.`,
+      options,
+    );
+    this.method = method;
+    this.pid = pid;
+    this.code = status.code;
+    this.signal = status.signal;
+  }
+}
+
+/**
+ * The command of {@linkcode spawnWithIpc} could not be started: it does not
+ * exist, is not executable, or the working directory does not exist.
+ *
+ * @example
+ * ```ts
+ * import { IpcSpawnError, spawnWithIpc } from "@tether/ipc";
+ *
+ * try {
+ *   spawnWithIpc("/no/such/program");
+ * } catch (error) {
+ *   if (error instanceof IpcSpawnError) console.log(error.command); // "/no/such/program"
+ * }
+ * ```
+ */
+export class IpcSpawnError extends IpcError {
+  /** The command that could not be started. */
+  readonly command: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param command The command.
+   * @param message The explanation.
+   */
+  constructor(command: string, message: string) {
+    super(message);
+    this.command = command;
+  }
+}
