@@ -5,7 +5,11 @@
 //     bench/compare.ts [--rounds N] [--quick] [--only W1,W3,sweep]
 //     [--contenders tether,deno-builtin,node-fork,bun,raw-socketpair]
 //     [--timeout SECONDS-per-measurement] [--pin CPULIST]
+//     [--tether-from DIR]
 //
+// --tether-from DIR adds a contender "tether@DIR": the same runner from
+// another checkout of this repository (e.g. a `git worktree` of the commit
+// before a change), so a change is measured against its parent side by side.
 // --pin runs every runner (and so its child) under `taskset -c CPULIST`.
 // Ping-pong (W3) on a small noisy machine is bimodal when unpinned (it
 // depends on whether the two processes wake each other across cores);
@@ -62,6 +66,7 @@ const { values: opts } = parseArgs({
     contenders: { type: "string" },
     timeout: { type: "string" },
     pin: { type: "string" },
+    "tether-from": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -71,7 +76,7 @@ if (opts.help) {
       "--allow-sys bench/compare.ts [--rounds N] [--quick] " +
       "[--only W1,W2,W3,W4,W5,sweep] " +
       "[--contenders tether,deno-builtin,node-fork,bun,raw-socketpair] " +
-      "[--timeout SECONDS] [--pin CPULIST]",
+      "[--timeout SECONDS] [--pin CPULIST] [--tether-from DIR]",
   );
   Deno.exit(0);
 }
@@ -80,7 +85,8 @@ const quick = opts.quick;
 // Only a full run replaces the published results.md and chart.svg; a partial
 // or quick run writes results-partial.md and chart-partial.svg (git-ignored).
 const partial = quick || opts.only !== undefined ||
-  opts.contenders !== undefined || opts.pin !== undefined;
+  opts.contenders !== undefined || opts.pin !== undefined ||
+  opts["tether-from"] !== undefined;
 const outName = (name: string, ext: string) =>
   `${here}${name}${partial ? "-partial" : ""}.${ext}`;
 
@@ -233,12 +239,20 @@ const ALL: Contender[] = [
     extra: { mode: "onread" },
   },
 ];
+const tetherFrom = opts["tether-from"];
+if (tetherFrom !== undefined) {
+  ALL.splice(1, 0, {
+    name: `tether@${tetherFrom}`,
+    cmd: [deno, "run", "-A", `${tetherFrom}/bench/peers/tether_parent.ts`],
+  });
+}
 const notes: string[] = [];
 let wanted = ALL.map((c) => c.name);
 if (opts.contenders) {
   wanted = opts.contenders.split(",").map((s) => s.trim()).flatMap((s) =>
     s === "raw-socketpair" || s === "raw" ? ["raw-data", "raw-onread"] : [s]
   );
+  if (tetherFrom !== undefined) wanted.push(`tether@${tetherFrom}`);
   for (const w of wanted) {
     if (!ALL.some((c) => c.name === w)) {
       console.error(`unknown contender ${w}`);
