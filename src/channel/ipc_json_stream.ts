@@ -27,7 +27,7 @@ import {
 } from "./incoming_filter.ts";
 import { checkStreamOptions, type IpcJsonStreamOptions } from "./options.ts";
 import { ReceiveQueue } from "./receive_queue.ts";
-import { SendQueue } from "./send_queue.ts";
+import type { Sender } from "./send_queue.ts";
 import type { IpcStreamStats } from "./stats.ts";
 import { type Tracer, tracerFor } from "./trace.ts";
 import { Wire } from "./wire.ts";
@@ -73,7 +73,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   #transport: IpcTransport | IpcMessageTransport;
   #wire: Wire;
   #received: ReceiveQueue<In>;
-  #sending: SendQueue;
+  #sending: Sender;
   #filter: IncomingFilter | undefined;
   #tracer: Tracer | undefined;
   #calls: CallLayer | undefined;
@@ -114,11 +114,12 @@ export class IpcJsonStream<In = unknown, Out = unknown>
       badInput: (error) => this.#failRead(error),
       end: () => this.#onEnd(),
       broken: (error) => this.#onTransportError(error),
-    });
-    this.#sending = new SendQueue(this.#wire.outbox, settings.sendBufferBytes, {
+    }, {
       writeFailed: (error) => this.#onTransportError(error),
       busyChanged: () => this.#updateRef(),
     });
+    this.#sending = this.#wire.sender;
+
     this.#updateRef();
   }
 

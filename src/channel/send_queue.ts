@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Outbox } from "./outbox.ts";
+import type { MessageEncoder } from "../codec/codec.ts";
 
 /**
  * With no write in flight, queued messages are written as soon as they reach
@@ -25,15 +25,34 @@ export interface SendQueueEvents {
   busyChanged(): void;
 }
 
+/** What the channel needs of its {@linkcode SendQueue}, whatever it writes. */
+export interface Sender {
+  /** `true` while a write is in flight or a sender waits for room. */
+  readonly busy: boolean;
+  /** Messages sent. */
+  readonly messagesOut: number;
+  /** Bytes written. */
+  readonly bytesOut: number;
+  /** Queues a message: see {@linkcode SendQueue.send}. */
+  send(message: unknown): Promise<void>;
+  /** Hands everything queued to the transport: see {@linkcode SendQueue.flushAll}. */
+  flushAll(): Promise<void>;
+  /** Stops: see {@linkcode SendQueue.stop}. */
+  stop(error: Error): void;
+}
+
 /**
  * Schedules the writes of a channel: one write in flight at a time; messages
- * sent meanwhile wait in the outbox and go out together in the next write.
+ * sent meanwhile wait in the encoder and go out together in the next write.
  * A burst of sends in one tick is written at once when it ends. Past
  * `sendBufferBytes` queued, `send()` returns a promise that waits for the
  * peer to read.
+ *
+ * @typeParam D What a write holds: text or bytes, or a batch of messages.
  */
-export class SendQueue {
-  #outbox: Outbox;
+export class SendQueue<D> implements Sender {
+  #encoder: MessageEncoder<D>;
+  #write: (data: D, done: (error?: Error) => void) => void;
   #sendBufferBytes: number;
   #events: SendQueueEvents;
   #writing = false;
@@ -48,16 +67,19 @@ export class SendQueue {
   #bytesOut = 0;
 
   /**
-   * @param outbox Where messages wait, in the transport's form.
+   * @param encoder Where messages wait, encoded for the transport.
+   * @param write Hands one write to the transport.
    * @param sendBufferBytes How many bytes may wait before `send()` waits.
    * @param events What to tell the channel.
    */
   constructor(
-    outbox: Outbox,
+    encoder: MessageEncoder<D>,
+    write: (data: D, done: (error?: Error) => void) => void,
     sendBufferBytes: number,
     events: SendQueueEvents,
   ) {
-    this.#outbox = outbox;
+    this.#encoder = encoder;
+    this.#write = write;
     this.#sendBufferBytes = sendBufferBytes;
     this.#events = events;
     globalThis.addEventListener("unload", this.#flushOnExit);
@@ -86,23 +108,25 @@ export class SendQueue {
    *   sent, with nothing written.
    */
   send(message: unknown): Promise<void> {
-    const outbox = this.#outbox;
+    const encoder = this.#encoder;
     try {
-      outbox.push(message);
+      encoder.push(message);
     } catch (error) {
       return Promise.reject(error);
     }
     this.#messagesOut++;
+    let queued = encoder.size;
     if (!this.#writing) {
-      if (outbox.size >= FLUSH_BYTES) {
+      if (queued >= FLUSH_BYTES) {
         this.#writeNext();
+        queued = encoder.size;
       } else if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         this.#lengthSeen = 0;
         queueMicrotask(this.#flushTick);
       }
     }
-    if (outbox.size <= this.#sendBufferBytes) return RESOLVED;
+    if (queued <= this.#sendBufferBytes) return RESOLVED;
     if (this.#drain === undefined) {
       this.#drain = Promise.withResolvers<void>();
       this.#events.busyChanged();
@@ -118,9 +142,9 @@ export class SendQueue {
    * @returns A promise resolved once every write handed over so far is done.
    */
   flushAll(): Promise<void> {
-    for (let batch; (batch = this.#outbox.take()) !== undefined;) {
+    for (let batch; (batch = this.#encoder.take()) !== undefined;) {
       this.#extraWrites++;
-      batch.write(this.#onExtraWritten);
+      this.#write(batch.data, this.#onExtraWritten);
     }
     if (!this.#writing && this.#extraWrites === 0) return RESOLVED;
     this.#allWritten ??= Promise.withResolvers<void>();
@@ -130,7 +154,7 @@ export class SendQueue {
   /** Drops what is queued and rejects a sender waiting for room with `error`. */
   stop(error: Error): void {
     globalThis.removeEventListener("unload", this.#flushOnExit);
-    this.#outbox.clear();
+    this.#encoder.clear();
     const drain = this.#drain;
     if (drain !== undefined) {
       this.#drain = undefined;
@@ -156,7 +180,7 @@ export class SendQueue {
    * write; the first pass that finds nothing new writes.
    */
   #flushTick = (): void => {
-    const length = this.#outbox.length;
+    const length = this.#encoder.length;
     if (length !== 0 && length !== this.#lengthSeen) {
       this.#lengthSeen = length;
       queueMicrotask(this.#flushTick);
@@ -169,12 +193,12 @@ export class SendQueue {
   /** Starts the next write, unless one is in flight or nothing is queued. */
   #writeNext(): void {
     if (this.#writing) return;
-    const batch = this.#outbox.take();
+    const batch = this.#encoder.take();
     if (batch === undefined) return;
     const size = batch.size;
     this.#writing = true;
     this.#events.busyChanged();
-    batch.write((error) => this.#onWritten(size, error));
+    this.#write(batch.data, (error) => this.#onWritten(size, error));
   }
 
   #onWritten(size: number, error: Error | undefined): void {
@@ -188,7 +212,7 @@ export class SendQueue {
     // What was queued meanwhile is ready: write it at once.
     this.#writeNext();
     const drain = this.#drain;
-    if (drain !== undefined && this.#outbox.size <= this.#sendBufferBytes) {
+    if (drain !== undefined && this.#encoder.size <= this.#sendBufferBytes) {
       this.#drain = undefined;
       drain.resolve();
     }

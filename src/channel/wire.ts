@@ -1,6 +1,6 @@
 /**
  * {@linkcode Wire}: where a channel meets its transport. A byte transport
- * gets the codec's decoder on its input and an outbox of encoded messages;
+ * gets the codec's decoder on its input and an encoder that keeps the messages to send;
  * a message transport gets the messages as they are. This is the one place
  * that tells the two kinds apart; the channel never asks again.
  *
@@ -12,8 +12,9 @@ import type {
   IpcMessageTransport,
   IpcTransport,
 } from "../transports/transport.ts";
+import { MessageBatcher } from "./message_batcher.ts";
 import type { StreamSettings } from "./options.ts";
-import { byteOutbox, messageOutbox, type Outbox } from "./outbox.ts";
+import { type Sender, SendQueue, type SendQueueEvents } from "./send_queue.ts";
 
 /** Whether the channel takes more input: its receive queue. */
 export interface WireInput {
@@ -25,8 +26,8 @@ export interface WireInput {
 
 /** What the channel does with what its transport delivers. */
 export interface WireReceiver {
-  /** A message arrived, with its size. */
-  receive(message: unknown, size: number): void;
+  /** A message arrived, with its size (called as a plain function). */
+  readonly receive: (message: unknown, size: number) => void;
   /** The input is not a valid message: the channel fails. */
   badInput(error: DecodeError): void;
   /** The peer closed its end. */
@@ -37,8 +38,8 @@ export interface WireReceiver {
 
 /** A transport, started, with the channel's encoding on top. */
 export class Wire {
-  /** Where sent messages wait, in the transport's form. */
-  readonly outbox: Outbox;
+  /** Schedules the writes of sent messages, in the transport's form. */
+  readonly sender: Sender;
   #decoder: MessageDecoder | undefined;
   #bytesIn = 0;
 
@@ -49,17 +50,24 @@ export class Wire {
    * @param settings The channel's checked options.
    * @param input Whether the channel takes more input.
    * @param receiver What to tell the channel.
+   * @param sent What the send queue tells the channel.
    */
   constructor(
     transport: IpcTransport | IpcMessageTransport,
     settings: StreamSettings,
     input: WireInput,
     receiver: WireReceiver,
+    sent: SendQueueEvents,
   ) {
     const end = () => receiver.end();
     const error = (error: Error) => receiver.broken(error);
     if (transport.carriesMessages === true) {
-      this.outbox = messageOutbox(transport, settings.maxMessageBytes);
+      this.sender = new SendQueue(
+        new MessageBatcher(transport, settings.maxMessageBytes),
+        (batch, done) => transport.write(batch, done),
+        settings.sendBufferBytes,
+        sent,
+      );
       transport.start({
         message: (message, size) => {
           if (input.ended) return false;
@@ -73,14 +81,15 @@ export class Wire {
       return;
     }
     const decoder = settings.codec.decoder(
-      (message, size) => receiver.receive(message, size),
+      receiver.receive,
       settings.maxMessageBytes,
     );
     this.#decoder = decoder;
-    this.outbox = byteOutbox(
-      transport,
-      settings.codec,
-      settings.maxMessageBytes,
+    this.sender = new SendQueue(
+      settings.codec.encoder(settings.maxMessageBytes),
+      (data, done) => transport.write(data, done),
+      settings.sendBufferBytes,
+      sent,
     );
     transport.start({
       data: (bytes) => {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import v8 from "node:v8";
-import { AdvancedDecoder, encodeAdvancedMessage } from "./advanced.ts";
+import { AdvancedDecoder } from "./advanced_decoder.ts";
+import { encodeAdvancedMessage } from "./advanced_frame.ts";
 import {
   IpcMessageTooLargeError,
   IpcProtocolError,

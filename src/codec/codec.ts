@@ -27,15 +27,49 @@ import { jsonCodec } from "./json.ts";
  */
 export type IpcSerialization = "json" | "advanced";
 
+/** The largest write an encoder makes by joining several messages. */
+export const JOIN_LIMIT_BYTES = 1024 * 1024;
+
 /**
- * One encoded message, its framing included: a single piece, or a few pieces
- * to write in order. A large payload is kept apart from its framing so that
- * it is written as it is, never copied to join them.
+ * One write: text (written as UTF-8) or bytes, and its size.
+ *
+ * @typeParam D What is written: text or bytes for a byte transport.
  */
-export type EncodedMessage =
-  | string
-  | Uint8Array
-  | readonly (string | Uint8Array)[];
+export interface QueuedWrite<D = string | Uint8Array> {
+  /** What to write. */
+  data: D;
+  /** Its size in bytes (UTF-16 units for text). */
+  size: number;
+}
+
+/**
+ * The sending half of a wire format: messages in, writes out. It encodes
+ * each message with its framing as it is pushed, and hands out writes that
+ * join what was queued meanwhile (up to {@linkcode JOIN_LIMIT_BYTES}).
+ *
+ * @typeParam D What a write holds.
+ */
+export interface MessageEncoder<D = string | Uint8Array> {
+  /** Bytes queued (UTF-16 units for text). */
+  readonly size: number;
+  /** Messages (or pieces of them) queued. */
+  readonly length: number;
+  /**
+   * Encodes `message` and queues it.
+   *
+   * @throws {TypeError} When the format cannot carry `message`.
+   * @throws {IpcMessageTooLargeError} When it is over the size limit.
+   */
+  push(message: unknown): void;
+  /**
+   * Removes the next write from the queue.
+   *
+   * @returns The write, or `undefined` when nothing is queued.
+   */
+  take(): QueuedWrite<D> | undefined;
+  /** Drops everything queued. */
+  clear(): void;
+}
 
 /** Receives each decoded message and its size (for buffer accounting). */
 export type MessageSink = (message: unknown, size: number) => void;
@@ -67,20 +101,16 @@ export interface MessageDecoder {
   end(): DecodeError | undefined;
 }
 
-/** One wire format: the encoder and a decoder factory. */
+/** One wire format: an encoder and a decoder factory. */
 export interface Codec {
   /** The format's name, as the `serialization` option gives it. */
   readonly serialization: IpcSerialization;
   /**
-   * Encodes `message` with its framing.
+   * Makes an encoder that refuses messages over `maxMessageBytes`.
    *
-   * @param message The value to send.
    * @param maxMessageBytes The largest message allowed.
-   * @returns The bytes or text to write.
-   * @throws {TypeError} When the format cannot carry `message`.
-   * @throws {IpcMessageTooLargeError} When it is over `maxMessageBytes`.
    */
-  encode(message: unknown, maxMessageBytes: number): EncodedMessage;
+  encoder(maxMessageBytes: number): MessageEncoder;
   /**
    * Makes a decoder that hands each message to `sink`.
    *

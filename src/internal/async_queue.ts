@@ -35,8 +35,6 @@ export interface AsyncQueueEvents {
  */
 export class AsyncQueue<T> {
   #items = new ArrayQueue<T | Failure>();
-  #weights = new ArrayQueue<number>();
-  #weight = 0;
   #readers = new ArrayQueue<PromiseWithResolvers<IteratorResult<T>>>();
   #ended = false;
   #error: unknown = undefined;
@@ -56,7 +54,7 @@ export class AsyncQueue<T> {
 
   /** The summed weight of the buffered items. */
   get weight(): number {
-    return this.#weight;
+    return this.#items.weight;
   }
 
   /** Items buffered, errors in place included. */
@@ -86,9 +84,7 @@ export class AsyncQueue<T> {
       this.#settle(item);
       return;
     }
-    this.#items.push(item);
-    this.#weights.push(weight);
-    this.#weight += weight;
+    this.#items.push(item, weight);
   }
 
   /** Queues an error that the reader who reaches it gets instead of an item. */
@@ -98,10 +94,10 @@ export class AsyncQueue<T> {
 
   /** The next item: at once when one is buffered, else when one arrives. */
   next(): Promise<IteratorResult<T>> {
-    if (this.#items.length > 0) {
-      const item = this.#items.shift();
-      this.#weight -= this.#weights.shift()!;
-      this.#events.taken?.(this.#weight);
+    const items = this.#items;
+    if (items.length > 0) {
+      const item = items.shift();
+      this.#events.taken?.(items.weight);
       if (item instanceof Failure) return Promise.reject(item.error);
       return Promise.resolve({ value: item as T, done: false });
     }
@@ -135,26 +131,20 @@ export class AsyncQueue<T> {
   /** Drops the buffered items for which `keep` returns `false`. */
   retain(keep: (item: T) => boolean): void {
     const kept = new ArrayQueue<T | Failure>();
-    const weights = new ArrayQueue<number>();
-    while (this.#items.length > 0) {
-      const item = this.#items.shift() as T | Failure;
-      const weight = this.#weights.shift()!;
+    const items = this.#items;
+    while (items.length > 0) {
+      const weight = items.weight;
+      const item = items.shift() as T | Failure;
       if (item instanceof Failure || keep(item as T)) {
-        kept.push(item);
-        weights.push(weight);
-      } else {
-        this.#weight -= weight;
+        kept.push(item, weight - items.weight);
       }
     }
     this.#items = kept;
-    this.#weights = weights;
   }
 
   /** Drops everything buffered (for a queue nobody will read any more). */
   clear(): void {
     this.#items.clear();
-    this.#weights.clear();
-    this.#weight = 0;
   }
 
   #settle(item: T | Failure): void {
