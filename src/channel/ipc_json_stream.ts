@@ -28,6 +28,7 @@ import {
 import { checkStreamOptions, type IpcJsonStreamOptions } from "./options.ts";
 import { ReceiveQueue } from "./receive_queue.ts";
 import type { Sender } from "./send_queue.ts";
+import { type IpcSendOptions, outgoingMessage } from "./send_options.ts";
 import type { IpcStreamStats } from "./stats.ts";
 import { type Tracer, tracerFor } from "./trace.ts";
 import { Wire } from "./wire.ts";
@@ -140,6 +141,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * @param message Any value `JSON.stringify` can represent (nested
    *   `undefined` and functions are dropped, as it does); with
    *   `serialization: "advanced"`, any value V8 can clone.
+   * @param options `transfer`: buffers to move to a worker, not copy.
    * @returns A promise that resolves when the message is written or queued.
    * @throws {TypeError} (as a rejection) When the wire format cannot carry
    *   the value (a BigInt or a cycle in JSON, a function…); nothing is
@@ -157,11 +159,13 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * await ipc.close();
    * ```
    */
-  send(message: Out): Promise<void> {
+  send(message: Out, options?: IpcSendOptions): Promise<void> {
     if (this.#life.state !== "open") {
       return Promise.reject(this.#life.closedError("send a message"));
     }
-    const sent = this.#sending.send(message);
+    const sent = this.#sending.send(
+      outgoingMessage(this.#transport, message, options),
+    );
     this.#tracer?.sent(message);
     return sent;
   }
