@@ -115,12 +115,17 @@ export {
   IpcRemoteError,
   type IpcRemoteErrorDetails,
   IpcTimeoutError,
+  type IpcTimeoutErrorDetails,
 } from "./src/calls/errors.ts";
 export type { IpcCallStats, IpcLatencyStats } from "./src/calls/stats.ts";
 
 // The pool: calls spread over child processes.
 export { IpcPool } from "./src/pool/ipc_pool.ts";
-export { DEFAULT_MAX_QUEUE, type IpcPoolOptions } from "./src/pool/options.ts";
+export {
+  DEFAULT_MAX_QUEUE,
+  type IpcPoolMessageHandler,
+  type IpcPoolOptions,
+} from "./src/pool/options.ts";
 export { IpcQueueFullError } from "./src/pool/errors.ts";
 export type { IpcPoolChildStats, IpcPoolStats } from "./src/pool/stats.ts";
 
