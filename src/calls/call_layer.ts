@@ -19,6 +19,8 @@ import {
   ErrorCode,
   errorFromWire,
   errorToWire,
+  paramsFromWire,
+  paramsToWire,
   type RequestMessage,
   type WireError,
 } from "./jsonrpc.ts";
@@ -99,7 +101,7 @@ export class CallLayer {
     this.#updateBusy();
     const message: RequestMessage = params === undefined
       ? { jsonrpc: "2.0", id, method }
-      : { jsonrpc: "2.0", id, method, params };
+      : { jsonrpc: "2.0", id, method, params: paramsToWire(params) };
     this.#channel.send(message).then(
       undefined,
       (error) => this.#onRequestNotSent(id, error),
@@ -295,7 +297,7 @@ export class CallLayer {
     this.#updateBusy();
     let result: unknown;
     try {
-      result = handler(message.params, call);
+      result = handler(paramsFromWire(message.params), call);
     } catch (error) {
       this.#finishIncoming(call, error, true);
       return;

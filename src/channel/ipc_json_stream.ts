@@ -248,8 +248,8 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    *
    * @typeParam R The type of the result (not checked).
    * @param method The method's name.
-   * @param params Its parameters (JSON-RPC peers in other languages expect
-   *   an object or an array); left out when `undefined`.
+   * @param params Its parameters, which the handler gets as they are (on the
+   *   wire a non-object goes as a one-element array); left out when `undefined`.
    * @param options A `signal` to cancel the call and a `timeout`.
    * @returns The handler's result; `null` when it returned `undefined`.
    * @throws {IpcRemoteError} (as a rejection) When the handler threw; with
