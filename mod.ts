@@ -116,6 +116,7 @@ export {
   type IpcRemoteErrorDetails,
   IpcStreamProtocolError,
   IpcTimeoutError,
+  type IpcTimeoutErrorDetails,
 } from "./src/calls/errors.ts";
 export type { IpcCallStats, IpcLatencyStats } from "./src/calls/stats.ts";
 export type {
@@ -138,7 +139,11 @@ export { type IpcCaller, remote } from "./src/calls/remote.ts";
 
 // The pool: calls spread over child processes.
 export { IpcPool } from "./src/pool/ipc_pool.ts";
-export { DEFAULT_MAX_QUEUE, type IpcPoolOptions } from "./src/pool/options.ts";
+export {
+  DEFAULT_MAX_QUEUE,
+  type IpcPoolMessageHandler,
+  type IpcPoolOptions,
+} from "./src/pool/options.ts";
 export { IpcQueueFullError } from "./src/pool/errors.ts";
 export type { IpcPoolChildStats, IpcPoolStats } from "./src/pool/stats.ts";
 
