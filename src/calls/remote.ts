@@ -49,7 +49,8 @@ export interface IpcCaller {
  * const [there, back] = [new TransformStream(), new TransformStream()];
  * await using caller = new IpcJsonStream({ readable: back.readable, writable: there.writable });
  * await using callee = new IpcJsonStream({ readable: there.readable, writable: back.writable });
- * for (const [method, handler] of Object.entries(handlers)) callee.handle(method, handler);
+ * callee.handle("add", handlers.add);
+ * callee.handle("count", handlers.count);
  * const api = remote<typeof handlers>(caller);
  * console.log(await api.add({ a: 2, b: 40 })); // 42
  * for await (const i of api.count(3)) console.log(i); // 0, 1, 2
