@@ -282,3 +282,35 @@ export class IpcCancelledError extends IpcError {
     this.method = method;
   }
 }
+
+/**
+ * The peer broke the protocol of a streaming call: it sent more items than
+ * the credit this end gave it. Only that stream fails (and is cancelled in
+ * the peer); the channel and its other calls go on.
+ *
+ * @example
+ * ```ts
+ * import { IpcStreamProtocolError } from "@tether/ipc";
+ *
+ * const error = new IpcStreamProtocolError("lines", "the peer sent item 17 while only 16 were allowed");
+ * console.log(error.method); // lines
+ * ```
+ */
+export class IpcStreamProtocolError extends IpcError {
+  /** The method whose stream failed. */
+  readonly method: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param method The method called.
+   * @param what What the peer did wrong.
+   */
+  constructor(method: string, what: string) {
+    super(
+      `The streaming call "${method}" failed: ${what}. ` +
+        `The peer does not follow the stream protocol (see docs/protocol.md); fix the peer.`,
+    );
+    this.method = method;
+  }
+}
