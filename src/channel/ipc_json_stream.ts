@@ -77,7 +77,6 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   #tracer: Tracer | undefined;
   #calls: CallLayer | undefined;
   #messagesIn = 0;
-
   #life = new ChannelLifecycle();
   #refed = true;
   /** The error that ended reading (bad input, a truncated message). */
@@ -118,7 +117,6 @@ export class IpcJsonStream<In = unknown, Out = unknown>
       busyChanged: () => this.#updateRef(),
     });
     this.#sending = this.#wire.sender;
-
     this.#updateRef();
   }
 
@@ -141,8 +139,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * @param options `transfer`: buffers to move to a worker, not copy.
    * @returns A promise that resolves when the message is written or queued.
    * @throws {TypeError} (as a rejection) When the wire format cannot carry
-   *   the value (a BigInt or a cycle in JSON, a function…); nothing is
-   *   written and the channel stays usable.
+   *   it (JSON: a BigInt, a cycle); nothing is written, the channel stays usable.
    * @throws {IpcMessageTooLargeError} (as a rejection) When it is over
    *   `maxMessageBytes`; nothing is written.
    * @throws {IpcClosedError} (as a rejection) When the channel is closed.
@@ -160,9 +157,8 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     if (this.#life.state !== "open") {
       return Promise.reject(this.#life.closedError("send a message"));
     }
-    const sent = this.#sending.send(
-      outgoingMessage(this.#transport, message, options),
-    );
+    const out = outgoingMessage(this.#transport, message, options);
+    const sent = this.#sending.send(out);
     this.#tracer?.sent(message);
     return sent;
   }
