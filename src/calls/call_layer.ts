@@ -19,6 +19,8 @@ import {
   ErrorCode,
   errorFromWire,
   errorToWire,
+  paramsFromWire,
+  paramsToWire,
   type RequestMessage,
   type WireError,
 } from "./jsonrpc.ts";
@@ -110,7 +112,7 @@ export class CallLayer {
     this.#updateBusy();
     const message: RequestMessage = params === undefined
       ? { jsonrpc: "2.0", id, method }
-      : { jsonrpc: "2.0", id, method, params };
+      : { jsonrpc: "2.0", id, method, params: paramsToWire(params) };
     announce?.(id);
     this.streams.watchProgress(id, options?.onProgress, promise);
     this.#channel.send(message).then(
@@ -308,7 +310,10 @@ export class CallLayer {
     this.#updateBusy();
     let result: unknown;
     try {
-      result = this.streams.adopt(call, handler(message.params, call));
+      result = this.streams.adopt(
+        call,
+        handler(paramsFromWire(message.params), call),
+      );
     } catch (error) {
       this.#finishIncoming(call, error, true);
       return;
