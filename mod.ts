@@ -63,6 +63,7 @@ export {
   IpcValidationError,
 } from "./src/channel/errors.ts";
 export type { IpcStreamStats } from "./src/channel/stats.ts";
+export type { IpcSendOptions } from "./src/channel/send_options.ts";
 export type { IpcTraceEvent, IpcTraceFunction } from "./src/channel/trace.ts";
 export type {
   IpcMessageValidator,
@@ -95,11 +96,18 @@ export {
   type ConnectParentIpcOptions,
 } from "./src/process/connect_parent_ipc.ts";
 export { serveParentCalls } from "./src/process/serve_parent_calls.ts";
+export {
+  type IpcWorker,
+  spawnWorkerWithIpc,
+  type SpawnWorkerWithIpcOptions,
+} from "./src/process/spawn_worker_with_ipc.ts";
 export type { IpcPermissions } from "./src/process/permission_flags.ts";
 export {
   IpcChannelNotFoundError,
   IpcChildExitedError,
   IpcSpawnError,
+  IpcUnstableFlagError,
+  IpcWorkerExitedError,
 } from "./src/process/errors.ts";
 
 // Calls: JSON-RPC requests both ways on any channel.

@@ -31,6 +31,7 @@ import {
 import { checkStreamOptions, type IpcJsonStreamOptions } from "./options.ts";
 import { ReceiveQueue } from "./receive_queue.ts";
 import type { Sender } from "./send_queue.ts";
+import { type IpcSendOptions, outgoingMessage } from "./send_options.ts";
 import { type IpcStreamStats, streamStats } from "./stats.ts";
 import { type Tracer, tracerFor } from "./trace.ts";
 import { Wire } from "./wire.ts";
@@ -76,7 +77,6 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   #tracer: Tracer | undefined;
   #calls: CallLayer | undefined;
   #messagesIn = 0;
-
   #life = new ChannelLifecycle();
   #refed = true;
   /** The error that ended reading (bad input, a truncated message). */
@@ -117,7 +117,6 @@ export class IpcJsonStream<In = unknown, Out = unknown>
       busyChanged: () => this.#updateRef(),
     });
     this.#sending = this.#wire.sender;
-
     this.#updateRef();
   }
 
@@ -137,10 +136,10 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    *
    * @param message Any value `JSON.stringify` can represent; with
    *   `serialization: "advanced"`, any value V8 can clone.
+   * @param options `transfer`: buffers to move to a worker, not copy.
    * @returns A promise that resolves when the message is written or queued.
    * @throws {TypeError} (as a rejection) When the wire format cannot carry
-   *   the value (a BigInt or a cycle in JSON, a function…); nothing is
-   *   written and the channel stays usable.
+   *   it (JSON: a BigInt, a cycle); nothing is written, the channel stays usable.
    * @throws {IpcMessageTooLargeError} (as a rejection) When it is over
    *   `maxMessageBytes`; nothing is written.
    * @throws {IpcClosedError} (as a rejection) When the channel is closed.
@@ -154,11 +153,12 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * await ipc.close();
    * ```
    */
-  send(message: Out): Promise<void> {
+  send(message: Out, options?: IpcSendOptions): Promise<void> {
     if (this.#life.state !== "open") {
       return Promise.reject(this.#life.closedError("send a message"));
     }
-    const sent = this.#sending.send(message);
+    const out = outgoingMessage(this.#transport, message, options);
+    const sent = this.#sending.send(out);
     this.#tracer?.sent(message);
     return sent;
   }
