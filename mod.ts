@@ -63,6 +63,7 @@ export {
   IpcValidationError,
 } from "./src/channel/errors.ts";
 export type { IpcStreamStats } from "./src/channel/stats.ts";
+export type { IpcSendOptions } from "./src/channel/send_options.ts";
 export type { IpcTraceEvent, IpcTraceFunction } from "./src/channel/trace.ts";
 export type {
   IpcMessageValidator,
@@ -95,11 +96,18 @@ export {
   type ConnectParentIpcOptions,
 } from "./src/process/connect_parent_ipc.ts";
 export { serveParentCalls } from "./src/process/serve_parent_calls.ts";
+export {
+  type IpcWorker,
+  spawnWorkerWithIpc,
+  type SpawnWorkerWithIpcOptions,
+} from "./src/process/spawn_worker_with_ipc.ts";
 export type { IpcPermissions } from "./src/process/permission_flags.ts";
 export {
   IpcChannelNotFoundError,
   IpcChildExitedError,
   IpcSpawnError,
+  IpcUnstableFlagError,
+  IpcWorkerExitedError,
 } from "./src/process/errors.ts";
 
 // Calls: JSON-RPC requests both ways on any channel.
@@ -114,13 +122,36 @@ export {
   IpcMethodNotFoundError,
   IpcRemoteError,
   type IpcRemoteErrorDetails,
+  IpcStreamProtocolError,
   IpcTimeoutError,
+  type IpcTimeoutErrorDetails,
 } from "./src/calls/errors.ts";
 export type { IpcCallStats, IpcLatencyStats } from "./src/calls/stats.ts";
+export type {
+  IpcCallStream,
+  IpcStreamOptions,
+} from "./src/calls/stream_types.ts";
+export { DEFAULT_HIGH_WATER_MARK } from "./src/calls/stream_layer.ts";
+export type {
+  IpcAnyHandler,
+  IpcCallArgs,
+  IpcCallMethods,
+  IpcItemOf,
+  IpcParamsOf,
+  IpcRemote,
+  IpcResultOf,
+  IpcReturnOf,
+  IpcStreamMethods,
+} from "./src/calls/typed.ts";
+export { type IpcCaller, remote } from "./src/calls/remote.ts";
 
 // The pool: calls spread over child processes.
 export { IpcPool } from "./src/pool/ipc_pool.ts";
-export { DEFAULT_MAX_QUEUE, type IpcPoolOptions } from "./src/pool/options.ts";
+export {
+  DEFAULT_MAX_QUEUE,
+  type IpcPoolMessageHandler,
+  type IpcPoolOptions,
+} from "./src/pool/options.ts";
 export { IpcQueueFullError } from "./src/pool/errors.ts";
 export type { IpcPoolChildStats, IpcPoolStats } from "./src/pool/stats.ts";
 
