@@ -28,7 +28,7 @@ import { durationOption } from "../internal/check_option.ts";
 import { LatencyHistogram } from "./latency.ts";
 import { IncomingCall } from "./incoming_call.ts";
 import { OutgoingCall } from "./outgoing_call.ts";
-import { StreamLayer } from "./stream_layer.ts";
+import { checkProgressOption, StreamLayer } from "./stream_layer.ts";
 import type { IpcCallStats } from "./stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "./types.ts";
 
@@ -100,6 +100,7 @@ export class CallLayer {
     const timeout = options?.timeout;
     try {
       checkCallStart(timeout, signal);
+      checkProgressOption(options?.onProgress);
     } catch (error) {
       this.#failed++;
       return Promise.reject(error);
@@ -113,6 +114,7 @@ export class CallLayer {
       ? { jsonrpc: "2.0", id, method }
       : { jsonrpc: "2.0", id, method, params: paramsToWire(params) };
     announce?.(id);
+    this.streams.watchProgress(id, options?.onProgress, promise);
     this.#channel.send(message).then(
       undefined,
       (error) => this.#onRequestNotSent(id, error),
@@ -303,7 +305,7 @@ export class CallLayer {
       });
       return;
     }
-    const call = new IncomingCall(method, id);
+    const call = new IncomingCall(method, id, this.streams);
     this.#incoming.set(id, call);
     this.#updateBusy();
     let result: unknown;
