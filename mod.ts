@@ -193,3 +193,9 @@ export {
 } from "./src/net/errors.ts";
 export type { IpcHandshakeLimit } from "./src/net/handshake_budget.ts";
 export { IpcNetStream } from "./src/net/ipc_net_stream.ts";
+export { IpcReconnectingStream } from "./src/net/ipc_reconnecting_stream.ts";
+export type {
+  IpcReconnectEvent,
+  IpcReconnectOptions,
+  IpcReconnectState,
+} from "./src/net/reconnect_options.ts";
