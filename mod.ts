@@ -114,13 +114,36 @@ export {
   IpcMethodNotFoundError,
   IpcRemoteError,
   type IpcRemoteErrorDetails,
+  IpcStreamProtocolError,
   IpcTimeoutError,
+  type IpcTimeoutErrorDetails,
 } from "./src/calls/errors.ts";
 export type { IpcCallStats, IpcLatencyStats } from "./src/calls/stats.ts";
+export type {
+  IpcCallStream,
+  IpcStreamOptions,
+} from "./src/calls/stream_types.ts";
+export { DEFAULT_HIGH_WATER_MARK } from "./src/calls/stream_layer.ts";
+export type {
+  IpcAnyHandler,
+  IpcCallArgs,
+  IpcCallMethods,
+  IpcItemOf,
+  IpcParamsOf,
+  IpcRemote,
+  IpcResultOf,
+  IpcReturnOf,
+  IpcStreamMethods,
+} from "./src/calls/typed.ts";
+export { type IpcCaller, remote } from "./src/calls/remote.ts";
 
 // The pool: calls spread over child processes.
 export { IpcPool } from "./src/pool/ipc_pool.ts";
-export { DEFAULT_MAX_QUEUE, type IpcPoolOptions } from "./src/pool/options.ts";
+export {
+  DEFAULT_MAX_QUEUE,
+  type IpcPoolMessageHandler,
+  type IpcPoolOptions,
+} from "./src/pool/options.ts";
 export { IpcQueueFullError } from "./src/pool/errors.ts";
 export type { IpcPoolChildStats, IpcPoolStats } from "./src/pool/stats.ts";
 
