@@ -95,9 +95,16 @@ export {
   type ConnectParentIpcOptions,
 } from "./src/process/connect_parent_ipc.ts";
 export { serveParentCalls } from "./src/process/serve_parent_calls.ts";
+export {
+  stopChild,
+  type StopChildOptions,
+  type StoppableChild,
+} from "./src/process/stop_child.ts";
+export { getCancelSignal } from "./src/process/get_cancel_signal.ts";
 export type { IpcPermissions } from "./src/process/permission_flags.ts";
 export {
   IpcChannelNotFoundError,
+  IpcChildEndedError,
   IpcChildExitedError,
   IpcSpawnError,
 } from "./src/process/errors.ts";

@@ -26,6 +26,7 @@ import { durationOption } from "../internal/check_option.ts";
 import { LatencyHistogram } from "./latency.ts";
 import { IncomingCall } from "./incoming_call.ts";
 import { OutgoingCall } from "./outgoing_call.ts";
+import { ReservedNotifications } from "./reserved_notifications.ts";
 import type { IpcCallStats } from "./stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "./types.ts";
 
@@ -48,6 +49,7 @@ export class CallLayer {
   #nextId = 1;
   #outgoing = new Map<number, OutgoingCall>();
   #incoming = new Map<CallId, IncomingCall>();
+  #reserved = new ReservedNotifications();
   #handlers = new Map<string, IpcHandler<unknown>>();
   #latency = new LatencyHistogram();
   #succeeded = 0;
@@ -176,7 +178,20 @@ export class CallLayer {
           (method) => new IpcCancelledError(method),
         );
         return true;
+      case "notification":
+        this.#reserved.notify(call.method, call.params);
+        return true;
     }
+  }
+
+  /**
+   * Listens for the reserved notification `method` (`$/…`); one that came
+   * before anyone listened is replayed. For the library's own layers.
+   *
+   * @returns A function that stops listening.
+   */
+  listen(method: string, listener: (params: unknown) => void): () => void {
+    return this.#reserved.listen(method, listener);
   }
 
   /**

@@ -7,6 +7,7 @@
  */
 
 import { CallLayer } from "../calls/call_layer.ts";
+import type { ListenReserved } from "../calls/reserved_notifications.ts";
 import { noCallStats } from "../calls/stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "../calls/types.ts";
 import { settlesWithin } from "../internal/deadline.ts";
@@ -32,11 +33,11 @@ import type { IpcStreamStats } from "./stats.ts";
 import { type Tracer, tracerFor } from "./trace.ts";
 import { Wire } from "./wire.ts";
 
-/**
- * After bad input, how long queued replies may take to be written before the
- * channel hangs up anyway.
- */
+/** After bad input, queued replies get this long to be written before the channel hangs up. */
 const BAD_INPUT_WRITE_GRACE_MS = 2000;
+
+/** Listens for a reserved `$/` notification; for the library's layers only (not in mod.ts). */
+export let listenReserved: ListenReserved<IpcJsonStream>;
 
 /**
  * A two-way channel of messages: `send()` a value, iterate to receive, and
@@ -112,7 +113,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     this.#wire = new Wire(transport, settings, received, {
       receive: (message, size) => this.#receive(message, size),
       badInput: (error) => this.#failRead(error),
-      end: () => this.#onEnd(),
+      end: (reason) => this.#onEnd(reason),
       broken: (error) => this.#onTransportError(error),
     }, {
       writeFailed: (error) => this.#onTransportError(error),
@@ -123,10 +124,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     this.#updateRef();
   }
 
-  /**
-   * Resolves once the channel is closed, whichever side or failure closed it.
-   * It never rejects: errors are reported by the iterator and `send()`.
-   */
+  /** Resolves once the channel is closed, for whatever reason; never rejects (errors go to the iterator and `send()`). */
   get closed(): Promise<void> {
     return this.#life.closed;
   }
@@ -346,6 +344,11 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     };
   }
 
+  static {
+    listenReserved = (stream, method, listener) =>
+      stream.#callLayer().listen(method, listener);
+  }
+
   /** The call layer, made on first use; it learns when the channel closes. */
   #callLayer(): CallLayer {
     if (this.#calls === undefined) {
@@ -385,7 +388,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     this.#received.push(message as In, size);
   }
 
-  #onEnd(): void {
+  #onEnd(reason?: Error): void {
     if (this.#life.state === "open") {
       const failure = this.#wire.endInput();
       if (failure !== undefined) {
@@ -393,7 +396,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
         return;
       }
     }
-    this.#startClosing("the peer closed it", undefined);
+    this.#startClosing(reason?.message ?? "the peer closed it", reason);
     this.#finish();
   }
 
