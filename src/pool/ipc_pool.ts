@@ -25,6 +25,10 @@ import {
   type PoolSettings,
 } from "./options.ts";
 import { PoolCall } from "./pool_call.ts";
+import {
+  type PlainMessageCounts,
+  readPlainMessages,
+} from "./plain_messages.ts";
 import type { PoolChild } from "./pool_child.ts";
 import type { IpcPoolStats } from "./stats.ts";
 import { Supervisor } from "./supervisor.ts";
@@ -80,6 +84,7 @@ export class IpcPool implements AsyncDisposable {
   #succeeded = 0;
   #failed = 0;
   #latency = new LatencyHistogram();
+  #plain: PlainMessageCounts = { delivered: 0, dropped: 0 };
 
   /**
    * Starts the children.
@@ -215,6 +220,8 @@ export class IpcPool implements AsyncDisposable {
       restarts,
       ...this.#children.totals(),
       errors: this.#failed + restarts,
+      messagesDelivered: this.#plain.delivered,
+      messagesDropped: this.#plain.dropped,
       latency: this.#latency.summary(),
     };
   }
@@ -277,6 +284,7 @@ export class IpcPool implements AsyncDisposable {
       trace: trace === undefined ? undefined : (event) => trace(event, pid),
     });
     pid = process.pid;
+    readPlainMessages(process.ipc, pid, options.onMessage, this.#plain);
     return process;
   }
 
@@ -337,7 +345,11 @@ export class IpcPool implements AsyncDisposable {
     this.#reject(
       call,
       error instanceof IpcTimeoutError && call.timeout !== undefined
-        ? new IpcTimeoutError(call.method, call.timeout)
+        ? new IpcTimeoutError(call.method, call.timeout, undefined, {
+          pid: child.process.pid,
+          receiveBufferFull: error.receiveBufferFull,
+          cause: error,
+        })
         : error,
     );
     this.#afterCall();
