@@ -3,9 +3,9 @@
  * messages, and carrying errors across the channel.
  *
  * A message belongs to the call layer only when it has `"jsonrpc": "2.0"`
- * and exactly the shape of a request, a response, or a notification of a
- * reserved `$/` method (the cancellation of a call, of a process); anything
- * else is a plain message.
+ * and exactly the shape of a request, a response, or one of the reserved
+ * `$/` notifications handled here (the cancellation of a call, of a
+ * process); the stream layer takes its own; anything else is a plain message.
  *
  * @module
  */
@@ -88,12 +88,11 @@ export function classify(value: unknown): CallMessage | undefined {
   if (typeof method === "string") {
     if (!("id" in message)) {
       const params = message.params;
-      if (!method.startsWith("$/") || !hasOnlyKeys(message, REQUEST_KEYS)) {
-        return undefined;
-      }
-      if (method !== CANCEL_METHOD) {
+      if (!hasOnlyKeys(message, REQUEST_KEYS)) return undefined;
+      if (method === CANCEL_PROCESS_METHOD) {
         return { kind: "notification", method, params };
       }
+      if (method !== CANCEL_METHOD) return undefined;
       if (typeof params !== "object" || params === null) return undefined;
       const id = (params as Record<string, unknown>).id;
       return isCallId(id) ? { kind: "cancel", id } : undefined;
