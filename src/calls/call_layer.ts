@@ -27,6 +27,7 @@ import {
 import { durationOption } from "../internal/check_option.ts";
 import { LatencyHistogram } from "./latency.ts";
 import { IncomingCall } from "./incoming_call.ts";
+import { type CallReceiving, IncomingLimit } from "./incoming_limit.ts";
 import { OutgoingCall } from "./outgoing_call.ts";
 import { StreamLayer } from "./stream_layer.ts";
 import type { IpcCallStats } from "./stats.ts";
@@ -40,6 +41,14 @@ export interface CallChannel {
   closedError(action: string): IpcClosedError;
   /** {@linkcode CallLayer.busy} changed. */
   busyChanged(): void;
+  /** The receiving side: the call limit and whether plain messages hold reading. */
+  readonly receiving: CallReceiving;
+}
+
+/** A request from the peer, with its `$/stream` announcement if any. */
+interface Arrived {
+  message: RequestMessage;
+  announced: unknown;
 }
 
 const noop = () => {};
@@ -60,10 +69,20 @@ export class CallLayer {
   #busy = false;
   /** Streaming calls, both ways (`stream_layer.ts`). */
   readonly streams: StreamLayer;
+  /** `maxConcurrentCalls`: the peer's calls that run, and those that wait. */
+  #limit: IncomingLimit<Arrived>;
 
   /** @param channel The channel, seen through what the layer needs. */
   constructor(channel: CallChannel) {
     this.#channel = channel;
+    this.#limit = new IncomingLimit(
+      channel.receiving,
+      ({ message, announced }) => {
+        const pending = this.streams.swapAnnouncement(announced);
+        this.#onRequest(message);
+        this.streams.swapAnnouncement(pending);
+      },
+    );
     this.streams = new StreamLayer({
       send: (message) => channel.send(message),
       request: (method, params, options, announce) =>
@@ -119,7 +138,13 @@ export class CallLayer {
     );
     if (timeout !== undefined && timeout !== Infinity) {
       call.timer = setTimeout(
-        () => this.#abandon(id, new IpcTimeoutError(method, timeout)),
+        () =>
+          this.#abandon(
+            id,
+            new IpcTimeoutError(method, timeout, undefined, {
+              receiveBufferFull: this.#channel.receiving.plainFull,
+            }),
+          ),
         timeout,
       );
     }
@@ -171,17 +196,22 @@ export class CallLayer {
   /**
    * Takes `message` if it belongs to the call layer. Called for every
    * received message, before it is queued for the iterator; never throws.
+   * A request runs now, or waits its turn under `maxConcurrentCalls`.
    *
+   * @param size The message's size in bytes, which a waiting request weighs.
    * @returns `true` when the message was a call, an answer or a
    *   cancellation, so the iterator must not see it.
    */
-  intercept(message: unknown): boolean {
+  intercept(message: unknown, size = 0): boolean {
     const call = classify(message);
     if (call === undefined) return this.streams.intercept(message);
     switch (call.kind) {
-      case "request":
-        this.#onRequest(call.message);
+      case "request": {
+        const id = call.message.id;
+        const announced = this.streams.takeAnnouncement(id);
+        this.#limit.admit({ message: call.message, announced }, size);
         return true;
+      }
       case "response":
         return this.#onResponse(call.id, call.error, call.result);
       case "cancel":
@@ -199,6 +229,7 @@ export class CallLayer {
   onClosed(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#limit.clear();
     const outgoing = [...this.#outgoing.values()];
     this.#outgoing.clear();
     for (const call of outgoing) {
@@ -225,6 +256,7 @@ export class CallLayer {
       succeeded: this.#succeeded,
       failed: this.#failed,
       handling: this.#incoming.size,
+      waiting: this.#limit.waiting,
       handled: this.#handled,
       handlerErrors: this.#handlerErrors,
       latency: this.#latency.summary(),
@@ -349,9 +381,15 @@ export class CallLayer {
     }
   }
 
-  /** Sends an answer; one that cannot be sent is replaced by an error saying why. */
+  /**
+   * Sends an answer; one that cannot be sent is replaced by an error saying
+   * why. The call's place under `maxConcurrentCalls` is freed once the
+   * channel took the answer (within `sendBufferBytes`).
+   */
   #answer(id: CallId, response: unknown): void {
-    this.#channel.send(response).then(undefined, (error) => {
+    const release = () => this.#limit.release();
+    this.#channel.send(response).then(release, (error) => {
+      release();
       if (
         this.#closed || error instanceof IpcClosedError ||
         !(error instanceof Error)
