@@ -64,6 +64,7 @@ export {
   IpcValidationError,
 } from "./src/channel/errors.ts";
 export type { IpcStreamStats } from "./src/channel/stats.ts";
+export type { IpcSendOptions } from "./src/channel/send_options.ts";
 export type { IpcTraceEvent, IpcTraceFunction } from "./src/channel/trace.ts";
 export type {
   IpcMessageValidator,
@@ -96,11 +97,25 @@ export {
   type ConnectParentIpcOptions,
 } from "./src/process/connect_parent_ipc.ts";
 export { serveParentCalls } from "./src/process/serve_parent_calls.ts";
+export {
+  stopChild,
+  type StopChildOptions,
+  type StoppableChild,
+} from "./src/process/stop_child.ts";
+export { getCancelSignal } from "./src/process/get_cancel_signal.ts";
+export {
+  type IpcWorker,
+  spawnWorkerWithIpc,
+  type SpawnWorkerWithIpcOptions,
+} from "./src/process/spawn_worker_with_ipc.ts";
 export type { IpcPermissions } from "./src/process/permission_flags.ts";
 export {
   IpcChannelNotFoundError,
+  IpcChildEndedError,
   IpcChildExitedError,
   IpcSpawnError,
+  IpcUnstableFlagError,
+  IpcWorkerExitedError,
 } from "./src/process/errors.ts";
 
 // Calls: JSON-RPC requests both ways on any channel.
@@ -166,6 +181,8 @@ export {
 } from "./src/net/connect_ipc.ts";
 export {
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
+  DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
   DEFAULT_NETWORK_MAX_MESSAGE_BYTES,
   type IpcAuthOptions,
   type IpcTlsClientOptions,
@@ -177,7 +194,10 @@ export {
   IpcAddressInUseError,
   IpcAuthenticationError,
   IpcConnectionRefusedError,
+  IpcHandshakeDroppedError,
   IpcHandshakeError,
   IpcHandshakeTimeoutError,
   IpcInsecureSetupError,
 } from "./src/net/errors.ts";
+export type { IpcHandshakeLimit } from "./src/net/handshake_budget.ts";
+export { IpcNetStream } from "./src/net/ipc_net_stream.ts";

@@ -29,7 +29,8 @@ import { LatencyHistogram } from "./latency.ts";
 import { IncomingCall } from "./incoming_call.ts";
 import { type CallReceiving, IncomingLimit } from "./incoming_limit.ts";
 import { OutgoingCall } from "./outgoing_call.ts";
-import { StreamLayer } from "./stream_layer.ts";
+import { ReservedNotifications } from "./reserved_notifications.ts";
+import { checkProgressOption, StreamLayer } from "./stream_layer.ts";
 import type { IpcCallStats } from "./stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "./types.ts";
 
@@ -60,6 +61,7 @@ export class CallLayer {
   #nextId = 1;
   #outgoing = new Map<number, OutgoingCall>();
   #incoming = new Map<CallId, IncomingCall>();
+  #reserved = new ReservedNotifications();
   #handlers = new Map<string, IpcHandler<unknown>>();
   #latency = new LatencyHistogram();
   #succeeded = 0;
@@ -119,6 +121,7 @@ export class CallLayer {
     const timeout = options?.timeout;
     try {
       checkCallStart(timeout, signal);
+      checkProgressOption(options?.onProgress);
     } catch (error) {
       this.#failed++;
       return Promise.reject(error);
@@ -132,6 +135,7 @@ export class CallLayer {
       ? { jsonrpc: "2.0", id, method }
       : { jsonrpc: "2.0", id, method, params: paramsToWire(params) };
     announce?.(id);
+    this.streams.watchProgress(id, options?.onProgress, promise);
     this.#channel.send(message).then(
       undefined,
       (error) => this.#onRequestNotSent(id, error),
@@ -219,7 +223,20 @@ export class CallLayer {
           (method) => new IpcCancelledError(method),
         );
         return true;
+      case "notification":
+        this.#reserved.notify(call.method, call.params);
+        return true;
     }
+  }
+
+  /**
+   * Listens for the reserved notification `method` (`$/…`); one that came
+   * before anyone listened is replayed. For the library's own layers.
+   *
+   * @returns A function that stops listening.
+   */
+  listen(method: string, listener: (params: unknown) => void): () => void {
+    return this.#reserved.listen(method, listener);
   }
 
   /**
@@ -335,7 +352,7 @@ export class CallLayer {
       });
       return;
     }
-    const call = new IncomingCall(method, id);
+    const call = new IncomingCall(method, id, this.streams);
     this.#incoming.set(id, call);
     this.#updateBusy();
     let result: unknown;

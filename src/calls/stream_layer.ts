@@ -16,6 +16,7 @@ import { StreamConsumer } from "./stream_consumer.ts";
 import {
   classifyStream,
   CREDIT_METHOD,
+  PROGRESS_METHOD,
   STREAM_METHOD,
   streamNotification,
 } from "./stream_messages.ts";
@@ -46,6 +47,7 @@ export class StreamLayer {
   #calls: StreamCalls;
   #consumers = new Map<CallId, StreamConsumer<unknown, unknown>>();
   #producers = new Map<CallId, StreamProducer>();
+  #onProgress = new Map<CallId, (value: unknown) => void>();
   /** The last `$/stream` announcement, waiting for its request. */
   #announced: { id: CallId; credit: number } | undefined;
 
@@ -78,7 +80,11 @@ export class StreamLayer {
     const signal = options?.signal === undefined
       ? consumer.cancelSignal
       : AbortSignal.any([options.signal, consumer.cancelSignal]);
-    const callOptions = { signal, timeout: options?.timeout };
+    const callOptions = {
+      signal,
+      timeout: options?.timeout,
+      onProgress: options?.onProgress,
+    };
     this.#calls.request(method, params, callOptions, (callId) => {
       id = callId;
       this.#consumers.set(callId, consumer as StreamConsumer<unknown, unknown>);
@@ -139,10 +145,39 @@ export class StreamLayer {
         // Items of a stream this end stopped are dropped.
         this.#consumers.get(notification.id)?.push(notification.value);
         break;
-      case "progress":
+      case "progress": {
+        const onProgress = this.#onProgress.get(notification.id);
+        try {
+          onProgress?.(notification.value);
+        } catch {
+          // Documented: an error thrown by onProgress is ignored.
+        }
         break;
+      }
     }
     return true;
+  }
+
+  /**
+   * Hands the progress reports of call `id` to `onProgress` until `answer`
+   * settles.
+   */
+  watchProgress(
+    id: CallId,
+    onProgress: ((value: unknown) => void) | undefined,
+    answer: Promise<unknown>,
+  ): void {
+    if (onProgress === undefined) return;
+    this.#onProgress.set(id, onProgress);
+    const forget = () => this.#onProgress.delete(id);
+    answer.then(forget, forget);
+  }
+
+  /** Sends a progress report of call `id` (`context.progress()`). */
+  progress(id: CallId, value: unknown): Promise<void> {
+    return this.#calls.send(
+      streamNotification(PROGRESS_METHOD, { id, value }),
+    );
   }
 
   /**
@@ -196,6 +231,19 @@ export class StreamLayer {
     } finally {
       this.#producers.delete(call.id);
     }
+  }
+}
+
+/**
+ * Checks the `onProgress` call option.
+ *
+ * @throws {TypeError} When it is neither `undefined` nor a function.
+ */
+export function checkProgressOption(onProgress: unknown): void {
+  if (onProgress !== undefined && typeof onProgress !== "function") {
+    throw new TypeError(
+      `The call option onProgress must be a function, got ${typeof onProgress}.`,
+    );
   }
 }
 

@@ -7,6 +7,7 @@
  */
 
 import { CallLayer } from "../calls/call_layer.ts";
+import type { ListenReserved } from "../calls/reserved_notifications.ts";
 import { noCallStats } from "../calls/stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "../calls/types.ts";
 import { remote } from "../calls/remote.ts";
@@ -31,12 +32,16 @@ import {
 import { checkStreamOptions, type IpcJsonStreamOptions } from "./options.ts";
 import { ReceiveQueue } from "./receive_queue.ts";
 import type { Sender } from "./send_queue.ts";
+import { type IpcSendOptions, outgoingMessage } from "./send_options.ts";
 import { type IpcStreamStats, streamStats } from "./stats.ts";
 import { type Tracer, tracerFor } from "./trace.ts";
 import { Wire } from "./wire.ts";
 
 /** After bad input, how long queued replies may take to be written before hanging up. */
 const BAD_INPUT_WRITE_GRACE_MS = 2000;
+
+/** Listens for a reserved `$/` notification; for the library's layers only (not in mod.ts). */
+export let listenReserved: ListenReserved<IpcJsonStream>;
 
 /**
  * A two-way channel of messages: `send()` a value, iterate to receive, and
@@ -76,7 +81,6 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   #tracer: Tracer | undefined;
   #calls: CallLayer | undefined;
   #messagesIn = 0;
-
   #life = new ChannelLifecycle();
   #refed = true;
   /** The error that ended reading (bad input, a truncated message). */
@@ -109,21 +113,17 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     this.#wire = new Wire(transport, settings, this.#received, {
       receive: (message, size) => this.#receive(message, size),
       badInput: (error) => this.#failRead(error),
-      end: () => this.#onEnd(),
+      end: (reason) => this.#onEnd(reason),
       broken: (error) => this.#onTransportError(error),
     }, {
       writeFailed: (error) => this.#onTransportError(error),
       busyChanged: () => this.#updateRef(),
     });
     this.#sending = this.#wire.sender;
-
     this.#updateRef();
   }
 
-  /**
-   * Resolves once the channel is closed, whichever side or failure closed it.
-   * It never rejects: errors are reported by the iterator and `send()`.
-   */
+  /** Resolves once the channel is closed, for whatever reason; never rejects (errors go to the iterator and `send()`). */
   get closed(): Promise<void> {
     return this.#life.closed;
   }
@@ -136,10 +136,10 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    *
    * @param message Any value `JSON.stringify` can represent; with
    *   `serialization: "advanced"`, any value V8 can clone.
+   * @param options `transfer`: buffers to move to a worker, not copy.
    * @returns A promise that resolves when the message is written or queued.
    * @throws {TypeError} (as a rejection) When the wire format cannot carry
-   *   the value (a BigInt or a cycle in JSON, a function…); nothing is
-   *   written and the channel stays usable.
+   *   it (JSON: a BigInt, a cycle); nothing is written, the channel stays usable.
    * @throws {IpcMessageTooLargeError} (as a rejection) When it is over
    *   `maxMessageBytes`; nothing is written.
    * @throws {IpcClosedError} (as a rejection) When the channel is closed.
@@ -153,11 +153,12 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * await ipc.close();
    * ```
    */
-  send(message: Out): Promise<void> {
+  send(message: Out, options?: IpcSendOptions): Promise<void> {
     if (this.#life.state !== "open") {
       return Promise.reject(this.#life.closedError("send a message"));
     }
-    const sent = this.#sending.send(message);
+    const out = outgoingMessage(this.#transport, message, options);
+    const sent = this.#sending.send(out);
     this.#tracer?.sent(message);
     return sent;
   }
@@ -337,6 +338,11 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     });
   }
 
+  static {
+    listenReserved = (stream, method, listener) =>
+      stream.#callLayer().listen(method, listener);
+  }
+
   /** The call layer, made on first use; it learns when the channel closes. */
   #callLayer(): CallLayer {
     if (this.#calls === undefined) {
@@ -377,7 +383,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     this.#received.push(message as In, size);
   }
 
-  #onEnd(): void {
+  #onEnd(reason?: Error): void {
     if (this.#life.state === "open") {
       const failure = this.#wire.endInput();
       if (failure !== undefined) {
@@ -385,7 +391,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
         return;
       }
     }
-    this.#startClosing("the peer closed it", undefined);
+    this.#startClosing(reason?.message ?? "the peer closed it", reason);
     this.#finish();
   }
 

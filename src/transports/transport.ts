@@ -21,8 +21,11 @@ export interface IpcTransportSink {
    * @returns `false` to ask the transport to stop reading until `resume()`.
    */
   data(bytes: Uint8Array): boolean;
-  /** The input ended cleanly: the peer closed its end. */
-  end(): void;
+  /**
+   * The input ended: the peer closed its end. `reason` says why when the
+   * transport knows more (a child process that crashed).
+   */
+  end(reason?: Error): void;
   /** The transport failed; no more calls follow. */
   error(error: Error): void;
 }
@@ -93,8 +96,8 @@ export interface IpcMessageSink {
    *   `resume()`.
    */
   message(message: unknown, size: number): boolean;
-  /** The peer closed the channel cleanly. */
-  end(): void;
+  /** The peer closed the channel; `reason` says why when known. */
+  end(reason?: Error): void;
   /** The transport failed; no more calls follow. */
   error(error: Error): void;
 }
@@ -135,6 +138,11 @@ export interface IpcMessageSink {
 export interface IpcMessageTransport {
   /** Marks a transport of whole messages. */
   readonly carriesMessages: true;
+  /**
+   * `true` when it moves the transferables of `send(message, { transfer })`
+   * (it then gets them as a `TransferringMessage`).
+   */
+  readonly transfers?: boolean;
   /** Starts receiving, reporting to `sink`. Called once. */
   start(sink: IpcMessageSink): void;
   /** Receiving was paused by `sink.message()` returning `false`: start again. */

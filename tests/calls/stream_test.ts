@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import {
   IpcClosedError,
   IpcRemoteError,
+  IpcStreamProtocolError,
   IpcTimeoutError,
   spawnWithIpc,
 } from "../../mod.ts";
@@ -174,7 +175,7 @@ Deno.test("the child crashing mid-stream ends the loop with IpcClosedError namin
   );
   assert.deepEqual(seen, [0, 1, 2, 3, 4]);
   assert.ok(error instanceof IpcClosedError, String(error));
-  assert.match(error.message, /peer closed it|connection failed/);
+  assert.match(error.message, /child process \d+ exited with code 3/);
   assert.equal((await child.status).code, 3);
 });
 
@@ -216,4 +217,63 @@ Deno.test("streaming works with the advanced serialization", async () => {
   let sum = 0;
   for await (const i of api.count({ n: 100 })) sum += i as number;
   assert.equal(sum, 4950);
+});
+
+Deno.test("progress: the handler's reports reach onProgress in order, before the result; without onProgress they are dropped", async () => {
+  const { child, api } = startChild();
+  await using _ = child;
+  const reports: unknown[] = [];
+  const result = await api.work({ steps: 3 }, {
+    onProgress: (value) => reports.push(value),
+  });
+  assert.equal(result, "worked 3");
+  assert.deepEqual(reports, [
+    { step: 1, steps: 3 },
+    { step: 2, steps: 3 },
+    { step: 3, steps: 3 },
+    "TypeError", // progress(10n) rejected in the child with a TypeError
+  ]);
+  assert.equal(await api.work({ steps: 2 }), "worked 2");
+  // Progress without onProgress never reaches the iterator: the next plain
+  // message is the generator's report.
+  for await (const i of api.forever({ tag: "after" })) if (i === 1) break;
+  assert.equal((await nextReport(child)).finally, "after");
+  const options = { onProgress: "not a function" } as unknown as {
+    onProgress: () => void;
+  };
+  await assert.rejects(api.work({ steps: 1 }, options), TypeError);
+});
+
+Deno.test("a peer sending more items than its credit fails that stream only, with IpcStreamProtocolError", async () => {
+  await using child = spawnFixture("raw_stream_child.ts");
+  const stream = child.ipc.stream("overflow", null, { highWaterMark: 4 });
+  // Nothing is consumed (so no credit is given back) until every item came.
+  assert.deepEqual(await within(child.ipc.receive(), "the items"), {
+    sent: 5,
+  });
+  const seen: unknown[] = [];
+  const error = await within(
+    (async () => {
+      for await (const item of stream) seen.push(item);
+    })().catch((error) => error),
+    "the stream to fail",
+  );
+  assert.ok(error instanceof IpcStreamProtocolError, String(error));
+  assert.match(error.message, /item 5 while only 4 were allowed/);
+  assert.deepEqual(seen, [0, 1, 2, 3]);
+  assert.deepEqual(await child.ipc.request("echo", { still: "usable" }), {
+    still: "usable",
+  });
+});
+
+Deno.test("items for a stream this end does not know are dropped; the real stream is unharmed", async () => {
+  await using child = spawnFixture("raw_stream_child.ts");
+  const stream = child.ipc.stream<number, string>("strangers", null);
+  const seen: number[] = [];
+  let step;
+  while (!(step = await within(stream.next(), "an item")).done) {
+    seen.push(step.value);
+  }
+  assert.deepEqual(seen, [0, 1, 2]);
+  assert.equal(step.value, "done");
 });
