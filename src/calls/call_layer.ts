@@ -24,7 +24,7 @@ import {
   type RequestMessage,
   type WireError,
 } from "./jsonrpc.ts";
-import { durationOption } from "../internal/check_option.ts";
+import { checkCallStart } from "./check_call_start.ts";
 import { LatencyHistogram } from "./latency.ts";
 import { IncomingCall } from "./incoming_call.ts";
 import { type CallReceiving, IncomingLimit } from "./incoming_limit.ts";
@@ -33,6 +33,8 @@ import { ReservedNotifications } from "./reserved_notifications.ts";
 import { checkProgressOption, StreamLayer } from "./stream_layer.ts";
 import type { IpcCallStats } from "./stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "./types.ts";
+
+export { checkCallStart };
 
 /** What the call layer needs from its channel. */
 export interface CallChannel {
@@ -398,11 +400,7 @@ export class CallLayer {
     }
   }
 
-  /**
-   * Sends an answer; one that cannot be sent is replaced by an error saying
-   * why. The call's place under `maxConcurrentCalls` is freed once the
-   * channel took the answer (within `sendBufferBytes`).
-   */
+  /** Sends an answer (or an error saying why it cannot be), then frees the call's place. */
   #answer(id: CallId, response: unknown): void {
     const release = () => this.#limit.release();
     this.#channel.send(response).then(release, (error) => {
@@ -440,22 +438,6 @@ export class CallLayer {
     this.#busy = busy;
     this.#channel.busyChanged();
   }
-}
-
-/**
- * Checks that a call may start: its `timeout` is `undefined`, `Infinity` or
- * a positive number of milliseconds, and its `signal` has not aborted.
- *
- * @throws {TypeError} When `timeout` is not a number.
- * @throws {RangeError} When `timeout` is not positive.
- * @throws {unknown} The signal's `reason` when it has aborted.
- */
-export function checkCallStart(
-  timeout: unknown,
-  signal: AbortSignal | undefined,
-): void {
-  durationOption("The call", "timeout", timeout);
-  signal?.throwIfAborted();
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
