@@ -50,6 +50,7 @@
 // The channel: a two-way message stream over any transport.
 export { IpcJsonStream } from "./src/channel/ipc_json_stream.ts";
 export {
+  DEFAULT_MAX_CONCURRENT_CALLS,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_RECEIVE_BUFFER_BYTES,
   DEFAULT_SEND_BUFFER_BYTES,

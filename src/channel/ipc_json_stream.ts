@@ -22,7 +22,6 @@ import {
   type IpcByteStreams,
   WebStreamTransport,
 } from "../transports/web_streams.ts";
-import { IpcClosedError } from "./errors.ts";
 import { ChannelLifecycle } from "./lifecycle.ts";
 import {
   type IncomingFilter,
@@ -39,7 +38,6 @@ import { Wire } from "./wire.ts";
 
 /** After bad input, how long queued replies may take to be written before hanging up. */
 const BAD_INPUT_WRITE_GRACE_MS = 2000;
-
 /** Listens for a reserved `$/` notification; for the library's layers only (not in mod.ts). */
 export let listenReserved: ListenReserved<IpcJsonStream>;
 
@@ -106,12 +104,11 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     this.#transport = transport;
     this.#filter = incomingFilter(options);
     this.#tracer = tracerFor(options.trace);
-    const received = new ReceiveQueue<In>(settings.receiveBufferBytes, {
+    this.#received = new ReceiveQueue<In>(settings, {
       resume: () => this.#transport.resume(),
       waitingChanged: () => this.#updateRef(),
     });
-    this.#received = received;
-    this.#wire = new Wire(transport, settings, received, {
+    this.#wire = new Wire(transport, settings, this.#received, {
       receive: (message, size) => this.#receive(message, size),
       badInput: (error) => this.#failRead(error),
       end: (reason) => this.#onEnd(reason),
@@ -183,11 +180,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    */
   async receive(): Promise<In> {
     const result = await this.#received.next();
-    if (result.done) {
-      throw new IpcClosedError(
-        "The IPC channel closed before a message arrived: the peer closed it, exited, or close() was called.",
-      );
-    }
+    if (result.done) throw this.#life.closedError("receive a message");
     return result.value;
   }
 
@@ -332,9 +325,9 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * ```
    */
   stats(): IpcStreamStats {
-    const failed = this.#life.failed || this.#readError !== undefined;
     return streamStats(this.#messagesIn, this.#wire.bytesIn, this.#sending, {
-      failed,
+      failed: this.#life.failed || this.#readError !== undefined,
+      dropped: this.#received.dropped,
       calls: this.#calls?.stats() ?? noCallStats(),
     });
   }
@@ -351,6 +344,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
         send: (message) => this.send(message as Out),
         closedError: (action) => this.#life.closedError(action),
         busyChanged: () => this.#updateRef(),
+        receiving: this.#received,
       });
       this.#calls = calls;
       this.#life.closed.then(() => calls.onClosed());
@@ -369,7 +363,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   #receive(message: unknown, size: number): void {
     const index = this.#messagesIn++;
     this.#tracer?.received(message);
-    if (this.#calls !== undefined && this.#calls.intercept(message)) return;
+    if (this.#calls?.intercept(message, size) === true) return;
     const filter = this.#filter;
     if (filter !== undefined) {
       try {
