@@ -13,7 +13,8 @@ import type { IpcWorker } from "./spawn_worker_with_ipc.ts";
  * A worker as an {@linkcode IpcChildProcess}: `pid` is this process's (the
  * worker runs in it); `status` resolves when the worker is gone, with code
  * 1 when it failed (threw, closed itself with its channel open) and 0
- * otherwise; `kill()` terminates it, whatever the signal. Once its channel
+ * otherwise; `kill()` terminates it, whatever the signal (`false` once it
+ * ended). Once its channel
  * is closed, the worker is terminated: a pool's worker has nothing left to
  * do then. It has no standard streams of its own.
  *
@@ -48,13 +49,10 @@ export function workerAsChild<In, Out>(
     get stderr(): ReadableStream<Uint8Array> {
       throw noStream("stderr");
     },
-    kill(): void {
-      if (gone) {
-        throw new TypeError(
-          `Cannot kill worker "${worker.name}": it has already ended.`,
-        );
-      }
+    kill(): boolean {
+      if (gone) return false;
       worker.terminate();
+      return true;
     },
     ref(): void {},
     unref(): void {},
