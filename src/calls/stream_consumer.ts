@@ -48,19 +48,21 @@ export class StreamConsumer<T, R> implements IpcCallStream<T, R> {
     return this.#cancel.signal;
   }
 
-  /** An item arrived. */
-  push(value: T): void {
+  /** Items arrived; those past the credit fail the stream. */
+  push(values: T[]): void {
     if (this.#ended) return;
-    if (++this.#received > this.#granted) {
+    const allowed = this.#granted - this.#received;
+    this.#received += values.length;
+    const count = Math.min(values.length, allowed);
+    for (let i = 0; i < count; i++) this.#queue.push(values[i]);
+    if (count < values.length) {
       const error = new IpcStreamProtocolError(
         this.method,
         `the peer sent item ${this.#received} while only ${this.#granted} were allowed`,
       );
       this.fail(error);
       this.#cancel.abort(error);
-      return;
     }
-    this.#queue.push(value);
   }
 
   /** The call ended with the generator's return value. */

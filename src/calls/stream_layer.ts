@@ -116,9 +116,9 @@ export class StreamLayer {
       case "credit":
         this.#producers.get(notification.id)?.grant(notification.credit);
         break;
-      case "item":
+      case "items":
         // Items of a stream this end stopped are dropped.
-        this.#consumers.get(notification.id)?.push(notification.value);
+        this.#consumers.get(notification.id)?.push(notification.values);
         break;
       case "progress": {
         const onProgress = this.#onProgress.get(notification.id);
