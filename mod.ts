@@ -173,6 +173,8 @@ export {
 } from "./src/net/connect_ipc.ts";
 export {
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
+  DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
   DEFAULT_NETWORK_MAX_MESSAGE_BYTES,
   type IpcAuthOptions,
   type IpcTlsClientOptions,
@@ -184,7 +186,10 @@ export {
   IpcAddressInUseError,
   IpcAuthenticationError,
   IpcConnectionRefusedError,
+  IpcHandshakeDroppedError,
   IpcHandshakeError,
   IpcHandshakeTimeoutError,
   IpcInsecureSetupError,
 } from "./src/net/errors.ts";
+export type { IpcHandshakeLimit } from "./src/net/handshake_budget.ts";
+export { IpcNetStream } from "./src/net/ipc_net_stream.ts";

@@ -50,7 +50,11 @@ export type {
   IpcNatsConnectOptions,
   IpcNatsTlsOptions,
 } from "./src/nats/options.ts";
-export type { IpcNatsCaller, IpcNatsService } from "./src/nats/types.ts";
+export type {
+  IpcNatsCaller,
+  IpcNatsRemote,
+  IpcNatsService,
+} from "./src/nats/types.ts";
 export type {
   IpcNatsCallerStats,
   IpcNatsServiceStats,
@@ -77,3 +81,11 @@ export type {
   IpcRequestOptions,
 } from "./src/calls/types.ts";
 export type { IpcLatencyStats } from "./src/calls/stats.ts";
+export type {
+  IpcAnyHandler,
+  IpcCallArgs,
+  IpcCallMethods,
+  IpcParamsOf,
+  IpcResultOf,
+  IpcStreamMethods,
+} from "./src/calls/typed.ts";

@@ -22,11 +22,12 @@ import { checkCallStart } from "../calls/call_layer.ts";
 import { IpcTimeoutError } from "../calls/errors.ts";
 import { errorFromWire } from "../calls/jsonrpc.ts";
 import { LatencyHistogram } from "../calls/latency.ts";
+import { type IpcCaller, remote } from "../calls/remote.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
 import { IpcNoRespondersError } from "./errors.ts";
 import { checkName } from "./options.ts";
 import type { IpcNatsCallerStats } from "./stats.ts";
-import type { IpcNatsCaller } from "./types.ts";
+import type { IpcNatsCaller, IpcNatsRemote } from "./types.ts";
 import {
   CALL_ID_HEADER,
   cancelSubject,
@@ -165,6 +166,20 @@ export class NatsCaller implements IpcNatsCaller {
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
     return promise;
+  }
+
+  remote<H>(): IpcNatsRemote<H> {
+    const caller: IpcCaller = {
+      request: (method, params, options) =>
+        this.request(method, params, options),
+      stream: (method) => {
+        throw new TypeError(
+          `Cannot stream "${method}" over NATS: streaming calls are only for channels and pools. ` +
+            `Await the call for one result instead.`,
+        );
+      },
+    };
+    return remote<H>(caller) as unknown as IpcNatsRemote<H>;
   }
 
   stats(): IpcNatsCallerStats {

@@ -192,6 +192,19 @@ export class NatsService implements IpcNatsService {
   }
 
   #answerResult(method: string, msg: ServiceMsg, result: unknown): void {
+    if (isAsyncIterable(result)) {
+      result[Symbol.asyncIterator]().return?.();
+      this.#answerError(
+        msg,
+        errorToWire(
+          new TypeError(
+            `The handler of "${method}" streams (it returned an async iterable): streaming calls ` +
+              `are not served over NATS. Return one result from handlers served with serveNatsCalls().`,
+          ),
+        ),
+      );
+      return;
+    }
     let body: Uint8Array;
     try {
       body = encodeAnswer({ result: result === undefined ? null : result });
@@ -247,6 +260,11 @@ export class NatsService implements IpcNatsService {
     }
     return false;
   }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === "object" && value !== null &&
+    Symbol.asyncIterator in value;
 }
 
 /**

@@ -4,6 +4,11 @@
  * @module
  */
 
+import type {
+  IpcCallArgs,
+  IpcCallMethods,
+  IpcResultOf,
+} from "../calls/typed.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
 import type { IpcNatsCallerStats, IpcNatsServiceStats } from "./stats.ts";
 
@@ -45,6 +50,25 @@ export interface IpcNatsCaller extends AsyncDisposable {
     params?: unknown,
     options?: IpcRequestOptions,
   ): Promise<R>;
+  /**
+   * A typed proxy over `request()`: `api.fib(params, options)` calls
+   * `"fib"`. Only the type of the workers' handlers object is used.
+   * Streaming handlers (async generators) are not served over NATS, so
+   * their methods are left out of the type.
+   *
+   * @typeParam H The type of the handlers object the workers serve.
+   *
+   * @example
+   * ```ts ignore
+   * import { connectNatsCalls } from "@tether/ipc/nats";
+   * import type { handlers } from "./worker.ts";
+   *
+   * await using calls = await connectNatsCalls({ servers: "nats://127.0.0.1:4222", service: "math" });
+   * const api = calls.remote<typeof handlers>();
+   * const sum: number = await api.add({ a: 1, b: 2 }, { timeout: 1000 });
+   * ```
+   */
+  remote<H>(): IpcNatsRemote<H>;
   /** The figures of the calls made so far. */
   stats(): IpcNatsCallerStats;
   /**
@@ -85,3 +109,26 @@ export interface IpcNatsService extends AsyncDisposable {
    */
   stop(): Promise<void>;
 }
+
+/**
+ * The typed proxy of `IpcNatsCaller.remote()` for handlers `H`: one function
+ * per method that answers with one result, taking the handler's params and
+ * call options and returning a promise of its result.
+ *
+ * @typeParam H The type of the handlers object the workers serve.
+ *
+ * @example
+ * ```ts
+ * import type { IpcNatsRemote } from "@tether/ipc/nats";
+ *
+ * const handlers = { add: ({ a, b }: { a: number; b: number }) => a + b };
+ * type Api = IpcNatsRemote<typeof handlers>;
+ * const add: Api["add"] = ({ a, b }) => Promise.resolve(a + b);
+ * console.log(await add({ a: 1, b: 2 })); // 3
+ * ```
+ */
+export type IpcNatsRemote<H> = {
+  readonly [K in IpcCallMethods<H>]: (
+    ...args: IpcCallArgs<H[K], IpcRequestOptions>
+  ) => Promise<IpcResultOf<H[K]>>;
+};

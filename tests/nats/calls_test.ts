@@ -358,3 +358,35 @@ Deno.test("nats: invalid options and names are refused with clear errors", async
   await assert.rejects(calls.request("x", 1n), TypeError);
   assert.equal(calls.stats().inFlight, 0);
 });
+
+Deno.test("nats: remote<H>() calls with the handlers' types; streaming handlers are refused", async () => {
+  await using server = await startNatsServer();
+  const handlers = {
+    add: ({ a, b }: { a: number; b: number }) => a + b,
+    hello: () => "hello",
+    async *count(n: number) {
+      for (let i = 0; i < n; i++) yield i;
+    },
+  };
+  await using _worker = await serveNatsCalls(handlers, {
+    servers: server.url,
+    service: "typed",
+  });
+  await using calls = await connectNatsCalls({
+    servers: server.url,
+    service: "typed",
+  });
+  const api = calls.remote<typeof handlers>();
+  const sum: number = await api.add({ a: 40, b: 2 }, { timeout: 5000 });
+  assert.equal(sum, 42);
+  assert.equal(await api.hello(), "hello");
+  // @ts-expect-error: streaming methods are not on a NATS proxy
+  assert.equal(api.count, api.count);
+  // @ts-expect-error: wrong params (never called)
+  const wrong = () => api.add({ a: "x" });
+  assert.equal(typeof wrong, "function");
+  const error = await calls.request("count", 3).catch((e) => e);
+  assert.ok(error instanceof IpcRemoteError, String(error));
+  assert.equal(error.remoteName, "TypeError");
+  assert.match(error.remoteMessage, /streaming calls are not served over NATS/);
+});
