@@ -131,7 +131,10 @@ export type {
   IpcCallStream,
   IpcStreamOptions,
 } from "./src/calls/stream_types.ts";
-export { DEFAULT_HIGH_WATER_MARK } from "./src/calls/stream_layer.ts";
+export {
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_HIGH_WATER_MARK_BYTES,
+} from "./src/calls/stream_layer.ts";
 export type {
   IpcAnyHandler,
   IpcCallArgs,

@@ -177,9 +177,9 @@ export class CallLayer {
    * @returns `true` when the message was a call, an answer or a
    *   cancellation, so the iterator must not see it.
    */
-  intercept(message: unknown): boolean {
+  intercept(message: unknown, size = 0): boolean {
     const call = classify(message);
-    if (call === undefined) return this.streams.intercept(message);
+    if (call === undefined) return this.streams.intercept(message, size);
     switch (call.kind) {
       case "request":
         this.#onRequest(call.message);

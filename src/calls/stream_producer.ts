@@ -15,7 +15,7 @@ import type { CallId } from "./jsonrpc.ts";
 import { ITEMS_METHOD, streamNotification } from "./stream_messages.ts";
 
 /** The most items in one message. */
-export const MAX_BATCH = 256;
+export const MAX_BATCH = 64;
 
 /** Microtasks to wait for the next value before sending what was gathered. */
 const READY_TICKS = 16;

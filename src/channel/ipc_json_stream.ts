@@ -363,7 +363,9 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   #receive(message: unknown, size: number): void {
     const index = this.#messagesIn++;
     this.#tracer?.received(message);
-    if (this.#calls !== undefined && this.#calls.intercept(message)) return;
+    if (this.#calls !== undefined && this.#calls.intercept(message, size)) {
+      return;
+    }
     const filter = this.#filter;
     if (filter !== undefined) {
       try {
