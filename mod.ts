@@ -142,9 +142,12 @@ export type {
   IpcItemOf,
   IpcParamsOf,
   IpcRemote,
+  IpcRequestResult,
   IpcResultOf,
   IpcReturnOf,
+  IpcStreamItem,
   IpcStreamMethods,
+  IpcUntypedHandlers,
 } from "./src/calls/typed.ts";
 export { type IpcCaller, remote } from "./src/calls/remote.ts";
 

@@ -48,6 +48,8 @@ export class StreamConsumer<T, R> implements IpcCallStream<T, R> {
   #result: R | undefined;
   #ended = false;
   #cancel = new AbortController();
+  /** The call's answer: it settles when the call ends in the peer. */
+  answer: Promise<unknown> = Promise.resolve();
 
   /**
    * @param method The method called.
@@ -133,4 +135,19 @@ export class StreamConsumer<T, R> implements IpcCallStream<T, R> {
   [Symbol.asyncIterator](): IpcCallStream<T, R> {
     return this;
   }
+}
+
+/**
+ * The answer of the call behind `stream` (as `stream()` returned it): it
+ * resolves with the generator's return value, or rejects with what ended the
+ * call, once the call ended in the peer, whether or not the loop has taken
+ * every item.
+ */
+export function streamAnswer(
+  stream: IpcCallStream<unknown, unknown>,
+): Promise<unknown> {
+  if (!(stream instanceof StreamConsumer)) {
+    throw new TypeError("Not a stream made by stream().");
+  }
+  return stream.answer;
 }

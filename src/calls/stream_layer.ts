@@ -94,13 +94,23 @@ export class StreamLayer {
       timeout: options?.timeout,
       onProgress: options?.onProgress,
     };
-    this.#calls.request(method, params, callOptions, (callId) => {
-      id = callId;
-      this.#consumers.set(callId, consumer as StreamConsumer<unknown, unknown>);
-      this.#calls.send(
-        streamNotification(STREAM_METHOD, { id, credit: consumer.credit }),
-      ).then(undefined, noop);
-    }).then(
+    const answer = this.#calls.request(
+      method,
+      params,
+      callOptions,
+      (callId) => {
+        id = callId;
+        this.#consumers.set(
+          callId,
+          consumer as StreamConsumer<unknown, unknown>,
+        );
+        this.#calls.send(
+          streamNotification(STREAM_METHOD, { id, credit: consumer.credit }),
+        ).then(undefined, noop);
+      },
+    );
+    consumer.answer = answer;
+    answer.then(
       (result) => consumer.finish(result as R),
       (error) => consumer.fail(error),
     ).finally(() => {
