@@ -21,8 +21,11 @@ export interface IpcTransportSink {
    * @returns `false` to ask the transport to stop reading until `resume()`.
    */
   data(bytes: Uint8Array): boolean;
-  /** The input ended cleanly: the peer closed its end. */
-  end(): void;
+  /**
+   * The input ended: the peer closed its end. `reason` says why when the
+   * transport knows more (a child process that crashed).
+   */
+  end(reason?: Error): void;
   /** The transport failed; no more calls follow. */
   error(error: Error): void;
 }
@@ -72,6 +75,18 @@ export interface IpcTransport {
    * @param done Called once the data is with the operating system, or with the error that prevented it.
    */
   write(data: string | Uint8Array, done: (error?: Error) => void): void;
+  /**
+   * Optional: called when the process exits (`unload`, which `Deno.exit()`
+   * fires) with what is still queued. Writes the writes still in flight, then
+   * `data`, before returning, within a deadline of its choosing. Without it,
+   * `data` is handed to `write()`, and what the operating system does not
+   * take at once is lost.
+   *
+   * @param data The writes still queued, in order.
+   * @returns The bytes that could not be written, or `undefined` when the
+   *   transport cannot tell.
+   */
+  writeAtExit?(data: readonly (string | Uint8Array)[]): number | undefined;
   /** Writes what is queued, then closes both directions. */
   close(): Promise<void>;
   /** Closes at once, dropping queued writes. */
@@ -93,8 +108,8 @@ export interface IpcMessageSink {
    *   `resume()`.
    */
   message(message: unknown, size: number): boolean;
-  /** The peer closed the channel cleanly. */
-  end(): void;
+  /** The peer closed the channel; `reason` says why when known. */
+  end(reason?: Error): void;
   /** The transport failed; no more calls follow. */
   error(error: Error): void;
 }
