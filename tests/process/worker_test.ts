@@ -262,7 +262,8 @@ Deno.test("every channel feature over a worker: streaming calls, validation, tra
   assert.deepEqual(items, Array.from({ length: 300 }, (_, i) => i % 256));
   assert.ok(traced.includes("in") && traced.includes("out"));
   const stats = worker.ipc.stats();
-  assert.ok(stats.messagesIn >= 300 && stats.calls.inFlight === 0);
+  assert.ok(stats.messagesIn > 1 && stats.bytesIn > 300, JSON.stringify(stats));
+  assert.equal(stats.calls.inFlight, 0);
 
   await using echo = spawnWorkerWithIpc(WORKER, {
     name: "echo",
