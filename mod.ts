@@ -120,7 +120,13 @@ export type { IpcCallStats, IpcLatencyStats } from "./src/calls/stats.ts";
 
 // The pool: calls spread over child processes.
 export { IpcPool } from "./src/pool/ipc_pool.ts";
-export { DEFAULT_MAX_QUEUE, type IpcPoolOptions } from "./src/pool/options.ts";
+export {
+  DEFAULT_MAX_QUEUE,
+  type IpcPoolCloseOptions,
+  type IpcPoolOptions,
+  type IpcPoolRequestOptions,
+} from "./src/pool/options.ts";
+export type { IpcPoolMapOptions } from "./src/pool/map.ts";
 export { IpcQueueFullError } from "./src/pool/errors.ts";
 export type { IpcPoolChildStats, IpcPoolStats } from "./src/pool/stats.ts";
 

@@ -64,6 +64,12 @@ export class IpcChildExitedError extends IpcError {
   readonly code: number;
   /** The signal that ended it, or `null`. */
   readonly signal: Deno.Signal | null;
+  /**
+   * Why the pool knows it ended, when it does: e.g. it ran out of memory
+   * (`maxMemoryMiB`), or was killed because a call timed out
+   * (`killOnTimeout`).
+   */
+  readonly reason: string | undefined;
 
   /**
    * Creates the error.
@@ -71,19 +77,22 @@ export class IpcChildExitedError extends IpcError {
    * @param method The method called.
    * @param pid The child's process id.
    * @param status How the child ended.
-   * @param options The underlying `cause`, if any.
+   * @param options The underlying `cause`, if any, and the `reason` it ended, if known.
    */
   constructor(
     method: string,
     pid: number,
     status: { code: number; signal: Deno.Signal | null },
-    options?: ErrorOptions,
+    options?: ErrorOptions & { reason?: string },
   ) {
     const how = status.signal === null
       ? `exited with code ${status.code}`
       : `was killed by ${status.signal} (code ${status.code})`;
+    const reason = options?.reason;
     super(
-      `Child process ${pid} ${how} before answering the call "${method}". ` +
+      `Child process ${pid} ${how} before answering the call "${method}"${
+        reason === undefined ? "" : `: ${reason}`
+      }. ` +
         `The pool replaced it; the call was not retried: retry it if it is safe to run twice.`,
       options,
     );
@@ -91,6 +100,7 @@ export class IpcChildExitedError extends IpcError {
     this.pid = pid;
     this.code = status.code;
     this.signal = status.signal;
+    this.reason = reason;
   }
 }
 
