@@ -63,6 +63,7 @@ export {
   IpcValidationError,
 } from "./src/channel/errors.ts";
 export type { IpcStreamStats } from "./src/channel/stats.ts";
+export type { IpcSendOptions } from "./src/channel/send_options.ts";
 export type { IpcTraceEvent, IpcTraceFunction } from "./src/channel/trace.ts";
 export type {
   IpcMessageValidator,
@@ -95,11 +96,18 @@ export {
   type ConnectParentIpcOptions,
 } from "./src/process/connect_parent_ipc.ts";
 export { serveParentCalls } from "./src/process/serve_parent_calls.ts";
+export {
+  type IpcWorker,
+  spawnWorkerWithIpc,
+  type SpawnWorkerWithIpcOptions,
+} from "./src/process/spawn_worker_with_ipc.ts";
 export type { IpcPermissions } from "./src/process/permission_flags.ts";
 export {
   IpcChannelNotFoundError,
   IpcChildExitedError,
   IpcSpawnError,
+  IpcUnstableFlagError,
+  IpcWorkerExitedError,
 } from "./src/process/errors.ts";
 
 // Calls: JSON-RPC requests both ways on any channel.
@@ -114,15 +122,35 @@ export {
   IpcMethodNotFoundError,
   IpcRemoteError,
   type IpcRemoteErrorDetails,
+  IpcStreamProtocolError,
   IpcTimeoutError,
+  type IpcTimeoutErrorDetails,
 } from "./src/calls/errors.ts";
 export type { IpcCallStats, IpcLatencyStats } from "./src/calls/stats.ts";
+export type {
+  IpcCallStream,
+  IpcStreamOptions,
+} from "./src/calls/stream_types.ts";
+export { DEFAULT_HIGH_WATER_MARK } from "./src/calls/stream_layer.ts";
+export type {
+  IpcAnyHandler,
+  IpcCallArgs,
+  IpcCallMethods,
+  IpcItemOf,
+  IpcParamsOf,
+  IpcRemote,
+  IpcResultOf,
+  IpcReturnOf,
+  IpcStreamMethods,
+} from "./src/calls/typed.ts";
+export { type IpcCaller, remote } from "./src/calls/remote.ts";
 
 // The pool: calls spread over child processes.
 export { IpcPool } from "./src/pool/ipc_pool.ts";
 export {
   DEFAULT_MAX_QUEUE,
   type IpcPoolCloseOptions,
+  type IpcPoolMessageHandler,
   type IpcPoolOptions,
   type IpcPoolRequestOptions,
 } from "./src/pool/options.ts";
@@ -148,6 +176,8 @@ export {
 } from "./src/net/connect_ipc.ts";
 export {
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
+  DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
   DEFAULT_NETWORK_MAX_MESSAGE_BYTES,
   type IpcAuthOptions,
   type IpcTlsClientOptions,
@@ -159,7 +189,10 @@ export {
   IpcAddressInUseError,
   IpcAuthenticationError,
   IpcConnectionRefusedError,
+  IpcHandshakeDroppedError,
   IpcHandshakeError,
   IpcHandshakeTimeoutError,
   IpcInsecureSetupError,
 } from "./src/net/errors.ts";
+export type { IpcHandshakeLimit } from "./src/net/handshake_budget.ts";
+export { IpcNetStream } from "./src/net/ipc_net_stream.ts";

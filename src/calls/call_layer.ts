@@ -19,6 +19,8 @@ import {
   ErrorCode,
   errorFromWire,
   errorToWire,
+  paramsFromWire,
+  paramsToWire,
   type RequestMessage,
   type WireError,
 } from "./jsonrpc.ts";
@@ -26,6 +28,7 @@ import { durationOption } from "../internal/check_option.ts";
 import { LatencyHistogram } from "./latency.ts";
 import { IncomingCall } from "./incoming_call.ts";
 import { OutgoingCall } from "./outgoing_call.ts";
+import { checkProgressOption, StreamLayer } from "./stream_layer.ts";
 import type { IpcCallStats } from "./stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "./types.ts";
 
@@ -55,21 +58,30 @@ export class CallLayer {
   #handled = 0;
   #handlerErrors = 0;
   #busy = false;
+  /** Streaming calls, both ways (`stream_layer.ts`). */
+  readonly streams: StreamLayer;
 
   /** @param channel The channel, seen through what the layer needs. */
   constructor(channel: CallChannel) {
     this.#channel = channel;
+    this.streams = new StreamLayer({
+      send: (message) => channel.send(message),
+      request: (method, params, options, announce) =>
+        this.request(method, params, options, announce),
+    });
   }
 
   /**
    * Calls `method` in the peer; see `IpcJsonStream.request()`.
    *
+   * @param announce Runs with the call's id just before the request is sent.
    * @returns The result the peer's handler returned.
    */
   request(
     method: string,
     params: unknown,
     options: IpcRequestOptions | undefined,
+    announce?: (id: number) => void,
   ): Promise<unknown> {
     if (typeof method !== "string") {
       return Promise.reject(
@@ -88,6 +100,7 @@ export class CallLayer {
     const timeout = options?.timeout;
     try {
       checkCallStart(timeout, signal);
+      checkProgressOption(options?.onProgress);
     } catch (error) {
       this.#failed++;
       return Promise.reject(error);
@@ -99,7 +112,9 @@ export class CallLayer {
     this.#updateBusy();
     const message: RequestMessage = params === undefined
       ? { jsonrpc: "2.0", id, method }
-      : { jsonrpc: "2.0", id, method, params };
+      : { jsonrpc: "2.0", id, method, params: paramsToWire(params) };
+    announce?.(id);
+    this.streams.watchProgress(id, options?.onProgress, promise);
     this.#channel.send(message).then(
       undefined,
       (error) => this.#onRequestNotSent(id, error),
@@ -164,7 +179,7 @@ export class CallLayer {
    */
   intercept(message: unknown): boolean {
     const call = classify(message);
-    if (call === undefined) return false;
+    if (call === undefined) return this.streams.intercept(message);
     switch (call.kind) {
       case "request":
         this.#onRequest(call.message);
@@ -290,12 +305,15 @@ export class CallLayer {
       });
       return;
     }
-    const call = new IncomingCall(method, id);
+    const call = new IncomingCall(method, id, this.streams);
     this.#incoming.set(id, call);
     this.#updateBusy();
     let result: unknown;
     try {
-      result = handler(message.params, call);
+      result = this.streams.adopt(
+        call,
+        handler(paramsFromWire(message.params), call),
+      );
     } catch (error) {
       this.#finishIncoming(call, error, true);
       return;

@@ -175,6 +175,14 @@ export class IpcTimeoutError extends IpcError {
   readonly method: string;
   /** The timeout, in milliseconds. */
   readonly timeout: number;
+  /** The pid of the child that had the call, for a call made through an `IpcPool`. */
+  readonly pid: number | undefined;
+  /**
+   * `true` when, as the timeout passed, reading from the peer was paused
+   * because `receiveBufferBytes` of plain messages lay unread: the answer
+   * may have been behind them.
+   */
+  readonly receiveBufferFull: boolean;
 
   /**
    * Creates the error.
@@ -182,16 +190,52 @@ export class IpcTimeoutError extends IpcError {
    * @param method The method called.
    * @param timeout The timeout in milliseconds.
    * @param message The explanation; by default one saying the call was cancelled in the peer.
+   * @param details The child's pid, whether the receive buffer was full, the cause.
    */
-  constructor(method: string, timeout: number, message?: string) {
+  constructor(
+    method: string,
+    timeout: number,
+    message?: string,
+    details: IpcTimeoutErrorDetails = {},
+  ) {
+    const { pid, receiveBufferFull = false, cause } = details;
     super(
       message ??
-        `The call "${method}" got no answer within its timeout of ${timeout} ms, and was cancelled in the peer. ` +
-          `Raise the timeout, or make the handler faster.`,
+        `The call "${method}" got no answer within its timeout of ${timeout} ms` +
+          (pid === undefined ? "" : ` from the child with pid ${pid}`) +
+          `, and was cancelled in the peer. ` +
+          (receiveBufferFull
+            ? `Reading from the peer was paused meanwhile: receiveBufferBytes of plain messages lay unread, ` +
+              `and the answer may be behind them. Read the plain messages (for await, receive()), ` +
+              `or set receiveOverflow: "drop".`
+            : `Raise the timeout, or make the handler faster.`),
+      cause === undefined ? undefined : { cause },
     );
     this.method = method;
     this.timeout = timeout;
+    this.pid = pid;
+    this.receiveBufferFull = receiveBufferFull;
   }
+}
+
+/**
+ * What an {@linkcode IpcTimeoutError} knows besides its method and timeout.
+ *
+ * @example
+ * ```ts
+ * import { IpcTimeoutError, type IpcTimeoutErrorDetails } from "@tether/ipc";
+ *
+ * const details: IpcTimeoutErrorDetails = { pid: 4242 };
+ * console.log(new IpcTimeoutError("resize", 500, undefined, details).pid); // 4242
+ * ```
+ */
+export interface IpcTimeoutErrorDetails {
+  /** The pid of the child that had the call (a pool's call). */
+  pid?: number;
+  /** Reading was paused behind unread plain messages as the timeout passed. */
+  receiveBufferFull?: boolean;
+  /** The error this one replaces. */
+  cause?: unknown;
 }
 
 /**
@@ -234,6 +278,38 @@ export class IpcCancelledError extends IpcError {
     super(
       `The caller cancelled the call "${method}" (its signal was aborted or its timeout passed): ` +
         `stop the work, the answer will be ignored.`,
+    );
+    this.method = method;
+  }
+}
+
+/**
+ * The peer broke the protocol of a streaming call: it sent more items than
+ * the credit this end gave it. Only that stream fails (and is cancelled in
+ * the peer); the channel and its other calls go on.
+ *
+ * @example
+ * ```ts
+ * import { IpcStreamProtocolError } from "@tether/ipc";
+ *
+ * const error = new IpcStreamProtocolError("lines", "the peer sent item 17 while only 16 were allowed");
+ * console.log(error.method); // lines
+ * ```
+ */
+export class IpcStreamProtocolError extends IpcError {
+  /** The method whose stream failed. */
+  readonly method: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param method The method called.
+   * @param what What the peer did wrong.
+   */
+  constructor(method: string, what: string) {
+    super(
+      `The streaming call "${method}" failed: ${what}. ` +
+        `The peer does not follow the stream protocol (see docs/protocol.md); fix the peer.`,
     );
     this.method = method;
   }

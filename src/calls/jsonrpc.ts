@@ -192,3 +192,27 @@ function describe(value: unknown): string {
     return typeof value;
   }
 }
+
+/**
+ * The `params` member for the parameters of a call, as JSON-RPC 2.0 §4.2
+ * wants it (an object or an array): an object (not an array) goes as it
+ * is, by name; any other value (an array, a string, a number, a boolean,
+ * `null`) goes as the one element of an array, by position. `undefined`
+ * leaves `params` out.
+ */
+export function paramsToWire(params: unknown): unknown {
+  if (params === undefined) return undefined;
+  return typeof params === "object" && params !== null &&
+      !Array.isArray(params)
+    ? params
+    : [params];
+}
+
+/**
+ * What a handler gets for a request's `params`: the one element of a
+ * one-element array (one parameter by position, as {@linkcode paramsToWire}
+ * and other JSON-RPC libraries send a single value), else `params` as it is.
+ */
+export function paramsFromWire(params: unknown): unknown {
+  return Array.isArray(params) && params.length === 1 ? params[0] : params;
+}

@@ -36,6 +36,12 @@ export interface IpcRequestOptions {
    * default.
    */
   timeout?: number;
+  /**
+   * Called with each value the peer's handler reports with
+   * `context.progress(value)`, in order, until the call settles. An error it
+   * throws is ignored.
+   */
+  onProgress?: (value: unknown) => void;
 }
 
 /**
@@ -68,6 +74,14 @@ export interface IpcCallContext {
    * (an `IpcClosedError`). Stop the work then; an answer is ignored.
    */
   readonly signal: AbortSignal;
+  /**
+   * Reports progress to the caller, whose `onProgress` gets `value` (a
+   * `$/progress` notification). Does nothing once the call was cancelled.
+   * It may be destructured (`{ progress }`). The promise it returns resolves
+   * when the report is written or queued, as `send()` does, and rejects with
+   * a `TypeError` when the value cannot be sent.
+   */
+  readonly progress: (value: unknown) => Promise<void>;
 }
 
 /**

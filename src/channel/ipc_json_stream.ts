@@ -9,6 +9,9 @@
 import { CallLayer } from "../calls/call_layer.ts";
 import { noCallStats } from "../calls/stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "../calls/types.ts";
+import { remote } from "../calls/remote.ts";
+import type { IpcCallStream, IpcStreamOptions } from "../calls/stream_types.ts";
+import type { IpcRemote } from "../calls/typed.ts";
 import { settlesWithin } from "../internal/deadline.ts";
 import type {
   IpcMessageTransport,
@@ -28,24 +31,20 @@ import {
 import { checkStreamOptions, type IpcJsonStreamOptions } from "./options.ts";
 import { ReceiveQueue } from "./receive_queue.ts";
 import type { Sender } from "./send_queue.ts";
-import type { IpcStreamStats } from "./stats.ts";
+import { type IpcSendOptions, outgoingMessage } from "./send_options.ts";
+import { type IpcStreamStats, streamStats } from "./stats.ts";
 import { type Tracer, tracerFor } from "./trace.ts";
 import { Wire } from "./wire.ts";
 
-/**
- * After bad input, how long queued replies may take to be written before the
- * channel hangs up anyway.
- */
+/** After bad input, how long queued replies may take to be written before hanging up. */
 const BAD_INPUT_WRITE_GRACE_MS = 2000;
 
 /**
  * A two-way channel of messages: `send()` a value, iterate to receive, and
  * `request()`/`handle()` calls both ways.
  *
- * On the wire each message is `JSON.stringify(value)` and `"\n"` (Node's
- * `"json"` IPC format, so a peer in any language can take part), or with
- * `serialization: "advanced"` a V8 frame. `spawnWithIpc()` and
- * `connectParentIpc()` give you one over the parent/child socketpair;
+ * A message is a line of JSON (Node's `"json"` IPC format) or a V8 frame
+ * (`"advanced"`). `spawnWithIpc()` and `connectParentIpc()` give you one;
  * construct one yourself over any byte streams or transport.
  *
  * Iterating ends when the peer closes the channel, after the last message;
@@ -78,7 +77,6 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   #tracer: Tracer | undefined;
   #calls: CallLayer | undefined;
   #messagesIn = 0;
-
   #life = new ChannelLifecycle();
   #refed = true;
   /** The error that ended reading (bad input, a truncated message). */
@@ -119,7 +117,6 @@ export class IpcJsonStream<In = unknown, Out = unknown>
       busyChanged: () => this.#updateRef(),
     });
     this.#sending = this.#wire.sender;
-
     this.#updateRef();
   }
 
@@ -137,13 +134,12 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * runs at full speed and waits, instead of growing memory, while the peer
    * does not read. It does not mean the peer has read the message.
    *
-   * @param message Any value `JSON.stringify` can represent (nested
-   *   `undefined` and functions are dropped, as it does); with
+   * @param message Any value `JSON.stringify` can represent; with
    *   `serialization: "advanced"`, any value V8 can clone.
+   * @param options `transfer`: buffers to move to a worker, not copy.
    * @returns A promise that resolves when the message is written or queued.
    * @throws {TypeError} (as a rejection) When the wire format cannot carry
-   *   the value (a BigInt or a cycle in JSON, a function…); nothing is
-   *   written and the channel stays usable.
+   *   it (JSON: a BigInt, a cycle); nothing is written, the channel stays usable.
    * @throws {IpcMessageTooLargeError} (as a rejection) When it is over
    *   `maxMessageBytes`; nothing is written.
    * @throws {IpcClosedError} (as a rejection) When the channel is closed.
@@ -157,11 +153,12 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * await ipc.close();
    * ```
    */
-  send(message: Out): Promise<void> {
+  send(message: Out, options?: IpcSendOptions): Promise<void> {
     if (this.#life.state !== "open") {
       return Promise.reject(this.#life.closedError("send a message"));
     }
-    const sent = this.#sending.send(message);
+    const out = outgoingMessage(this.#transport, message, options);
+    const sent = this.#sending.send(out);
     this.#tracer?.sent(message);
     return sent;
   }
@@ -195,15 +192,8 @@ export class IpcJsonStream<In = unknown, Out = unknown>
 
   /**
    * Returns the iterator over received messages. Every call returns the same
-   * iterator: messages are consumed once, whichever loop takes them.
-   *
-   * @example
-   * ```ts
-   * import { IpcJsonStream } from "@tether/ipc";
-   *
-   * const ipc = new IpcJsonStream({ readable: new Blob(["1\n2\n3\n"]).stream(), writable: new WritableStream() });
-   * for await (const n of ipc) console.log(n); // 1, 2, 3
-   * ```
+   * iterator: messages are consumed once, whichever loop takes them (see
+   * the class example).
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<In> {
     return this.#received.iterator();
@@ -215,15 +205,6 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * already received can still be iterated; then iteration ends.
    *
    * @returns A promise that resolves once the channel is closed.
-   *
-   * @example
-   * ```ts
-   * import { IpcJsonStream } from "@tether/ipc";
-   *
-   * const ipc = new IpcJsonStream({ readable: new ReadableStream(), writable: new WritableStream() });
-   * await ipc.send("bye");
-   * await ipc.close();
-   * ```
    */
   close(): Promise<void> {
     if (this.#startClosing("close() was called", undefined)) {
@@ -248,20 +229,16 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    *
    * @typeParam R The type of the result (not checked).
    * @param method The method's name.
-   * @param params Its parameters (JSON-RPC peers in other languages expect
-   *   an object or an array); left out when `undefined`.
+   * @param params Its parameters, which the handler gets as they are (on the
+   *   wire a non-object goes as a one-element array); left out when `undefined`.
    * @param options A `signal` to cancel the call and a `timeout`.
    * @returns The handler's result; `null` when it returned `undefined`.
-   * @throws {IpcRemoteError} (as a rejection) When the handler threw; with
-   *   the peer's error name, message, stack and `data`.
-   * @throws {IpcMethodNotFoundError} (as a rejection) When the peer has no
-   *   handler for `method`.
-   * @throws {IpcTimeoutError} (as a rejection) When `timeout` passed first;
-   *   the peer was told to cancel. An aborted `signal` rejects with its
-   *   `reason`, and the peer is told too.
+   * @throws {IpcRemoteError} (as a rejection) When the handler threw, or
+   *   {@linkcode IpcMethodNotFoundError} when it has none.
+   * @throws {IpcTimeoutError} (as a rejection) When `timeout` passed first
+   *   (an aborted `signal` rejects with its reason); the peer is told.
    * @throws {IpcClosedError} (as a rejection) When the channel closed first.
    * @throws {TypeError} (as a rejection) When `params` cannot be sent.
-   * @throws {RangeError} (as a rejection) When `timeout` is not positive.
    *
    * @example Call a handler of the other end
    * ```ts
@@ -315,6 +292,28 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   }
 
   /**
+   * Calls `method` in the peer, whose handler is an async generator, and
+   * iterates what it yields; leaving the loop cancels the call. The peer runs
+   * at most `highWaterMark` items ahead. Example: {@linkcode IpcCallStream}.
+   */
+  stream<T = unknown, R = unknown>(
+    method: string,
+    params?: unknown,
+    options?: IpcStreamOptions,
+  ): IpcCallStream<T, R> {
+    return this.#callLayer().streams.open<T, R>(method, params, options);
+  }
+
+  /**
+   * A proxy typed from the peer's handlers object (`H`, imported with
+   * `import type`): `await api.fib(params, options)` calls `request()`,
+   * `for await (… of api.lines(params))` calls `stream()`; see `remote()`.
+   */
+  remote<H>(): IpcRemote<H> {
+    return remote<H>(this);
+  }
+
+  /**
    * Figures of this channel since it was created: messages and bytes in
    * and out, failures, calls in flight in each direction, and the latency
    * percentiles of the calls this end made.
@@ -332,18 +331,11 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * ```
    */
   stats(): IpcStreamStats {
-    const calls = this.#calls === undefined
-      ? noCallStats()
-      : this.#calls.stats();
     const failed = this.#life.failed || this.#readError !== undefined;
-    return {
-      messagesIn: this.#messagesIn,
-      messagesOut: this.#sending.messagesOut,
-      bytesIn: this.#wire.bytesIn,
-      bytesOut: this.#sending.bytesOut,
-      errors: calls.failed + calls.handlerErrors + (failed ? 1 : 0),
-      calls,
-    };
+    return streamStats(this.#messagesIn, this.#wire.bytesIn, this.#sending, {
+      failed,
+      calls: this.#calls?.stats() ?? noCallStats(),
+    });
   }
 
   /** The call layer, made on first use; it learns when the channel closes. */
@@ -399,8 +391,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
 
   #onTransportError(error: Error): void {
     if (this.#life.state !== "open") return;
-    // A reset or broken pipe means the peer is gone: a clean end of what it
-    // sent, unless it stopped in the middle of a message.
+    // A reset or broken pipe: the peer is gone; truncated only mid-message.
     const truncated = this.#wire.endInput();
     if (truncated !== undefined) this.#readError = truncated;
     this.#startClosing(
@@ -411,9 +402,8 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   }
 
   /**
-   * Bad input ends the channel, as the framing cannot be trusted past it.
-   * Replies already queued still go out, then the channel hangs up without
-   * reading more (a peer sending garbage gets no more of our time).
+   * Bad input ends the channel (its framing cannot be trusted past it): replies
+   * already queued go out, then the channel hangs up without reading more.
    */
   #failRead(error: Error): void {
     this.#readError ??= error;

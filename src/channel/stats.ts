@@ -48,3 +48,28 @@ export interface IpcStreamStats {
   /** The calls made in each direction. */
   calls: IpcCallStats;
 }
+
+/**
+ * The figures of a channel, from its counts and its calls' figures.
+ *
+ * @param messagesIn Messages received.
+ * @param bytesIn Bytes received.
+ * @param sent The counts of what was sent.
+ * @param state Whether the channel failed, and its calls' figures.
+ */
+export function streamStats(
+  messagesIn: number,
+  bytesIn: number,
+  sent: { messagesOut: number; bytesOut: number },
+  state: { failed: boolean; calls: IpcCallStats },
+): IpcStreamStats {
+  const { calls } = state;
+  return {
+    messagesIn,
+    messagesOut: sent.messagesOut,
+    bytesIn,
+    bytesOut: sent.bytesOut,
+    errors: calls.failed + calls.handlerErrors + (state.failed ? 1 : 0),
+    calls,
+  };
+}

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { IpcJsonStream } from "../channel/ipc_json_stream.ts";
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { DenoConnTransport } from "../transports/deno_conn.ts";
 import { channelAddress } from "./address.ts";
@@ -15,6 +14,7 @@ import {
 } from "./errors.ts";
 import { clientHandshake } from "./handshake.ts";
 import { closeQuietly } from "./handshake_io.ts";
+import { IpcNetStream } from "./ipc_net_stream.ts";
 import {
   handshakeTimeoutOf,
   type IpcAuthOptions,
@@ -162,7 +162,7 @@ export type ConnectIpcOptions<In = unknown> =
  */
 export async function connectIpc<In = unknown, Out = unknown>(
   options: ConnectIpcOptions<In>,
-): Promise<IpcJsonStream<In, Out>> {
+): Promise<IpcNetStream<In, Out>> {
   const { kind, hostname, name: peer } = channelAddress(options);
   const key = await resolveAuthKey(
     options,
@@ -180,7 +180,11 @@ export async function connectIpc<In = unknown, Out = unknown>(
     closeQuietly(conn);
     throw error;
   }
-  return new IpcJsonStream<In, Out>(new DenoConnTransport(conn), streamOptions);
+  return new IpcNetStream<In, Out>(
+    new DenoConnTransport(conn),
+    streamOptions,
+    conn,
+  );
 }
 
 /** Opens the connection (TLS not yet negotiated), within `timeoutMs`. */

@@ -6,7 +6,8 @@
  * IpcError
  * ├── IpcHandshakeError             the opening handshake failed
  * │   ├── IpcAuthenticationError    the keys differ, or one side has none
- * │   └── IpcHandshakeTimeoutError  the handshake took too long
+ * │   ├── IpcHandshakeTimeoutError  the handshake took too long
+ * │   └── IpcHandshakeDroppedError  dropped for newer ones (too many at once)
  * ├── IpcConnectionRefusedError     nothing listens there, or it is full (busy)
  * ├── IpcAddressInUseError          the path or port is taken
  * └── IpcInsecureSetupError         the setup would be unsafe
@@ -16,6 +17,7 @@
  */
 
 import { IpcError } from "../channel/errors.ts";
+import type { IpcHandshakeLimit } from "./handshake_budget.ts";
 
 /**
  * The opening handshake of a connection failed: the peer sent bytes that are
@@ -90,6 +92,43 @@ export class IpcHandshakeTimeoutError extends IpcHandshakeError {
   constructor(message: string, timeoutMs: number) {
     super(message);
     this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * A listener dropped a connection in the middle of its handshake to make room
+ * for a newer one: `maxPendingHandshakes` connections were in their handshake
+ * at once (or `maxPendingHandshakesPerAddress` from one address), and this
+ * was the one that had waited longest. Reported to `onError`; many of them
+ * mean a flood of stalled or slow connections, or a limit too low for the
+ * clients' bursts.
+ *
+ * @example Count the drops, to notice a flood
+ * ```ts ignore
+ * import { IpcHandshakeDroppedError, listenIpc } from "@tether/ipc";
+ *
+ * let drops = 0;
+ * const listener = await listenIpc({
+ *   path: "/run/user/1000/app/app.sock",
+ *   onError: (error) => {
+ *     if (error instanceof IpcHandshakeDroppedError) drops++;
+ *   },
+ * });
+ * ```
+ */
+export class IpcHandshakeDroppedError extends IpcHandshakeError {
+  /** The limit that was reached. */
+  readonly limit: IpcHandshakeLimit;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What happened and what to do about it.
+   * @param limit The limit that was reached.
+   */
+  constructor(message: string, limit: IpcHandshakeLimit) {
+    super(message);
+    this.limit = limit;
   }
 }
 

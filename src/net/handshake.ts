@@ -19,7 +19,8 @@
  * `"tipc/1n\n"`. A client that cannot go on (it has no key but the server
  * wants one, or it has one but the server offers none) sends `"tipc/1X\n"`
  * and closes. A server at its connection limit sends `"tipc/1B\n"` instead
- * of a greeting, and closes.
+ * of a greeting, or instead of `"tipc/1K\n"` when the last slot was taken
+ * during the handshake, and closes.
  *
  * The client proves first, so a stranger probing the server never obtains a
  * MAC made with the key. Both nonces enter both MACs and a role label tells
@@ -92,6 +93,12 @@ export interface HandshakeOptions {
   timeoutMs: number;
   /** How to name the peer in error messages, e.g. `"127.0.0.1:40112"`. */
   peer: string;
+  /**
+   * The server asks it once the client is authenticated, before telling the
+   * client so: `false` turns the client away as busy (the connection limit
+   * was reached during the handshake).
+   */
+  admit?: () => boolean;
 }
 
 /**
@@ -117,6 +124,8 @@ export function serverHandshake(
         );
       }
       expectTag(tag, Tag.clientOpen, "client", peer);
+      // The client already thinks it is connected: it can only be cut off.
+      if (options.admit?.() === false) throw busyError(peer);
       return;
     }
     const serverNonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
@@ -152,6 +161,10 @@ export function serverHandshake(
           "If the client is yours, give it the same authKey.",
       );
     }
+    if (options.admit?.() === false) {
+      await send(conn, "client", peer, ascii(Tag.serverBusy)).catch(() => {});
+      throw busyError(peer);
+    }
     const proof = await hmac(key, Label.server, serverNonce, clientNonce);
     await send(conn, "client", peer, concat(ascii(Tag.serverAccept), proof));
   });
@@ -172,12 +185,7 @@ export function clientHandshake(
   return withTimeout(conn, options.timeoutMs, "server", peer, async () => {
     await tlsHandshake(conn, "server", peer);
     const tag = await readTag(conn, "server", peer);
-    if (tag === Tag.serverBusy) {
-      throw new IpcConnectionRefusedError(
-        `The server at ${peer} is at its connection limit (maxConnections) and turned this connection away; try again later.`,
-        true,
-      );
-    }
+    if (tag === Tag.serverBusy) throw serverBusyError(peer);
     if (tag === Tag.serverOpen) {
       if (key !== undefined) {
         await send(conn, "server", peer, ascii(Tag.clientRefuse)).catch(
@@ -209,6 +217,7 @@ export function clientHandshake(
       concat(ascii(Tag.clientProof), clientNonce, proof),
     );
     const answer = await readTag(conn, "server", peer);
+    if (answer === Tag.serverBusy) throw serverBusyError(peer);
     if (answer === Tag.serverReject) {
       throw new IpcAuthenticationError(
         `The server at ${peer} rejected this client's authKey: the two keys differ. Use the server's authKey.`,
@@ -224,6 +233,22 @@ export function clientHandshake(
       );
     }
   });
+}
+
+/** What a client is told when the server turns it away as busy. */
+function serverBusyError(peer: string): IpcConnectionRefusedError {
+  return new IpcConnectionRefusedError(
+    `The server at ${peer} is at its connection limit (maxConnections) and turned this connection away; try again later.`,
+    true,
+  );
+}
+
+/** What a server reports when it turns a client away as busy. */
+export function busyError(peer: string): IpcConnectionRefusedError {
+  return new IpcConnectionRefusedError(
+    `Turned away the client at ${peer}: every channel is taken (maxConnections).`,
+    true,
+  );
 }
 
 /**

@@ -5,14 +5,16 @@
  * @module
  */
 
-import type { IpcJsonStream } from "../channel/ipc_json_stream.ts";
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { integerOption } from "../internal/check_option.ts";
 import { channelAddress } from "./address.ts";
 import { IpcAddressInUseError } from "./errors.ts";
+import type { IpcNetStream } from "./ipc_net_stream.ts";
 import { Listener } from "./listener.ts";
 import {
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
+  DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
   handshakeTimeoutOf,
   type IpcAuthOptions,
   type IpcTlsServerOptions,
@@ -40,13 +42,39 @@ import { listenUnixSocket } from "./unix_socket.ts";
 export interface ListenIpcCommonOptions<In = unknown>
   extends IpcJsonStreamOptions<In>, IpcAuthOptions {
   /**
-   * Most connections open at once, handshakes in progress included. A client
-   * beyond it is told the server is busy (its `connectIpc()` rejects with
+   * Most channels open at once. A client that connects while they are all
+   * taken is told the server is busy (its `connectIpc()` rejects with
    * {@linkcode IpcConnectionRefusedError}, `busy: true`) and disconnected.
+   * Connections still in their handshake do not count here, so stalled
+   * ones cannot take these slots: they have `maxPendingHandshakes`.
    *
    * @default {128}
    */
   maxConnections?: number;
+  /**
+   * Most connections in their handshake at once (being told "busy"
+   * included). When one more arrives, the one that has waited longest is
+   * closed to make room and reported to `onError` as an
+   * {@linkcode IpcHandshakeDroppedError}: so a flood of idle or slow
+   * connections only ever evicts itself, and an honest client that arrives
+   * during it completes its handshake in milliseconds and gets in. Raise it
+   * if more clients than this connect in the same instant. The listener
+   * holds at most `maxConnections + maxPendingHandshakes` sockets.
+   *
+   * @default {64}
+   */
+  maxPendingHandshakes?: number;
+  /**
+   * Over TCP and TLS, most connections in their handshake at once from one
+   * IPv4 address or IPv6 /64 prefix; past it, that address's own oldest
+   * handshake is dropped (an {@linkcode IpcHandshakeDroppedError}), so one
+   * address cannot evict the handshakes of others. Loopback addresses are
+   * not counted (every local client shares them): `maxPendingHandshakes`
+   * bounds them.
+   *
+   * @default {16}
+   */
+  maxPendingHandshakesPerAddress?: number;
   /**
    * Called with what went wrong on a connection that never became a channel
    * (a failed or timed-out handshake, a refused client) or with a failed
@@ -126,7 +154,7 @@ export type ListenIpcOptions<In = unknown> =
 
 /**
  * A server that accepts channels: iterate it to get one
- * {@linkcode IpcJsonStream} per client that completed the handshake.
+ * {@linkcode IpcNetStream} per client that completed the handshake.
  *
  * @typeParam In The type of the messages received from clients.
  * @typeParam Out The type of the messages sent to clients.
@@ -144,7 +172,7 @@ export type ListenIpcOptions<In = unknown> =
  * ```
  */
 export interface IpcListener<In = unknown, Out = unknown>
-  extends AsyncIterable<IpcJsonStream<In, Out>>, AsyncDisposable {
+  extends AsyncIterable<IpcNetStream<In, Out>>, AsyncDisposable {
   /** The address listened on; for TCP with `port: 0`, the port picked. */
   readonly addr: Deno.NetAddr | Deno.UnixAddr;
   /** Connections open now: channels not yet closed and handshakes in progress. */
@@ -155,13 +183,13 @@ export interface IpcListener<In = unknown, Out = unknown>
    * @returns The channel to the client.
    * @throws {IpcClosedError} When the listener is closed.
    */
-  accept(): Promise<IpcJsonStream<In, Out>>;
+  accept(): Promise<IpcNetStream<In, Out>>;
   /**
    * The channels, one per client that completed the handshake, in order.
    * Every call returns the same iterator; it ends when the listener closes.
    * Leaving a loop early does not close the listener.
    */
-  [Symbol.asyncIterator](): AsyncIterableIterator<IpcJsonStream<In, Out>>;
+  [Symbol.asyncIterator](): AsyncIterableIterator<IpcNetStream<In, Out>>;
   /**
    * Stops accepting, cuts handshakes in progress, and closes every channel
    * (each writes what it queued first, for up to 3 s). A Unix socket file is
@@ -249,6 +277,18 @@ export async function listenIpc<In = unknown, Out = unknown>(
       "maxConnections",
       options.maxConnections,
       DEFAULT_MAX_CONNECTIONS,
+    ),
+    maxPendingHandshakes: integerOption(
+      "listenIpc",
+      "maxPendingHandshakes",
+      options.maxPendingHandshakes,
+      DEFAULT_MAX_PENDING_HANDSHAKES,
+    ),
+    maxPendingHandshakesPerAddress: integerOption(
+      "listenIpc",
+      "maxPendingHandshakesPerAddress",
+      options.maxPendingHandshakesPerAddress,
+      DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
     ),
     streamOptions: streamOptionsOf(options, kind),
     onError: options.onError,

@@ -6,16 +6,17 @@
  */
 
 import { IpcClosedError } from "../channel/errors.ts";
-import { IpcJsonStream } from "../channel/ipc_json_stream.ts";
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { AsyncQueue } from "../internal/async_queue.ts";
 import { settlesWithin } from "../internal/deadline.ts";
 import { toError } from "../internal/error_message.ts";
 import { DenoConnTransport } from "../transports/deno_conn.ts";
-import { describeNetAddr } from "./address.ts";
-import { IpcConnectionRefusedError } from "./errors.ts";
-import { refuseBusy, serverHandshake } from "./handshake.ts";
+import { clientAddressKey, describeNetAddr } from "./address.ts";
+import { IpcHandshakeDroppedError } from "./errors.ts";
+import { busyError, refuseBusy, serverHandshake } from "./handshake.ts";
+import { type DroppedHandshake, HandshakeBudget } from "./handshake_budget.ts";
 import { closeQuietly } from "./handshake_io.ts";
+import { IpcNetStream } from "./ipc_net_stream.ts";
 import type { IpcListener } from "./listen_ipc.ts";
 
 /**
@@ -34,8 +35,12 @@ export interface ListenerSettings<In> {
   key: CryptoKey | undefined;
   /** Limit of each handshake. */
   handshakeTimeoutMs: number;
-  /** Most connections at once. */
+  /** Most channels at once. */
   maxConnections: number;
+  /** Most handshakes at once. */
+  maxPendingHandshakes: number;
+  /** Most handshakes at once from one address (TCP and TLS). */
+  maxPendingHandshakesPerAddress: number;
   /** Options of each channel. */
   streamOptions: IpcJsonStreamOptions<In>;
   /** Told about connections that never became channels. */
@@ -47,12 +52,16 @@ export class Listener<In, Out> implements IpcListener<In, Out> {
   #listener: Deno.Listener;
   #settings: ListenerSettings<In>;
   /** Connections in their handshake, or being turned away. */
-  #pending = new Set<Deno.Conn>();
+  #pending: HandshakeBudget<Deno.Conn>;
+  /** Those dropped to make room, and why, for the report. */
+  #dropped = new WeakMap<Deno.Conn, DroppedHandshake<Deno.Conn>>();
   /** Those handshakes and refusals, for `close()` to wait on. */
   #tasks = new Set<Promise<void>>();
-  #open = new Map<IpcJsonStream<In, Out>, DenoConnTransport>();
+  #open = new Map<IpcNetStream<In, Out>, DenoConnTransport>();
+  /** Channel slots taken: the open channels and those about to open. */
+  #channels = 0;
   /** Channels ready, waiting for the iterator. */
-  #ready = new AsyncQueue<IpcJsonStream<In, Out>>();
+  #ready = new AsyncQueue<IpcNetStream<In, Out>>();
   #acceptLoop: Promise<void>;
   #closing: Promise<void> | undefined;
 
@@ -63,6 +72,10 @@ export class Listener<In, Out> implements IpcListener<In, Out> {
   constructor(listener: Deno.Listener, settings: ListenerSettings<In>) {
     this.#listener = listener;
     this.#settings = settings;
+    this.#pending = new HandshakeBudget(
+      settings.maxPendingHandshakes,
+      settings.maxPendingHandshakesPerAddress,
+    );
     this.#acceptLoop = this.#acceptAll();
   }
 
@@ -74,7 +87,7 @@ export class Listener<In, Out> implements IpcListener<In, Out> {
     return this.#pending.size + this.#open.size;
   }
 
-  async accept(): Promise<IpcJsonStream<In, Out>> {
+  async accept(): Promise<IpcNetStream<In, Out>> {
     const result = await this.#ready.next();
     if (result.done) {
       throw new IpcClosedError(
@@ -84,7 +97,7 @@ export class Listener<In, Out> implements IpcListener<In, Out> {
     return result.value;
   }
 
-  [Symbol.asyncIterator](): AsyncIterableIterator<IpcJsonStream<In, Out>> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<IpcNetStream<In, Out>> {
     return this.#ready.iterator();
   }
 
@@ -137,16 +150,18 @@ export class Listener<In, Out> implements IpcListener<In, Out> {
     // by Deno.listenTls offer no way to turn it off.
     if (isTcpConn(conn)) conn.setNoDelay(true);
     const peer = this.#describePeer(conn);
+    const remote = conn.remoteAddr;
+    const address = remote.transport === "tcp"
+      ? clientAddressKey(remote.hostname)
+      : undefined;
+    for (const dropped of this.#pending.admit(conn, address)) {
+      this.#dropped.set(dropped.key, dropped);
+      closeQuietly(dropped.key);
+    }
     const { maxConnections, handshakeTimeoutMs } = this.#settings;
-    this.#pending.add(conn);
-    if (this.connections > maxConnections) {
+    if (this.#channels >= maxConnections) {
       this.#track(conn, refuseBusy(conn, handshakeTimeoutMs, peer));
-      this.#report(
-        new IpcConnectionRefusedError(
-          `Turned away the client at ${peer}: ${maxConnections} connections are open (maxConnections).`,
-          true,
-        ),
-      );
+      this.#report(busyError(peer));
       return;
     }
     this.#track(conn, this.#handshake(conn, peer));
@@ -154,7 +169,7 @@ export class Listener<In, Out> implements IpcListener<In, Out> {
 
   #track(conn: Deno.Conn, task: Promise<void>): void {
     const tracked = task.finally(() => {
-      this.#pending.delete(conn);
+      this.#pending.release(conn);
       this.#tasks.delete(tracked);
     });
     this.#tasks.add(tracked);
@@ -162,24 +177,48 @@ export class Listener<In, Out> implements IpcListener<In, Out> {
 
   async #handshake(conn: Deno.Conn, peer: string): Promise<void> {
     const { key, handshakeTimeoutMs } = this.#settings;
+    let reserved = false;
     try {
-      await serverHandshake(conn, { key, timeoutMs: handshakeTimeoutMs, peer });
+      await serverHandshake(conn, {
+        key,
+        timeoutMs: handshakeTimeoutMs,
+        peer,
+        // Others may have completed meanwhile and taken the last slots.
+        admit: () => {
+          if (this.#channels >= this.#settings.maxConnections) return false;
+          reserved = true;
+          this.#channels++;
+          return true;
+        },
+      });
     } catch (error) {
+      if (reserved) this.#channels--;
       closeQuietly(conn);
-      if (this.#closing === undefined) this.#report(error);
+      if (this.#closing !== undefined) return;
+      const dropped = this.#dropped.get(conn);
+      this.#report(
+        dropped === undefined
+          ? error
+          : droppedError(dropped, peer, this.#settings[dropped.limit]),
+      );
       return;
     }
     if (this.#closing !== undefined) {
+      this.#channels--;
       closeQuietly(conn);
       return;
     }
     const transport = new DenoConnTransport(conn);
-    const stream = new IpcJsonStream<In, Out>(
+    const stream = new IpcNetStream<In, Out>(
       transport,
       this.#settings.streamOptions,
+      conn,
     );
     this.#open.set(stream, transport);
-    stream.closed.then(() => this.#open.delete(stream));
+    stream.closed.then(() => {
+      this.#open.delete(stream);
+      this.#channels--;
+    });
     this.#ready.push(stream);
   }
 
@@ -191,7 +230,7 @@ export class Listener<In, Out> implements IpcListener<In, Out> {
       // Closed already.
     }
     await this.#acceptLoop;
-    for (const conn of this.#pending) closeQuietly(conn);
+    for (const conn of this.#pending.keys()) closeQuietly(conn);
     await Promise.all(this.#tasks);
     this.#ready.clear();
     await Promise.all(
@@ -221,13 +260,31 @@ export class Listener<In, Out> implements IpcListener<In, Out> {
   }
 }
 
+/** The report of a handshake dropped to make room. */
+function droppedError(
+  dropped: DroppedHandshake<Deno.Conn>,
+  peer: string,
+  limitValue: number,
+): IpcHandshakeDroppedError {
+  const waited = Math.round(performance.now() - dropped.since);
+  const from = dropped.limit === "maxPendingHandshakes"
+    ? ""
+    : " from its address";
+  return new IpcHandshakeDroppedError(
+    `Dropped the handshake of the client at ${peer} after ${waited} ms to make room for a newer one: ` +
+      `${limitValue} connections${from} were in their handshake at once (${dropped.limit}), and this one had waited longest. ` +
+      "Many of these mean a flood of stalled or slow connections, or a limit too low for your clients' bursts.",
+    dropped.limit,
+  );
+}
+
 function isTcpConn(conn: Deno.Conn): conn is Deno.TcpConn {
   return typeof (conn as Partial<Deno.TcpConn>).setNoDelay === "function";
 }
 
 /** Closes `stream` politely, or cuts it off after `graceMs`. */
 async function closeWithin<In, Out>(
-  stream: IpcJsonStream<In, Out>,
+  stream: IpcNetStream<In, Out>,
   transport: DenoConnTransport,
   graceMs: number,
 ): Promise<void> {

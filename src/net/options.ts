@@ -36,8 +36,8 @@ import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "./handshake.ts";
 export const DEFAULT_NETWORK_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
- * Default `maxConnections` of a listener: 128 connections at once,
- * handshakes included.
+ * Default `maxConnections` of a listener: 128 channels at once (connections
+ * in their handshake have their own limit, `maxPendingHandshakes`).
  *
  * @example Fewer for a daemon with a handful of clients
  * ```ts
@@ -50,6 +50,40 @@ export const DEFAULT_NETWORK_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
  * ```
  */
 export const DEFAULT_MAX_CONNECTIONS = 128;
+
+/**
+ * Default `maxPendingHandshakes` of a listener: 64 connections in their
+ * handshake at once; past it, the one that has waited longest is dropped.
+ *
+ * @example Room for bigger bursts of clients connecting at once
+ * ```ts
+ * import { DEFAULT_MAX_PENDING_HANDSHAKES, type ListenIpcOptions } from "@tether/ipc";
+ *
+ * const options: ListenIpcOptions = {
+ *   path: "/run/user/1000/app/app.sock",
+ *   maxPendingHandshakes: 4 * DEFAULT_MAX_PENDING_HANDSHAKES,
+ * };
+ * ```
+ */
+export const DEFAULT_MAX_PENDING_HANDSHAKES = 64;
+
+/**
+ * Default `maxPendingHandshakesPerAddress` of a TCP or TLS listener: 16
+ * connections in their handshake at once from one IPv4 address or IPv6 /64.
+ *
+ * @example Many clients behind one NAT address
+ * ```ts
+ * import { DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, type ListenIpcOptions } from "@tether/ipc";
+ *
+ * const options: ListenIpcOptions = {
+ *   hostname: "0.0.0.0",
+ *   port: 7000,
+ *   authKey: "a shared secret of 16 bytes or more",
+ *   maxPendingHandshakesPerAddress: 2 * DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
+ * };
+ * ```
+ */
+export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS = 16;
 
 /**
  * How a channel is authenticated: the options of {@linkcode listenIpc} and
@@ -189,6 +223,8 @@ interface NetworkOnlyOptions extends IpcAuthOptions {
   port?: number;
   tls?: unknown;
   maxConnections?: number;
+  maxPendingHandshakes?: number;
+  maxPendingHandshakesPerAddress?: number;
   onError?: unknown;
 }
 
@@ -210,6 +246,8 @@ export function streamOptionsOf<In>(
     insecure: _insecure,
     handshakeTimeout: _handshakeTimeout,
     maxConnections: _maxConnections,
+    maxPendingHandshakes: _maxPendingHandshakes,
+    maxPendingHandshakesPerAddress: _maxPendingHandshakesPerAddress,
     onError: _onError,
     ...streamOptions
   } = options;

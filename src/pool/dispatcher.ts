@@ -251,7 +251,13 @@ export class Dispatcher {
       call.timeout !== undefined;
     this.#reject(
       call,
-      timedOut ? new IpcTimeoutError(call.method, call.timeout!) : error,
+      timedOut
+        ? new IpcTimeoutError(call.method, call.timeout!, undefined, {
+          pid: child.process.pid,
+          receiveBufferFull: (error as IpcTimeoutError).receiveBufferFull,
+          cause: error,
+        })
+        : error,
     );
     if (timedOut && call.killOnTimeout) {
       this.#recycler.timedOut(child, call.method, call.timeout!);

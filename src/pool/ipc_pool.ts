@@ -21,6 +21,7 @@ import {
   type PoolSettings,
 } from "./options.ts";
 import { Recycler } from "./recycler.ts";
+import type { PlainMessageCounts } from "./plain_messages.ts";
 import { spawnPoolChild } from "./spawn_child.ts";
 import type { IpcPoolStats } from "./stats.ts";
 import { Supervisor } from "./supervisor.ts";
@@ -66,6 +67,7 @@ export class IpcPool implements AsyncDisposable {
   #calls: Dispatcher;
   #closePromise: Promise<void> | undefined;
   #forcePromise: Promise<void> | undefined;
+  #plain: PlainMessageCounts = { delivered: 0, dropped: 0 };
 
   /**
    * Starts `minSize` children (`size`, by default one per core).
@@ -84,7 +86,7 @@ export class IpcPool implements AsyncDisposable {
     this.#settings = settings;
     this.#children = new Supervisor(
       settings,
-      () => spawnPoolChild(options, settings),
+      () => spawnPoolChild(options, settings, this.#plain),
       {
         started: () => this.#calls.pump(),
         // Fail the waiting calls rather than leave them hanging.
@@ -253,6 +255,8 @@ export class IpcPool implements AsyncDisposable {
       utilization: this.#children.utilization(),
       ...this.#children.totals(),
       errors: calls.failed + restarts,
+      messagesDelivered: this.#plain.delivered,
+      messagesDropped: this.#plain.dropped,
       latency: calls.latency.summary(),
       waitTime: calls.waitTime.summary(),
       runTime: calls.runTime.summary(),

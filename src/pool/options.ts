@@ -36,6 +36,20 @@ const DEFAULT_IDLE_TIMEOUT = 10_000;
 export const MIN_MEMORY_MIB = 64;
 
 /**
+ * The `onMessage` option of an {@linkcode IpcPool}: called with each plain
+ * message a child sends, and the child's pid.
+ *
+ * @example Progress reports from the children
+ * ```ts
+ * import type { IpcPoolMessageHandler } from "@tether/ipc";
+ *
+ * const onMessage: IpcPoolMessageHandler = (message, pid) => console.log(`child ${pid}:`, message);
+ * onMessage({ progress: 0.5 }, 4242); // child 4242: { progress: 0.5 }
+ * ```
+ */
+export type IpcPoolMessageHandler = (message: unknown, pid: number) => void;
+
+/**
  * Options of an {@linkcode IpcPool}.
  *
  * @example Four children that may read one directory and reach one host
@@ -150,6 +164,15 @@ export interface IpcPoolOptions {
   sendBufferBytes?: number;
   /** `receiveBufferBytes` of each channel. */
   receiveBufferBytes?: number;
+  /**
+   * Called with each plain message a child sends (anything but the answers
+   * to calls, e.g. progress sent with `send()` next to its handlers) and
+   * the child's pid, as it arrives. It is not awaited; an error it throws is
+   * reported with `reportError()`. Without it the pool reads and drops such
+   * messages, counting them in `stats().messagesDropped`, so that they never
+   * hold answers up behind them.
+   */
+  onMessage?: IpcPoolMessageHandler;
   /** Called with every message to and from a child, and the child's pid. */
   trace?: (event: IpcTraceEvent, pid: number) => void;
 }

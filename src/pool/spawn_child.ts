@@ -10,6 +10,10 @@ import {
   spawnWithIpc,
 } from "../process/spawn_with_ipc.ts";
 import type { IpcPoolOptions, PoolSettings } from "./options.ts";
+import {
+  type PlainMessageCounts,
+  readPlainMessages,
+} from "./plain_messages.ts";
 
 /**
  * Starts one child of a pool: `deno` with the pool's arguments, its
@@ -17,12 +21,14 @@ import type { IpcPoolOptions, PoolSettings } from "./options.ts";
  *
  * @param options The pool's options.
  * @param settings The pool's checked settings.
+ * @param plain Where to count the plain messages the child sends.
  * @returns The running child.
  * @throws {IpcSpawnError} When Deno cannot be started.
  */
 export function spawnPoolChild(
   options: IpcPoolOptions,
   settings: PoolSettings,
+  plain: PlainMessageCounts,
 ): IpcChildProcess {
   const trace = options.trace;
   let pid = 0;
@@ -39,5 +45,6 @@ export function spawnPoolChild(
     trace: trace === undefined ? undefined : (event) => trace(event, pid),
   });
   pid = process.pid;
+  readPlainMessages(process.ipc, pid, options.onMessage, plain);
   return process;
 }

@@ -84,6 +84,10 @@ export interface IpcPoolStats {
   bytesIn: number;
   /** Bytes sent to every child the pool ran (see {@linkcode IpcStreamStats.bytesOut}). */
   bytesOut: number;
+  /** Plain messages from the children handed to the `onMessage` option. */
+  messagesDelivered: number;
+  /** Plain messages from the children dropped because there is no `onMessage`. */
+  messagesDropped: number;
   /** Failed calls plus children that exited unexpectedly. */
   errors: number;
   /** Latency from `pool.request()` to the answer, time in the queue included. */

@@ -15,6 +15,7 @@ import {
 } from "../transports/process_channel.ts";
 import { CHANNEL_FD, channelFdFromEnvironment } from "./channel_fd.ts";
 import { IpcChannelNotFoundError } from "./errors.ts";
+import { inWorker, workerParentChannel } from "./worker_parent.ts";
 
 /** Options of {@linkcode connectParentIpc}. */
 export interface ConnectParentIpcOptions<In = unknown>
@@ -31,7 +32,8 @@ let parentChannel: IpcJsonStream<unknown, unknown> | undefined;
 
 /**
  * Opens the channel to the parent that started this process with
- * `spawnWithIpc()`.
+ * `spawnWithIpc()`, or, inside a Web Worker started with
+ * `spawnWorkerWithIpc()`, the channel to the worker's parent.
  *
  * Needs no permissions. Call it once: later calls return the same stream
  * (their options are ignored). The stream's iterator ends when the parent
@@ -55,6 +57,13 @@ let parentChannel: IpcJsonStream<unknown, unknown> | undefined;
 export function connectParentIpc<In = unknown, Out = unknown>(
   options: ConnectParentIpcOptions<In> = {},
 ): IpcJsonStream<In, Out> {
+  if (parentChannel === undefined && inWorker()) {
+    // In a Web Worker (spawnWorkerWithIpc()): the worker's port, not fd 3.
+    parentChannel = workerParentChannel(options) as IpcJsonStream<
+      unknown,
+      unknown
+    >;
+  }
   if (parentChannel === undefined && runtimeOwnsChannel()) {
     if (options.serialization === "advanced") {
       throw new IpcChannelNotFoundError(

@@ -5,7 +5,9 @@
  * IpcError
  * ├── IpcSpawnError             the command could not be started
  * ├── IpcChannelNotFoundError   connectParentIpc() found no channel on fd 3
- * └── IpcChildExitedError       a child exited before answering a call
+ * ├── IpcChildExitedError       a child exited before answering a call
+ * ├── IpcWorkerExitedError      a worker threw, closed itself or was terminated
+ * └── IpcUnstableFlagError      worker permissions without --unstable-worker-options
  * ```
  *
  * @module
@@ -132,5 +134,71 @@ export class IpcSpawnError extends IpcError {
   constructor(command: string, message: string) {
     super(message);
     this.command = command;
+  }
+}
+
+/**
+ * A worker started by {@linkcode spawnWorkerWithIpc} ended while its channel
+ * was open: it threw an uncaught error (at top level or later), called
+ * `self.close()`, sent a message that could not be cloned back, or the
+ * parent called `terminate()`. The channel is closed with this error as its
+ * cause, so calls in flight reject with an `IpcClosedError` naming it.
+ *
+ * @example Tell a crashed worker from a clean end
+ * ```ts ignore
+ * import { IpcWorkerExitedError, spawnWorkerWithIpc } from "@tether/ipc";
+ *
+ * const worker = spawnWorkerWithIpc(new URL("./worker.ts", import.meta.url));
+ * const error = await worker.closed;
+ * if (error instanceof IpcWorkerExitedError) console.error(error.message);
+ * ```
+ */
+export class IpcWorkerExitedError extends IpcError {
+  /** The worker's name. */
+  readonly workerName: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param workerName The worker's name.
+   * @param how What happened, e.g. `threw an uncaught error: …`.
+   * @param options The underlying `cause`, if any.
+   */
+  constructor(workerName: string, how: string, options?: ErrorOptions) {
+    super(`Worker "${workerName}" ${how}.`, options);
+    this.workerName = workerName;
+  }
+}
+
+/**
+ * A worker was asked to run with its own `permissions`, which Deno allows
+ * only with the `--unstable-worker-options` flag; without it Deno would end
+ * the whole process, and a worker started without `permissions` would
+ * inherit every permission of its parent. So nothing is started.
+ *
+ * @example
+ * ```ts ignore
+ * import { IpcUnstableFlagError, spawnWorkerWithIpc } from "@tether/ipc";
+ *
+ * try {
+ *   spawnWorkerWithIpc("./worker.ts", { permissions: { read: ["./data"] } });
+ * } catch (error) {
+ *   if (error instanceof IpcUnstableFlagError) console.log(error.flag); // "--unstable-worker-options"
+ * }
+ * ```
+ */
+export class IpcUnstableFlagError extends IpcError {
+  /** The flag the process must run with. */
+  readonly flag: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param flag The missing flag.
+   * @param message The explanation.
+   */
+  constructor(flag: string, message: string) {
+    super(message);
+    this.flag = flag;
   }
 }

@@ -135,6 +135,11 @@ export interface IpcMessageSink {
 export interface IpcMessageTransport {
   /** Marks a transport of whole messages. */
   readonly carriesMessages: true;
+  /**
+   * `true` when it moves the transferables of `send(message, { transfer })`
+   * (it then gets them as a `TransferringMessage`).
+   */
+  readonly transfers?: boolean;
   /** Starts receiving, reporting to `sink`. Called once. */
   start(sink: IpcMessageSink): void;
   /** Receiving was paused by `sink.message()` returning `false`: start again. */

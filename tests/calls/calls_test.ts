@@ -318,7 +318,8 @@ Deno.test("the trace option sees every message in and out, cut short", async () 
   const x = "x".repeat(1000);
   assert.equal(
     request.length,
-    JSON.stringify({ jsonrpc: "2.0", id: 1, method: "echo", params: x }).length,
+    JSON.stringify({ jsonrpc: "2.0", id: 1, method: "echo", params: [x] })
+      .length,
   );
   assert.equal(
     response.length,

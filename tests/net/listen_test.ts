@@ -276,13 +276,17 @@ Deno.test("maxConnections: one client too many is turned away as busy; the slot 
   const { errors, onError } = errorLog();
   const listener = await listenIpc({
     path: socket.path,
+    // With a key the server's last word comes after the client's: a slot
+    // taken during the handshake is seen by the client, not only the server.
+    authKey: AUTH_KEY,
     maxConnections: 2,
     onError,
   });
   const served = serveEcho(listener);
-  const first = await connectIpc({ path: socket.path });
-  const second = await connectIpc({ path: socket.path });
-  const third = await connectIpc({ path: socket.path }).catch((error) => error);
+  const first = await connectIpc({ path: socket.path, authKey: AUTH_KEY });
+  const second = await connectIpc({ path: socket.path, authKey: AUTH_KEY });
+  const third = await connectIpc({ path: socket.path, authKey: AUTH_KEY })
+    .catch((error) => error);
   assert.ok(third instanceof IpcConnectionRefusedError, String(third));
   assert.equal(third.busy, true);
   assert.match(third.message, /connection limit/);
@@ -297,7 +301,7 @@ Deno.test("maxConnections: one client too many is turned away as busy; the slot 
 
   await first.close();
   await waitUntil(() => listener.connections === 1, "the slot to free");
-  const fourth = await connectIpc({ path: socket.path });
+  const fourth = await connectIpc({ path: socket.path, authKey: AUTH_KEY });
   await fourth.send("four");
   assert.equal(await within(fourth.receive(), "echo"), "four");
   await Promise.all([second.close(), fourth.close()]);
@@ -571,3 +575,30 @@ function hasCommand(name: string): boolean {
     return false;
   }
 }
+
+Deno.test("channels know their peer's address: remoteAddr and localAddr on both sides", async () => {
+  const listener = await listenIpc({ port: 0, authKey: AUTH_KEY });
+  const client = await connectIpc({
+    port: portOf(listener),
+    authKey: AUTH_KEY,
+  });
+  const server = await within(listener.accept(), "the channel");
+  assert.equal(server.remoteAddr.transport, "tcp");
+  assert.equal(client.localAddr.transport, "tcp");
+  const seen = server.remoteAddr as Deno.NetAddr;
+  const own = client.localAddr as Deno.NetAddr;
+  assert.equal(seen.hostname, LOOPBACK);
+  assert.equal(seen.port, own.port);
+  assert.deepEqual(client.remoteAddr, server.localAddr);
+  await client.close();
+  await listener.close();
+
+  using socket = tempSocket();
+  const unix = await listenIpc({ path: socket.path });
+  const local = await connectIpc({ path: socket.path });
+  const accepted = await within(unix.accept(), "the unix channel");
+  assert.equal(accepted.remoteAddr.transport, "unix");
+  assert.equal((accepted.localAddr as Deno.UnixAddr).path, socket.path);
+  await local.close();
+  await unix.close();
+});

@@ -1,0 +1,354 @@
+/**
+ * {@linkcode WorkerPortTransport}: whole messages through a Web Worker's
+ * `postMessage()` (structured clone), in both directions, with a credit
+ * window so that neither side can flood the other.
+ *
+ * `postMessage()` never pushes back: a worker that does not read lets
+ * posted messages pile up in its queue without limit. So each side posts
+ * only while it holds credit, which the receiver grants: `window` bytes when
+ * the channel opens, then the size of each batch once its messages are in
+ * the receiving channel (whose queue stops taking at `receiveBufferBytes`).
+ * What is in flight stays under the window plus one batch; what waits for
+ * credit waits in the sender's queue, which `sendBufferBytes` bounds.
+ *
+ * The envelopes, objects with a `tetherIpc` key:
+ *
+ * - `open` (worker → parent, once): the worker's side is listening; grants `credit`.
+ * - `credit` (both ways): grants `credit` more bytes.
+ * - `batch` (both ways): `messages` in order, with their `sizes`.
+ * - `end` (both ways): the sender closed its end.
+ * - `exit` (worker → parent): the worker is going away (`self.close()`), for `reason`.
+ *
+ * @module
+ */
+
+import { ArrayQueue } from "../internal/array_queue.ts";
+import { cloneSize } from "./clone_size.ts";
+import { moveTransfer, TransferringMessage } from "./transfer.ts";
+import type { IpcMessageSink, IpcMessageTransport } from "./transport.ts";
+
+/** The part of a `Worker`, or of a worker's global scope, a channel uses. */
+export interface WorkerPort {
+  /** Posts one message, moving `transfer`. */
+  postMessage(message: unknown, transfer: Transferable[]): void;
+  /** Listens for messages. */
+  addEventListener(
+    type: "message",
+    listener: (event: MessageEvent) => void,
+  ): void;
+  /** Stops listening. */
+  removeEventListener(
+    type: "message",
+    listener: (event: MessageEvent) => void,
+  ): void;
+}
+
+/** Default credit window: 1 MiB, as `receiveBufferBytes`. */
+const DEFAULT_WINDOW_BYTES = 1024 * 1024;
+
+type Envelope =
+  | { tetherIpc: "open"; credit: number }
+  | { tetherIpc: "credit"; credit: number }
+  | { tetherIpc: "batch"; messages: unknown[]; sizes: number[] }
+  | { tetherIpc: "end" }
+  | { tetherIpc: "exit"; reason: string };
+
+/** A batch received, delivered up to `next`. */
+interface IncomingBatch {
+  messages: unknown[];
+  sizes: number[];
+  next: number;
+}
+
+/** A batch handed to `write()`, waiting for credit. */
+interface OutgoingBatch {
+  messages: readonly unknown[];
+  done: (error?: Error) => void;
+}
+
+/** Options of a {@linkcode WorkerPortTransport}. */
+export interface WorkerPortTransportOptions {
+  /** Which end this is: the worker's says `open` when it starts. */
+  side: "parent" | "worker";
+  /** Bytes the peer may post before this end grants more. @default {1048576} */
+  window?: number;
+  /**
+   * The parent's side: the worker said it is going away, for `reason`;
+   * `open` tells whether the channel was still open.
+   */
+  onExit?: (reason: string, open: boolean) => void;
+}
+
+/** Messages through a worker's port; see the module documentation. */
+export class WorkerPortTransport implements IpcMessageTransport {
+  readonly carriesMessages = true;
+  readonly transfers = true;
+  #port: WorkerPort;
+  #side: "parent" | "worker";
+  #window: number;
+  #onExit: ((reason: string, open: boolean) => void) | undefined;
+  #sink: IpcMessageSink | undefined;
+  /** Bytes this end may still post. */
+  #credit = 0;
+  /** Sizes of measured messages, in the order `write()` will get them. */
+  #measured = new ArrayQueue<number>();
+  #outgoing = new ArrayQueue<OutgoingBatch>();
+  #incoming = new ArrayQueue<IncomingBatch>();
+  #paused = false;
+  /** Credit earned by delivered batches, granted at the next microtask. */
+  #owed = 0;
+  #peerEnded = false;
+  #ended = false;
+  #closing: PromiseWithResolvers<void> | undefined;
+  #done = false;
+  /** The worker is going away: what is queued goes out without credit. */
+  #draining = false;
+
+  /**
+   * @param port The `Worker` (parent side) or the worker's global scope.
+   * @param options Which side, and the credit window.
+   */
+  constructor(port: WorkerPort, options: WorkerPortTransportOptions) {
+    this.#port = port;
+    this.#side = options.side;
+    this.#window = options.window ?? DEFAULT_WINDOW_BYTES;
+    this.#onExit = options.onExit;
+  }
+
+  /** `true` once the channel over it is closed: nothing more is sent or received. */
+  get finished(): boolean {
+    return this.#done;
+  }
+
+  start(sink: IpcMessageSink): void {
+    this.#sink = sink;
+    this.#port.addEventListener("message", this.#onMessage);
+    if (this.#side === "worker") {
+      this.#post({ tetherIpc: "open", credit: this.#window });
+    }
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#deliver();
+  }
+
+  measure(message: unknown, maxMessageBytes: number): number {
+    let size: number;
+    if (message instanceof TransferringMessage) {
+      size = cloneSize(message.message, maxMessageBytes);
+      moveTransfer(message);
+    } else {
+      size = cloneSize(message, maxMessageBytes);
+    }
+    this.#measured.push(size);
+    return size;
+  }
+
+  write(messages: readonly unknown[], done: (error?: Error) => void): void {
+    if (this.#done) {
+      done(new Error("The worker's channel is closed."));
+      return;
+    }
+    this.#outgoing.push({ messages, done });
+    this.#flush();
+  }
+
+  close(): Promise<void> {
+    if (this.#done) return Promise.resolve();
+    this.#closing ??= Promise.withResolvers<void>();
+    this.#flush();
+    return this.#closing.promise;
+  }
+
+  destroy(): void {
+    if (this.#done) return;
+    this.#sendEnd();
+    this.#detach();
+  }
+
+  ref(): void {
+    // A Worker keeps its parent alive until it is terminated, and a worker
+    // runs until it is terminated or closes itself: nothing to change.
+  }
+
+  unref(): void {
+    // See ref().
+  }
+
+  /**
+   * The worker is going away: tells the parent why (from the worker's side),
+   * or reports it to the channel (from the parent's side, for an error or
+   * `terminate()`). Nothing more is sent or received.
+   *
+   * @param error Why.
+   */
+  fail(error: Error): void {
+    if (this.#side === "worker") this.exiting(error.message);
+    if (this.#done) return;
+    // What arrived before goes to the channel first, full or not.
+    this.#paused = false;
+    this.#deliver();
+    this.#sink?.error(error);
+    this.#detach();
+  }
+
+  /**
+   * From the worker's side: tells the parent the worker is going away, for
+   * `reason`, even after the channel closed.
+   *
+   * @param reason What happened, e.g. `called self.close()`.
+   */
+  exiting(reason: string): void {
+    this.#draining = true;
+    this.#flush();
+    this.#post({ tetherIpc: "exit", reason });
+  }
+
+  #onMessage = (event: MessageEvent): void => {
+    const data = event.data as Partial<Envelope> | null;
+    if (typeof data !== "object" || data === null) return;
+    // Once closed, only the worker's going away still matters (to its parent).
+    if (this.#done && data.tetherIpc !== "exit") return;
+    switch (data.tetherIpc) {
+      case "open":
+        if (this.#side !== "parent") return;
+        this.#post({ tetherIpc: "credit", credit: this.#window });
+        this.#credit += (data as { credit: number }).credit;
+        this.#flush();
+        return;
+      case "credit":
+        this.#credit += (data as { credit: number }).credit;
+        this.#flush();
+        return;
+      case "batch": {
+        const { messages, sizes } = data as {
+          messages: unknown[];
+          sizes: number[];
+        };
+        this.#incoming.push({ messages, sizes, next: 0 });
+        this.#deliver();
+        return;
+      }
+      case "end":
+        this.#peerEnded = true;
+        this.#deliver();
+        return;
+      case "exit": {
+        const reason = (data as { reason: string }).reason;
+        if (this.#onExit !== undefined) this.#onExit(reason, !this.#done);
+        else this.fail(new Error(`The peer ${reason}.`));
+        return;
+      }
+    }
+  };
+
+  /** Hands received messages to the channel until it is full. */
+  #deliver(): void {
+    const sink = this.#sink;
+    if (sink === undefined || this.#done) return;
+    const incoming = this.#incoming;
+    while (!this.#paused) {
+      const batch = incoming.peek();
+      if (batch === undefined) break;
+      const { messages, sizes } = batch;
+      while (batch.next < messages.length) {
+        const index = batch.next++;
+        if (!sink.message(messages[index], sizes[index] ?? 0)) {
+          this.#paused = true;
+          break;
+        }
+      }
+      if (batch.next < messages.length) break;
+      incoming.shift();
+      this.#grant(sizes.reduce((sum, size) => sum + size, 0));
+    }
+    if (this.#peerEnded && incoming.length === 0) {
+      this.#peerEnded = false;
+      sink.end();
+    }
+  }
+
+  /** Grants the peer `bytes` more, in one message per microtask. */
+  #grant(bytes: number): void {
+    if (this.#owed === 0) {
+      queueMicrotask(() => {
+        const credit = this.#owed;
+        this.#owed = 0;
+        if (!this.#done && !this.#ended) {
+          this.#post({ tetherIpc: "credit", credit });
+        }
+      });
+    }
+    this.#owed += Math.max(bytes, 1);
+  }
+
+  /** Posts the batches waiting while there is credit; closes when asked and done. */
+  #flush(): void {
+    const outgoing = this.#outgoing;
+    while ((this.#credit > 0 || this.#draining) && !this.#done) {
+      const batch = outgoing.shift();
+      if (batch === undefined) break;
+      const { messages, done } = batch;
+      const values: unknown[] = new Array(messages.length);
+      const sizes = this.#measured.shiftMany(messages.length);
+      const transfer: Transferable[] = [];
+      let total = 0;
+      for (let i = 0; i < messages.length; i++) {
+        const message = messages[i];
+        if (message instanceof TransferringMessage) {
+          values[i] = message.message;
+          transfer.push(...message.transfer);
+        } else {
+          values[i] = message;
+        }
+        total += sizes[i] ?? 0;
+      }
+      try {
+        this.#port.postMessage(
+          { tetherIpc: "batch", messages: values, sizes },
+          transfer,
+        );
+      } catch (error) {
+        done(error as Error);
+        continue;
+      }
+      this.#credit -= Math.max(total, 1);
+      done();
+    }
+    if (this.#closing !== undefined && outgoing.length === 0) {
+      this.#sendEnd();
+      this.#detach();
+    }
+  }
+
+  #sendEnd(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#post({ tetherIpc: "end" });
+  }
+
+  #post(envelope: Envelope): void {
+    try {
+      this.#port.postMessage(envelope, []);
+    } catch {
+      // The worker is gone: the channel learns it from its own end.
+    }
+  }
+
+  /** Stops listening, fails what waits, and settles `close()`. */
+  #detach(): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#onExit === undefined) {
+      this.#port.removeEventListener("message", this.#onMessage);
+    }
+    const gone = new Error("The worker's channel closed before this was sent.");
+    for (let batch; (batch = this.#outgoing.shift()) !== undefined;) {
+      batch.done(gone);
+    }
+    this.#incoming.clear();
+    this.#measured.clear();
+    this.#closing?.resolve();
+  }
+}

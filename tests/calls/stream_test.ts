@@ -1,0 +1,279 @@
+// Streaming calls between a real parent and a real child: items in order, the
+// return value, errors, backpressure with flat memory, cancellation by break,
+// signal and timeout, bad items, and the child crashing mid-stream.
+import assert from "node:assert/strict";
+import {
+  IpcClosedError,
+  IpcRemoteError,
+  IpcStreamProtocolError,
+  IpcTimeoutError,
+  spawnWithIpc,
+} from "../../mod.ts";
+import type { handlers } from "../fixtures/stream_child.ts";
+import {
+  fixture,
+  residentBytes,
+  sleep,
+  spawnFixture,
+  within,
+} from "../helpers.ts";
+
+interface FinallyReport {
+  finally: string;
+  aborted: boolean;
+  reason: string | undefined;
+}
+
+function startChild() {
+  const child = spawnFixture<FinallyReport>("stream_child.ts");
+  return { child, api: child.ipc.remote<typeof handlers>() };
+}
+
+/** The next plain message: the report of a generator's `finally`. */
+async function nextReport(
+  child: ReturnType<typeof startChild>["child"],
+): Promise<FinallyReport> {
+  return await within(child.ipc.receive(), "the generator's finally");
+}
+
+Deno.test("a streamed call yields every item in order, then the generator's return value", async () => {
+  const { child, api } = startChild();
+  await using _ = child;
+  const seen: number[] = [];
+  for await (const i of api.count({ n: 1000 })) seen.push(i as number);
+  assert.deepEqual(seen, Array.from({ length: 1000 }, (_, i) => i));
+  const stream = child.ipc.stream<number, string>("count", { n: 3 });
+  const steps = [];
+  for (let step = await stream.next();; step = await stream.next()) {
+    steps.push(step);
+    if (step.done) break;
+  }
+  assert.deepEqual(steps.at(-1), { done: true, value: "counted 3" });
+  assert.equal(steps.length, 4);
+  assert.equal(await api.fib({ n: 10 }), 55, "plain calls still work");
+  assert.equal(child.ipc.stats().calls.inFlight, 0);
+});
+
+Deno.test("many streams at once over one channel each get their own items", async () => {
+  const { child, api } = startChild();
+  await using _ = child;
+  const sums = await within(
+    Promise.all([10, 200, 3000, 5].map(async (n) => {
+      let sum = 0;
+      for await (const i of api.count({ n }, { highWaterMark: 4 })) {
+        sum += i as number;
+      }
+      return sum;
+    })),
+    "four streams",
+  );
+  assert.deepEqual(sums, [10, 200, 3000, 5].map((n) => (n * (n - 1)) / 2));
+});
+
+Deno.test("a generator that throws ends the caller's loop with IpcRemoteError after its items", async () => {
+  const { child, api } = startChild();
+  await using _ = child;
+  const seen: unknown[] = [];
+  const error = await (async () => {
+    for await (const i of api.failing({ after: 3 })) seen.push(i);
+  })().catch((error) => error);
+  assert.deepEqual(seen, [0, 1, 2]);
+  assert.ok(error instanceof IpcRemoteError, String(error));
+  assert.equal(error.remoteName, "RangeError");
+  assert.equal(error.remoteMessage, "failed after 3");
+});
+
+Deno.test("break cancels the generator in the child: its finally runs, its signal fires, the channel stays usable", async () => {
+  const { child, api } = startChild();
+  await using _ = child;
+  for await (const i of api.forever({ tag: "break" })) if (i === 100) break;
+  assert.deepEqual(await nextReport(child), {
+    finally: "break",
+    aborted: true,
+    reason: "IpcCancelledError",
+  });
+  assert.equal(await api.fib({ n: 12 }), 144);
+  let count = 0;
+  for await (const _i of api.count({ n: 50 })) count++;
+  assert.equal(count, 50);
+});
+
+Deno.test("the call's signal cancels the generator in the child", async () => {
+  const { child, api } = startChild();
+  await using _ = child;
+  const controller = new AbortController();
+  const reason = new Error("enough");
+  const error = await (async () => {
+    for await (const i of api.forever({ tag: "signal" }, controller)) {
+      if (i === 10) controller.abort(reason);
+    }
+  })().catch((error) => error);
+  assert.equal(error, reason);
+  const report = await nextReport(child);
+  assert.equal(report.finally, "signal");
+  assert.equal(report.aborted, true);
+  assert.equal(await api.fib({ n: 5 }), 5);
+});
+
+Deno.test("the call's timeout ends the loop with IpcTimeoutError and cancels the generator", async () => {
+  const { child, api } = startChild();
+  await using _ = child;
+  await api.pid(); // started
+  const seen: unknown[] = [];
+  const error = await (async () => {
+    for await (const item of api.stall({ tag: "timeout" }, { timeout: 300 })) {
+      seen.push(item);
+    }
+  })().catch((error) => error);
+  assert.ok(error instanceof IpcTimeoutError, String(error));
+  assert.ok(seen.length <= 1 && seen.every((item) => item === "first"));
+  assert.deepEqual(await nextReport(child), {
+    finally: "timeout",
+    aborted: true,
+    reason: "IpcCancelledError",
+  });
+  assert.equal(await api.fib({ n: 6 }), 8);
+});
+
+Deno.test("an item JSON cannot carry fails that stream with a TypeError from the child, and the channel stays usable", async () => {
+  const { child, api } = startChild();
+  await using _ = child;
+  const seen: unknown[] = [];
+  const error = await (async () => {
+    for await (const item of api.bigint({ tag: "bigint" })) seen.push(item);
+  })().catch((error) => error);
+  assert.deepEqual(seen, [1]);
+  assert.ok(error instanceof IpcRemoteError, String(error));
+  assert.equal(error.remoteName, "TypeError");
+  const report = await nextReport(child);
+  assert.equal(report.finally, "bigint");
+  assert.equal(await api.fib({ n: 7 }), 13);
+});
+
+Deno.test("request() of a streaming method, and stream() of a plain one, fail with a message saying which to use", async () => {
+  const { child } = startChild();
+  await using _ = child;
+  const plain = await child.ipc.request("count", { n: 3 }).catch((e) => e);
+  assert.ok(plain instanceof IpcRemoteError);
+  assert.match(plain.message, /call it with stream\(\)/);
+  const streamed = await (async () => {
+    for await (const _ of child.ipc.stream("fib", { n: 3 }));
+  })().catch((e) => e);
+  assert.ok(streamed instanceof IpcRemoteError);
+  assert.match(streamed.message, /call it with request\(\)/);
+});
+
+Deno.test("the child crashing mid-stream ends the loop with IpcClosedError naming the cause", async () => {
+  const { child, api } = startChild();
+  await using _ = child;
+  const seen: unknown[] = [];
+  const error = await within(
+    (async () => {
+      for await (const item of api.crash({ after: 5 })) seen.push(item);
+    })().catch((error) => error),
+    "the loop to end",
+  );
+  assert.deepEqual(seen, [0, 1, 2, 3, 4]);
+  assert.ok(error instanceof IpcClosedError, String(error));
+  assert.match(error.message, /peer closed it|connection failed/);
+  assert.equal((await child.status).code, 3);
+});
+
+Deno.test("backpressure: 200,000 items of 1 KiB to a slow consumer keep both processes' memory flat", async () => {
+  const { child, api } = startChild();
+  await using _ = child;
+  const total = 200_000;
+  const warmUp = 20_000;
+  let parentAtWarmUp = 0;
+  let childAtWarmUp = 0;
+  let count = 0;
+  let bytes = 0;
+  for await (const item of api.count({ n: total, size: 1024 })) {
+    bytes += (item as string).length;
+    count++;
+    if (count % 1000 === 0) await sleep(5); // a consumer slower than the generator
+    if (count === warmUp) {
+      parentAtWarmUp = residentBytes(Deno.pid);
+      childAtWarmUp = residentBytes(child.pid);
+    }
+  }
+  const parentGrowth = residentBytes(Deno.pid) - parentAtWarmUp;
+  const childGrowth = residentBytes(child.pid) - childAtWarmUp;
+  assert.equal(count, total);
+  assert.equal(bytes, total * 1024);
+  // 180 MiB flowed after the warm-up; without backpressure one side would
+  // hold most of it.
+  const limit = 48 * 1024 * 1024;
+  assert.ok(parentGrowth < limit, `parent grew ${parentGrowth} bytes`);
+  assert.ok(childGrowth < limit, `child grew ${childGrowth} bytes`);
+});
+
+Deno.test("streaming works with the advanced serialization", async () => {
+  await using child = spawnWithIpc(Deno.execPath(), {
+    args: ["run", "--quiet", fixture("stream_child.ts"), "advanced"],
+    serialization: "advanced",
+  });
+  const api = child.ipc.remote<typeof handlers>();
+  let sum = 0;
+  for await (const i of api.count({ n: 100 })) sum += i as number;
+  assert.equal(sum, 4950);
+});
+
+Deno.test("progress: the handler's reports reach onProgress in order, before the result; without onProgress they are dropped", async () => {
+  const { child, api } = startChild();
+  await using _ = child;
+  const reports: unknown[] = [];
+  const result = await api.work({ steps: 3 }, {
+    onProgress: (value) => reports.push(value),
+  });
+  assert.equal(result, "worked 3");
+  assert.deepEqual(reports, [
+    { step: 1, steps: 3 },
+    { step: 2, steps: 3 },
+    { step: 3, steps: 3 },
+    "TypeError", // progress(10n) rejected in the child with a TypeError
+  ]);
+  assert.equal(await api.work({ steps: 2 }), "worked 2");
+  // Progress without onProgress never reaches the iterator: the next plain
+  // message is the generator's report.
+  for await (const i of api.forever({ tag: "after" })) if (i === 1) break;
+  assert.equal((await nextReport(child)).finally, "after");
+  const options = { onProgress: "not a function" } as unknown as {
+    onProgress: () => void;
+  };
+  await assert.rejects(api.work({ steps: 1 }, options), TypeError);
+});
+
+Deno.test("a peer sending more items than its credit fails that stream only, with IpcStreamProtocolError", async () => {
+  await using child = spawnFixture("raw_stream_child.ts");
+  const stream = child.ipc.stream("overflow", null, { highWaterMark: 4 });
+  // Nothing is consumed (so no credit is given back) until every item came.
+  assert.deepEqual(await within(child.ipc.receive(), "the items"), {
+    sent: 5,
+  });
+  const seen: unknown[] = [];
+  const error = await within(
+    (async () => {
+      for await (const item of stream) seen.push(item);
+    })().catch((error) => error),
+    "the stream to fail",
+  );
+  assert.ok(error instanceof IpcStreamProtocolError, String(error));
+  assert.match(error.message, /item 5 while only 4 were allowed/);
+  assert.deepEqual(seen, [0, 1, 2, 3]);
+  assert.deepEqual(await child.ipc.request("echo", { still: "usable" }), {
+    still: "usable",
+  });
+});
+
+Deno.test("items for a stream this end does not know are dropped; the real stream is unharmed", async () => {
+  await using child = spawnFixture("raw_stream_child.ts");
+  const stream = child.ipc.stream<number, string>("strangers", null);
+  const seen: number[] = [];
+  let step;
+  while (!(step = await within(stream.next(), "an item")).done) {
+    seen.push(step.value);
+  }
+  assert.deepEqual(seen, [0, 1, 2]);
+  assert.equal(step.value, "done");
+});

@@ -1,0 +1,137 @@
+/**
+ * A real `nats-server` for the tests: started on a free loopback port,
+ * stopped after. The binary is `$NATS_SERVER`, else `nats-server` from the
+ * Debian package (`/usr/sbin/nats-server`, or on `PATH`). When there is none
+ * the tests fail loudly: they are never skipped.
+ *
+ * @module
+ */
+
+/** A running server. */
+export interface NatsServer {
+  /** `nats://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly port: number;
+  /** What the server wrote to stderr so far. */
+  log(): string;
+  /** Stops it (SIGTERM, then SIGKILL). */
+  stop(): Promise<void>;
+  /** Kills it and starts it again on the same port. */
+  restart(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** The server binary, or a loud error saying how to get one. */
+export function natsServerBinary(): string {
+  const named = Deno.env.get("NATS_SERVER");
+  if (named) return named;
+  for (const path of ["/usr/sbin/nats-server", "/usr/bin/nats-server"]) {
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch { /* next */ }
+  }
+  const which = new Deno.Command("sh", {
+    args: ["-c", "command -v nats-server"],
+    stdout: "piped",
+    stderr: "null",
+  }).outputSync();
+  const found = new TextDecoder().decode(which.stdout).trim();
+  if (which.success && found !== "") return found;
+  throw new Error(
+    "nats-server was not found: the NATS tests need a real server. Install it " +
+      "(apt-get install -y nats-server; .ci/run does) or set NATS_SERVER to its path.",
+  );
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/**
+ * Starts a server; `config` (nats-server configuration text) is written to a
+ * temporary file and passed with `-c`.
+ */
+export async function startNatsServer(
+  options: { config?: string; args?: string[]; scheme?: string } = {},
+): Promise<NatsServer> {
+  const binary = natsServerBinary();
+  const port = freePort();
+  const args = ["-a", "127.0.0.1", "-p", String(port), ...(options.args ?? [])];
+  let configFile: string | undefined;
+  if (options.config !== undefined) {
+    configFile = await Deno.makeTempFile({ suffix: ".conf" });
+    await Deno.writeTextFile(configFile, options.config);
+    args.push("-c", configFile);
+  }
+  let log = "";
+  let child: Deno.ChildProcess | undefined;
+  let reader: Promise<void> = Promise.resolve();
+  const start = async () => {
+    child = new Deno.Command(binary, {
+      args,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const running = child;
+    reader = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of running.stderr) log += decoder.decode(chunk);
+    })();
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+        return;
+      } catch {
+        const exited = await Promise.race([
+          running.status.then(() => true),
+          new Promise<false>((resolve) => setTimeout(() => resolve(false), 50)),
+        ]);
+        if (exited || Date.now() > deadline) {
+          throw new Error(
+            `nats-server (${binary}) did not start on port ${port}:\n${log}`,
+          );
+        }
+      }
+    }
+  };
+  const stop = async () => {
+    const running = child;
+    child = undefined;
+    if (running === undefined) return;
+    try {
+      running.kill("SIGTERM");
+    } catch { /* already gone */ }
+    const killer = setTimeout(() => {
+      try {
+        running.kill("SIGKILL");
+      } catch { /* gone */ }
+    }, 5000);
+    await running.status;
+    clearTimeout(killer);
+    await reader;
+  };
+  await start();
+  const server: NatsServer = {
+    url: `${options.scheme ?? "nats"}://127.0.0.1:${port}`,
+    port,
+    log: () => log,
+    stop: async () => {
+      await stop();
+      if (configFile !== undefined) {
+        await Deno.remove(configFile).catch(() => {});
+      }
+    },
+    restart: async () => {
+      await stop();
+      await start();
+    },
+    [Symbol.asyncDispose]: () => server.stop(),
+  };
+  return server;
+}
