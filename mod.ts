@@ -50,6 +50,7 @@
 // The channel: a two-way message stream over any transport.
 export { IpcJsonStream } from "./src/channel/ipc_json_stream.ts";
 export {
+  DEFAULT_MAX_CONCURRENT_CALLS,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_RECEIVE_BUFFER_BYTES,
   DEFAULT_SEND_BUFFER_BYTES,
@@ -97,6 +98,12 @@ export {
 } from "./src/process/connect_parent_ipc.ts";
 export { serveParentCalls } from "./src/process/serve_parent_calls.ts";
 export {
+  stopChild,
+  type StopChildOptions,
+  type StoppableChild,
+} from "./src/process/stop_child.ts";
+export { getCancelSignal } from "./src/process/get_cancel_signal.ts";
+export {
   type IpcWorker,
   spawnWorkerWithIpc,
   type SpawnWorkerWithIpcOptions,
@@ -104,6 +111,7 @@ export {
 export type { IpcPermissions } from "./src/process/permission_flags.ts";
 export {
   IpcChannelNotFoundError,
+  IpcChildEndedError,
   IpcChildExitedError,
   IpcSpawnError,
   IpcUnstableFlagError,

@@ -24,13 +24,17 @@ import {
   type RequestMessage,
   type WireError,
 } from "./jsonrpc.ts";
-import { durationOption } from "../internal/check_option.ts";
+import { checkCallStart } from "./check_call_start.ts";
 import { LatencyHistogram } from "./latency.ts";
 import { IncomingCall } from "./incoming_call.ts";
+import { type CallReceiving, IncomingLimit } from "./incoming_limit.ts";
 import { OutgoingCall } from "./outgoing_call.ts";
+import { ReservedNotifications } from "./reserved_notifications.ts";
 import { checkProgressOption, StreamLayer } from "./stream_layer.ts";
 import type { IpcCallStats } from "./stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "./types.ts";
+
+export { checkCallStart };
 
 /** What the call layer needs from its channel. */
 export interface CallChannel {
@@ -40,6 +44,14 @@ export interface CallChannel {
   closedError(action: string): IpcClosedError;
   /** {@linkcode CallLayer.busy} changed. */
   busyChanged(): void;
+  /** The receiving side: the call limit and whether plain messages hold reading. */
+  readonly receiving: CallReceiving;
+}
+
+/** A request from the peer, with its `$/stream` announcement if any. */
+interface Arrived {
+  message: RequestMessage;
+  announced: unknown;
 }
 
 const noop = () => {};
@@ -51,6 +63,7 @@ export class CallLayer {
   #nextId = 1;
   #outgoing = new Map<number, OutgoingCall>();
   #incoming = new Map<CallId, IncomingCall>();
+  #reserved = new ReservedNotifications();
   #handlers = new Map<string, IpcHandler<unknown>>();
   #latency = new LatencyHistogram();
   #succeeded = 0;
@@ -60,10 +73,20 @@ export class CallLayer {
   #busy = false;
   /** Streaming calls, both ways (`stream_layer.ts`). */
   readonly streams: StreamLayer;
+  /** `maxConcurrentCalls`: the peer's calls that run, and those that wait. */
+  #limit: IncomingLimit<Arrived>;
 
   /** @param channel The channel, seen through what the layer needs. */
   constructor(channel: CallChannel) {
     this.#channel = channel;
+    this.#limit = new IncomingLimit(
+      channel.receiving,
+      ({ message, announced }) => {
+        const pending = this.streams.swapAnnouncement(announced);
+        this.#onRequest(message);
+        this.streams.swapAnnouncement(pending);
+      },
+    );
     this.streams = new StreamLayer({
       send: (message) => channel.send(message),
       request: (method, params, options, announce) =>
@@ -121,7 +144,13 @@ export class CallLayer {
     );
     if (timeout !== undefined && timeout !== Infinity) {
       call.timer = setTimeout(
-        () => this.#abandon(id, new IpcTimeoutError(method, timeout)),
+        () =>
+          this.#abandon(
+            id,
+            new IpcTimeoutError(method, timeout, undefined, {
+              receiveBufferFull: this.#channel.receiving.plainFull,
+            }),
+          ),
         timeout,
       );
     }
@@ -173,17 +202,22 @@ export class CallLayer {
   /**
    * Takes `message` if it belongs to the call layer. Called for every
    * received message, before it is queued for the iterator; never throws.
+   * A request runs now, or waits its turn under `maxConcurrentCalls`.
    *
+   * @param size The message's size in bytes, which a waiting request weighs.
    * @returns `true` when the message was a call, an answer or a
    *   cancellation, so the iterator must not see it.
    */
-  intercept(message: unknown): boolean {
+  intercept(message: unknown, size = 0): boolean {
     const call = classify(message);
     if (call === undefined) return this.streams.intercept(message);
     switch (call.kind) {
-      case "request":
-        this.#onRequest(call.message);
+      case "request": {
+        const id = call.message.id;
+        const announced = this.streams.takeAnnouncement(id);
+        this.#limit.admit({ message: call.message, announced }, size);
         return true;
+      }
       case "response":
         return this.#onResponse(call.id, call.error, call.result);
       case "cancel":
@@ -191,7 +225,20 @@ export class CallLayer {
           (method) => new IpcCancelledError(method),
         );
         return true;
+      case "notification":
+        this.#reserved.notify(call.method, call.params);
+        return true;
     }
+  }
+
+  /**
+   * Listens for the reserved notification `method` (`$/…`); one that came
+   * before anyone listened is replayed. For the library's own layers.
+   *
+   * @returns A function that stops listening.
+   */
+  listen(method: string, listener: (params: unknown) => void): () => void {
+    return this.#reserved.listen(method, listener);
   }
 
   /**
@@ -201,6 +248,7 @@ export class CallLayer {
   onClosed(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#limit.clear();
     const outgoing = [...this.#outgoing.values()];
     this.#outgoing.clear();
     for (const call of outgoing) {
@@ -227,6 +275,7 @@ export class CallLayer {
       succeeded: this.#succeeded,
       failed: this.#failed,
       handling: this.#incoming.size,
+      waiting: this.#limit.waiting,
       handled: this.#handled,
       handlerErrors: this.#handlerErrors,
       latency: this.#latency.summary(),
@@ -351,9 +400,11 @@ export class CallLayer {
     }
   }
 
-  /** Sends an answer; one that cannot be sent is replaced by an error saying why. */
+  /** Sends an answer (or an error saying why it cannot be), then frees the call's place. */
   #answer(id: CallId, response: unknown): void {
-    this.#channel.send(response).then(undefined, (error) => {
+    const release = () => this.#limit.release();
+    this.#channel.send(response).then(release, (error) => {
+      release();
       if (
         this.#closed || error instanceof IpcClosedError ||
         !(error instanceof Error)
@@ -387,22 +438,6 @@ export class CallLayer {
     this.#busy = busy;
     this.#channel.busyChanged();
   }
-}
-
-/**
- * Checks that a call may start: its `timeout` is `undefined`, `Infinity` or
- * a positive number of milliseconds, and its `signal` has not aborted.
- *
- * @throws {TypeError} When `timeout` is not a number.
- * @throws {RangeError} When `timeout` is not positive.
- * @throws {unknown} The signal's `reason` when it has aborted.
- */
-export function checkCallStart(
-  timeout: unknown,
-  signal: AbortSignal | undefined,
-): void {
-  durationOption("The call", "timeout", timeout);
-  signal?.throwIfAborted();
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

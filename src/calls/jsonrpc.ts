@@ -3,8 +3,9 @@
  * messages, and carrying errors across the channel.
  *
  * A message belongs to the call layer only when it has `"jsonrpc": "2.0"`
- * and exactly the shape of a request, a response, or the cancellation
- * notification; anything else is a plain message.
+ * and exactly the shape of a request, a response, or one of the reserved
+ * `$/` notifications handled here (the cancellation of a call, of a
+ * process); the stream layer takes its own; anything else is a plain message.
  *
  * @module
  */
@@ -17,6 +18,12 @@ import {
 
 /** The method of the notification that cancels a call (as in the Language Server Protocol). */
 export const CANCEL_METHOD = "$/cancelRequest";
+
+/**
+ * The notification by which a parent asks its child process to stop
+ * (`spawnWithIpc({ gracefulCancel: true })`); its `params` carry the reason.
+ */
+export const CANCEL_PROCESS_METHOD = "$/cancelProcess";
 
 /** JSON-RPC error codes used by the call layer. */
 export const ErrorCode = {
@@ -62,7 +69,8 @@ export type CallMessage =
     error: WireError | undefined;
     result: unknown;
   }
-  | { kind: "cancel"; id: CallId };
+  | { kind: "cancel"; id: CallId }
+  | { kind: "notification"; method: string; params: unknown };
 
 const REQUEST_KEYS = new Set(["jsonrpc", "id", "method", "params"]);
 const RESPONSE_KEYS = new Set(["jsonrpc", "id", "result", "error"]);
@@ -80,10 +88,12 @@ export function classify(value: unknown): CallMessage | undefined {
   if (typeof method === "string") {
     if (!("id" in message)) {
       const params = message.params;
-      if (
-        method !== CANCEL_METHOD || !hasOnlyKeys(message, REQUEST_KEYS) ||
-        typeof params !== "object" || params === null
-      ) return undefined;
+      if (!hasOnlyKeys(message, REQUEST_KEYS)) return undefined;
+      if (method === CANCEL_PROCESS_METHOD) {
+        return { kind: "notification", method, params };
+      }
+      if (method !== CANCEL_METHOD) return undefined;
+      if (typeof params !== "object" || params === null) return undefined;
       const id = (params as Record<string, unknown>).id;
       return isCallId(id) ? { kind: "cancel", id } : undefined;
     }

@@ -69,6 +69,8 @@ export interface IpcCallStats {
   failed: number;
   /** Calls from the peer whose handler is running. */
   handling: number;
+  /** Calls from the peer waiting for a place under `maxConcurrentCalls`. */
+  waiting: number;
   /** Calls from the peer answered with a result. */
   handled: number;
   /** Calls from the peer answered with an error (including unknown methods). */
@@ -87,6 +89,7 @@ export function noCallStats(): IpcCallStats {
     succeeded: 0,
     failed: 0,
     handling: 0,
+    waiting: 0,
     handled: 0,
     handlerErrors: 0,
     latency: { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 },

@@ -101,6 +101,31 @@ export class StreamLayer {
   }
 
   /**
+   * Takes away the `$/stream` announcement of the request `id` just
+   * received, for a request that may wait its turn (`maxConcurrentCalls`).
+   *
+   * @returns What to give back to {@linkcode StreamLayer.swapAnnouncement}.
+   */
+  takeAnnouncement(id: CallId): unknown {
+    const announced = this.#announced;
+    if (announced === undefined || announced.id !== id) return undefined;
+    this.#announced = undefined;
+    return announced;
+  }
+
+  /**
+   * Puts back an announcement taken away, just before its request runs (or
+   * any other pending one after it ran).
+   *
+   * @returns The announcement it replaced, to put back after.
+   */
+  swapAnnouncement(announced: unknown): unknown {
+    const previous = this.#announced;
+    this.#announced = announced as { id: CallId; credit: number } | undefined;
+    return previous;
+  }
+
+  /**
    * Takes `message` if it is a stream or progress notification; called for
    * messages that are not requests, responses or cancellations.
    *

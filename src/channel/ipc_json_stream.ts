@@ -7,6 +7,7 @@
  */
 
 import { CallLayer } from "../calls/call_layer.ts";
+import type { ListenReserved } from "../calls/reserved_notifications.ts";
 import { noCallStats } from "../calls/stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "../calls/types.ts";
 import { remote } from "../calls/remote.ts";
@@ -38,6 +39,9 @@ import { Wire } from "./wire.ts";
 
 /** After bad input, how long queued replies may take to be written before hanging up. */
 const BAD_INPUT_WRITE_GRACE_MS = 2000;
+
+/** Listens for a reserved `$/` notification; for the library's layers only (not in mod.ts). */
+export let listenReserved: ListenReserved<IpcJsonStream>;
 
 /**
  * A two-way channel of messages: `send()` a value, iterate to receive, and
@@ -102,15 +106,14 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     this.#transport = transport;
     this.#filter = incomingFilter(options);
     this.#tracer = tracerFor(options.trace);
-    const received = new ReceiveQueue<In>(settings.receiveBufferBytes, {
+    this.#received = new ReceiveQueue<In>(settings, {
       resume: () => this.#transport.resume(),
       waitingChanged: () => this.#updateRef(),
     });
-    this.#received = received;
-    this.#wire = new Wire(transport, settings, received, {
+    this.#wire = new Wire(transport, settings, this.#received, {
       receive: (message, size) => this.#receive(message, size),
       badInput: (error) => this.#failRead(error),
-      end: () => this.#onEnd(),
+      end: (reason) => this.#onEnd(reason),
       broken: (error) => this.#onTransportError(error),
     }, {
       writeFailed: (error) => this.#onTransportError(error),
@@ -120,10 +123,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     this.#updateRef();
   }
 
-  /**
-   * Resolves once the channel is closed, whichever side or failure closed it.
-   * It never rejects: errors are reported by the iterator and `send()`.
-   */
+  /** Resolves once the channel is closed, for whatever reason; never rejects (errors go to the iterator and `send()`). */
   get closed(): Promise<void> {
     return this.#life.closed;
   }
@@ -331,11 +331,16 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * ```
    */
   stats(): IpcStreamStats {
-    const failed = this.#life.failed || this.#readError !== undefined;
     return streamStats(this.#messagesIn, this.#wire.bytesIn, this.#sending, {
-      failed,
+      failed: this.#life.failed || this.#readError !== undefined,
+      dropped: this.#received.dropped,
       calls: this.#calls?.stats() ?? noCallStats(),
     });
+  }
+
+  static {
+    listenReserved = (stream, method, listener) =>
+      stream.#callLayer().listen(method, listener);
   }
 
   /** The call layer, made on first use; it learns when the channel closes. */
@@ -345,6 +350,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
         send: (message) => this.send(message as Out),
         closedError: (action) => this.#life.closedError(action),
         busyChanged: () => this.#updateRef(),
+        receiving: this.#received,
       });
       this.#calls = calls;
       this.#life.closed.then(() => calls.onClosed());
@@ -363,7 +369,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   #receive(message: unknown, size: number): void {
     const index = this.#messagesIn++;
     this.#tracer?.received(message);
-    if (this.#calls !== undefined && this.#calls.intercept(message)) return;
+    if (this.#calls?.intercept(message, size) === true) return;
     const filter = this.#filter;
     if (filter !== undefined) {
       try {
@@ -377,7 +383,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     this.#received.push(message as In, size);
   }
 
-  #onEnd(): void {
+  #onEnd(reason?: Error): void {
     if (this.#life.state === "open") {
       const failure = this.#wire.endInput();
       if (failure !== undefined) {
@@ -385,7 +391,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
         return;
       }
     }
-    this.#startClosing("the peer closed it", undefined);
+    this.#startClosing(reason?.message ?? "the peer closed it", reason);
     this.#finish();
   }
 

@@ -6,7 +6,11 @@
  */
 
 import { type Codec, codecFor, type IpcSerialization } from "../codec/codec.ts";
-import { choiceOption, integerOption } from "../internal/check_option.ts";
+import {
+  choiceOption,
+  integerOption,
+  limitOption,
+} from "../internal/check_option.ts";
 import type { IpcValidationError } from "./errors.ts";
 import type { IpcTraceFunction } from "./trace.ts";
 import type { IpcMessageValidator } from "./validation.ts";
@@ -44,6 +48,18 @@ export const DEFAULT_SEND_BUFFER_BYTES = 1024 * 1024;
  * ```
  */
 export const DEFAULT_RECEIVE_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * Default of {@linkcode IpcJsonStreamOptions.maxConcurrentCalls}: 256.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_CONCURRENT_CALLS } from "@tether/ipc";
+ *
+ * console.log(DEFAULT_MAX_CONCURRENT_CALLS); // 256
+ * ```
+ */
+export const DEFAULT_MAX_CONCURRENT_CALLS = 256;
 
 /** Options of an {@linkcode IpcJsonStream}. */
 export interface IpcJsonStreamOptions<In = unknown> {
@@ -89,6 +105,39 @@ export interface IpcJsonStreamOptions<In = unknown> {
    * @default {1048576} (1 MiB)
    */
   receiveBufferBytes?: number;
+  /**
+   * What happens when `receiveBufferBytes` of plain messages wait unread.
+   * Calls, answers and cancellations are never queued with them: they are
+   * taken out as they are parsed.
+   *
+   * - `"pause"`: reading from the peer pauses until the iterator takes
+   *   the queue down to half; the peer's `send()` waits meanwhile. Nothing
+   *   is lost, but answers to this end's calls wait behind the unread
+   *   messages: read them, or a call may time out (its
+   *   {@linkcode IpcTimeoutError} then says so, `receiveBufferFull`).
+   * - `"drop"`: reading goes on and plain messages that arrive while the
+   *   queue is full are dropped, counted in `stats().messagesDropped`.
+   *   Answers never wait; use it when plain messages are expendable (logs,
+   *   progress) or nobody reads them.
+   *
+   * `"pause"` is the default because it loses nothing: a channel is a
+   * stream first, and dropping data silently would be the worse surprise.
+   *
+   * @default {"pause"}
+   */
+  receiveOverflow?: "pause" | "drop";
+  /**
+   * Most calls from the peer whose handlers run at once. Requests past it
+   * wait, parsed, in arrival order; when more than `receiveBufferBytes` of
+   * them wait, reading from the peer pauses (the peer's `send()` waits)
+   * until they are down to half. So a peer, however many calls it sends,
+   * costs bounded memory. A call counts until its answer is handed to the
+   * channel, so a peer that does not read its answers is held back too.
+   * `Infinity` removes the limit.
+   *
+   * @default {256}
+   */
+  maxConcurrentCalls?: number;
   /**
    * Checks each received message: a Standard Schema object (zod, valibot,
    * arktype, … — anything with `~standard.validate`, synchronous) or a
@@ -136,6 +185,10 @@ export interface StreamSettings {
   sendBufferBytes: number;
   /** `receiveBufferBytes`. */
   receiveBufferBytes: number;
+  /** `receiveOverflow`. */
+  receiveOverflow: "pause" | "drop";
+  /** `maxConcurrentCalls`. */
+  maxConcurrentCalls: number;
 }
 
 /**
@@ -178,6 +231,19 @@ export function checkStreamOptions(
       "receiveBufferBytes",
       options.receiveBufferBytes,
       DEFAULT_RECEIVE_BUFFER_BYTES,
+    ),
+    receiveOverflow: choiceOption(
+      owner,
+      "receiveOverflow",
+      options.receiveOverflow,
+      ["pause", "drop"],
+      "pause",
+    ),
+    maxConcurrentCalls: limitOption(
+      owner,
+      "maxConcurrentCalls",
+      options.maxConcurrentCalls,
+      DEFAULT_MAX_CONCURRENT_CALLS,
     ),
   };
 }

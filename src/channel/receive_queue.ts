@@ -1,11 +1,14 @@
 /**
- * {@linkcode ReceiveQueue}: received messages waiting for the iterator, and
- * the backpressure that bounds them.
+ * {@linkcode ReceiveQueue}: received plain messages waiting for the
+ * iterator, and the backpressure that bounds them and the calls waiting to
+ * run (`receiveOverflow`, `maxConcurrentCalls`).
  *
  * @module
  */
 
+import type { CallReceiving } from "../calls/incoming_limit.ts";
 import { AsyncQueue } from "../internal/async_queue.ts";
+import type { StreamSettings } from "./options.ts";
 
 /** What a {@linkcode ReceiveQueue} tells its channel. */
 export interface ReceiveQueueEvents {
@@ -16,42 +19,80 @@ export interface ReceiveQueueEvents {
 }
 
 /**
- * Parsed messages wait here, each weighing its size in bytes, until the
- * iterator takes them. Past `limitBytes` the queue is
- * {@linkcode ReceiveQueue.full}, and the channel stops reading from the peer
- * (whose `send()` then waits in turn) until the consumer has taken the queue
- * down to half the limit.
+ * Parsed plain messages wait here, each weighing its size in bytes, until
+ * the iterator takes them. Past `receiveBufferBytes`, with `receiveOverflow:
+ * "pause"`, the queue is {@linkcode ReceiveQueue.full} and the channel stops
+ * reading from the peer (whose `send()` then waits in turn) until the
+ * consumer has taken the queue down to half; with `"drop"`, reading goes on
+ * and the messages that arrive meanwhile are dropped and counted. Reading
+ * also pauses while the calls waiting to run are over the same bound (see
+ * `IncomingLimit`); calls and answers never wait in this queue.
  *
  * @typeParam T The type of the messages.
  */
-export class ReceiveQueue<T> extends AsyncQueue<T> {
-  #limitBytes: number;
+export class ReceiveQueue<T> extends AsyncQueue<T> implements CallReceiving {
+  readonly limitBytes: number;
+  readonly maxConcurrentCalls: number;
+  calls: { readonly full: boolean } | undefined;
+  #drop: boolean;
   #paused = false;
+  #dropped = 0;
+  #events: ReceiveQueueEvents;
 
   /**
-   * @param limitBytes `receiveBufferBytes`.
+   * @param settings The channel's options: `receiveBufferBytes`,
+   *   `receiveOverflow`, `maxConcurrentCalls`.
    * @param events What to tell the channel.
    */
-  constructor(limitBytes: number, events: ReceiveQueueEvents) {
+  constructor(settings: StreamSettings, events: ReceiveQueueEvents) {
     super({
       taken: (bytes) => {
-        if (this.#paused && bytes <= this.#limitBytes / 2) {
+        if (this.#paused && bytes <= this.limitBytes / 2) {
           this.#paused = false;
-          events.resume();
+          if (this.calls?.full !== true) events.resume();
         }
       },
       waitingChanged: () => events.waitingChanged(),
     });
-    this.#limitBytes = limitBytes;
+    this.#events = events;
+    this.limitBytes = settings.receiveBufferBytes;
+    this.maxConcurrentCalls = settings.maxConcurrentCalls;
+    this.#drop = settings.receiveOverflow === "drop";
+  }
+
+  /** Plain messages dropped because the queue was full (`receiveOverflow: "drop"`). */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** `true` while reading is paused behind unread plain messages. */
+  get plainFull(): boolean {
+    return !this.#drop && this.weight > this.limitBytes;
   }
 
   /**
-   * `true` when more than `limitBytes` wait: reading must pause. Asking
-   * marks the queue paused, so the next take below half the limit resumes.
+   * `true` when reading must pause: more than `limitBytes` of plain messages
+   * wait (with `"pause"`), or of calls. Asking marks the queue paused, so
+   * the next take below half the limit resumes.
    */
   get full(): boolean {
-    if (this.weight <= this.#limitBytes) return false;
+    const calls = this.calls?.full === true;
+    if (!this.plainFull) return calls;
     this.#paused = true;
     return true;
+  }
+
+  /** Queues a plain message, or drops it when full with `"drop"`. */
+  override push(item: T, weight = 0): void {
+    if (this.#drop && this.weight > this.limitBytes) {
+      this.#dropped++;
+      return;
+    }
+    super.push(item, weight);
+  }
+
+  /** The calls waiting to run went down to half: resume unless plain messages hold reading. */
+  callsDrained(): void {
+    if (!this.#paused) this.#events.resume();
   }
 }

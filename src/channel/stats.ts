@@ -40,6 +40,11 @@ export interface IpcStreamStats {
    */
   bytesOut: number;
   /**
+   * Plain messages dropped because `receiveBufferBytes` of them waited
+   * unread, with `receiveOverflow: "drop"`.
+   */
+  messagesDropped: number;
+  /**
    * Failures: calls this end made that failed, calls from the peer answered
    * with an error, and 1 if the channel itself failed (bad input or a broken
    * connection).
@@ -61,7 +66,7 @@ export function streamStats(
   messagesIn: number,
   bytesIn: number,
   sent: { messagesOut: number; bytesOut: number },
-  state: { failed: boolean; calls: IpcCallStats },
+  state: { failed: boolean; dropped: number; calls: IpcCallStats },
 ): IpcStreamStats {
   const { calls } = state;
   return {
@@ -69,6 +74,7 @@ export function streamStats(
     messagesOut: sent.messagesOut,
     bytesIn,
     bytesOut: sent.bytesOut,
+    messagesDropped: state.dropped,
     errors: calls.failed + calls.handlerErrors + (state.failed ? 1 : 0),
     calls,
   };

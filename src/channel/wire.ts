@@ -30,8 +30,8 @@ export interface WireReceiver {
   readonly receive: (message: unknown, size: number) => void;
   /** The input is not a valid message: the channel fails. */
   badInput(error: DecodeError): void;
-  /** The peer closed its end. */
-  end(): void;
+  /** The peer closed its end; `reason` says why when known. */
+  end(reason?: Error): void;
   /** The transport failed. */
   broken(error: Error): void;
 }
@@ -59,7 +59,7 @@ export class Wire {
     receiver: WireReceiver,
     sent: SendQueueEvents,
   ) {
-    const end = () => receiver.end();
+    const end = (reason?: Error) => receiver.end(reason);
     const error = (error: Error) => receiver.broken(error);
     if (transport.carriesMessages === true) {
       this.sender = new SendQueue(

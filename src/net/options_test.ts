@@ -10,6 +10,8 @@ Deno.test("streamOptionsOf passes every stream option on and keeps the network's
     maxMessageBytes: 1234,
     sendBufferBytes: 2345,
     receiveBufferBytes: 3456,
+    receiveOverflow: "drop",
+    maxConcurrentCalls: 7,
     validate: () => true,
     onInvalidMessage: () => {},
     nodeCompat: true,

@@ -3,9 +3,10 @@
  *
  * ```text
  * IpcError
- * ├── IpcSpawnError             the command could not be started
+ * ├── IpcSpawnError             the command could not be started (ENOENT, EACCES…)
  * ├── IpcChannelNotFoundError   connectParentIpc() found no channel on fd 3
- * ├── IpcChildExitedError       a child exited before answering a call
+ * ├── IpcChildEndedError        a spawnWithIpc() child crashed or was killed: why its channel closed
+ * ├── IpcChildExitedError       a pool's child exited before answering a call
  * ├── IpcWorkerExitedError      a worker threw, closed itself or was terminated
  * └── IpcUnstableFlagError      worker permissions without --unstable-worker-options
  * ```
@@ -87,12 +88,11 @@ export class IpcChildExitedError extends IpcError {
     status: { code: number; signal: Deno.Signal | null },
     options?: ErrorOptions & { reason?: string },
   ) {
-    const how = status.signal === null
-      ? `exited with code ${status.code}`
-      : `was killed by ${status.signal} (code ${status.code})`;
     const reason = options?.reason;
     super(
-      `Child process ${pid} ${how} before answering the call "${method}"${
+      `Child process ${pid} ${
+        howItEnded(status)
+      } before answering the call "${method}"${
         reason === undefined ? "" : `: ${reason}`
       }. ` +
         `The pool replaced it; the call was not retried: retry it if it is safe to run twice.`,
@@ -107,33 +107,102 @@ export class IpcChildExitedError extends IpcError {
 }
 
 /**
- * The command of {@linkcode spawnWithIpc} could not be started: it does not
- * exist, is not executable, or the working directory does not exist.
+ * A child of `spawnWithIpc()` ended abnormally (a non-zero exit code or a
+ * signal, or an exit that left what it was sent unread), and its channel
+ * with it. It is the `cause` of the
+ * `IpcClosedError` that calls waiting for the child's answer reject with,
+ * whose message says the same: one message for the one event.
  *
- * @example
+ * @example Tell a crash from a clean close
+ * ```ts ignore
+ * import { IpcChildEndedError, IpcClosedError, spawnWithIpc } from "@tether/ipc";
+ *
+ * await using child = spawnWithIpc(Deno.execPath(), { args: ["run", "worker.ts"] });
+ * try {
+ *   await child.ipc.request("work");
+ * } catch (error) {
+ *   if (error instanceof IpcClosedError && error.cause instanceof IpcChildEndedError) {
+ *     console.error(`worker died: code ${error.cause.code}, signal ${error.cause.signal}`);
+ *   }
+ * }
+ * ```
+ */
+export class IpcChildEndedError extends IpcError {
+  /** The child's process id. */
+  readonly pid: number;
+  /** Its exit code: 128 + the signal number when a signal ended it. */
+  readonly code: number;
+  /** The signal that ended it, or `null`. */
+  readonly signal: Deno.Signal | null;
+
+  /**
+   * Creates the error.
+   *
+   * @param pid The child's process id.
+   * @param status How the child ended.
+   * @param options The underlying `cause` (a reset connection), if any.
+   */
+  constructor(
+    pid: number,
+    status: { code: number; signal: Deno.Signal | null },
+    options?: ErrorOptions,
+  ) {
+    super(
+      `child process ${pid} ${howItEnded(status)}` +
+        (status.signal === null && status.code !== 0
+          ? "; its stderr may say why"
+          : ""),
+      options,
+    );
+    this.pid = pid;
+    this.code = status.code;
+    this.signal = status.signal;
+  }
+}
+
+/**
+ * The command of {@linkcode spawnWithIpc} could not be started: it does not
+ * exist (`ENOENT`), is not an executable file (`EACCES`), or the working
+ * directory does not exist (`ENOENT`, said in the message).
+ *
+ * @example Tell a missing program from one that cannot be run
  * ```ts
  * import { IpcSpawnError, spawnWithIpc } from "@tether/ipc";
  *
  * try {
  *   spawnWithIpc("/no/such/program");
  * } catch (error) {
- *   if (error instanceof IpcSpawnError) console.log(error.command); // "/no/such/program"
+ *   if (error instanceof IpcSpawnError) console.log(error.command, error.code); // "/no/such/program" "ENOENT"
  * }
  * ```
  */
 export class IpcSpawnError extends IpcError {
   /** The command that could not be started. */
   readonly command: string;
+  /**
+   * The system's error code: `"ENOENT"` (no such command or working
+   * directory), `"EACCES"` (not executable, or a directory), `"ENOTDIR"`…,
+   * or `"UNKNOWN"`.
+   */
+  readonly code: string;
 
   /**
    * Creates the error.
    *
    * @param command The command.
    * @param message The explanation.
+   * @param code The system's error code. @default {"UNKNOWN"}
+   * @param options The underlying `cause`, if any.
    */
-  constructor(command: string, message: string) {
-    super(message);
+  constructor(
+    command: string,
+    message: string,
+    code = "UNKNOWN",
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
     this.command = command;
+    this.code = code;
   }
 }
 
@@ -201,4 +270,11 @@ export class IpcUnstableFlagError extends IpcError {
     super(message);
     this.flag = flag;
   }
+}
+
+/** "exited with code 1", "was killed by SIGKILL (code 137)". */
+function howItEnded(status: { code: number; signal: Deno.Signal | null }) {
+  return status.signal === null
+    ? `exited with code ${status.code}`
+    : `was killed by ${status.signal} (code ${status.code})`;
 }

@@ -22,10 +22,13 @@ import { IpcJsonStream } from "../channel/ipc_json_stream.ts";
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { choiceOption } from "../internal/check_option.ts";
 import { NodeSocketTransport } from "../transports/node_socket.ts";
+import { sendCancel } from "./cancel_notification.ts";
 import { CHANNEL_FD, CHANNEL_FD_ENV } from "./channel_fd.ts";
-import { IpcSpawnError } from "./errors.ts";
+import { ChildTransport } from "./child_transport.ts";
 import { endChannelAfterExit } from "./exit_drain.ts";
 import { commandWithoutImplicitPermissions } from "./no_implicit_permissions.ts";
+import { spawnError } from "./spawn_error.ts";
+import { killTimeoutOption, stopChild } from "./stop_child.ts";
 
 /** Environment variables that would make a child believe it has another channel. */
 const INHERITED_CHANNEL_VARIABLES = [
@@ -54,8 +57,28 @@ export interface SpawnWithIpcOptions<In = unknown>
   stdout?: IpcStdio;
   /** The child's standard error. @default {"inherit"} */
   stderr?: IpcStdio;
-  /** Aborting it kills the child with SIGTERM. */
+  /**
+   * Aborting it stops the child: with `SIGTERM` at once, then `SIGKILL`
+   * after `killTimeout`; with `gracefulCancel`, by asking it first.
+   */
   signal?: AbortSignal;
+  /**
+   * When `signal` aborts, first send the child a cancel notification
+   * carrying the abort reason (the child sees it through
+   * `getCancelSignal()`); if it has not exited after `killTimeout` it gets
+   * `SIGTERM`, then `SIGKILL` after `killTimeout` again.
+   *
+   * @default {false}
+   */
+  gracefulCancel?: boolean;
+  /**
+   * How long, in milliseconds, a child has at each step of being stopped (by
+   * `signal`, or by `await using`) before the next, harder one: the cancel
+   * notification, `SIGTERM`, `SIGKILL`.
+   *
+   * @default {5000}
+   */
+  killTimeout?: number;
   /** User id to run the child as (needs privileges). */
   uid?: number;
   /** Group id to run the child as (needs privileges). */
@@ -104,17 +127,25 @@ export interface IpcChildProcess<In = unknown, Out = unknown>
   /** The child's standard error. @throws {TypeError} Unless `stderr: "piped"`. */
   readonly stderr: ReadableStream<Uint8Array>;
   /**
-   * Sends a signal to the child.
+   * Sends a signal to the child, every time it is called (so `SIGKILL`
+   * after an ignored `SIGTERM` works). With `--allow-run` restricted to
+   * some commands, Deno allows one signal only: give the parent a plain
+   * `--allow-run` to escalate.
    *
    * @param signal The signal. @default {"SIGTERM"}
-   * @throws {TypeError} When the child has already exited.
+   * @returns `true` when it was sent, `false` when the child has already
+   *   exited (a race that is not an error).
    */
-  kill(signal?: Deno.Signal): void;
+  kill(signal?: Deno.Signal): boolean;
   /** Keeps the parent alive until the child exits (the default). */
   ref(): void;
   /** Lets the parent exit while the child runs. */
   unref(): void;
-  /** Kills the child if it still runs, waits for it, and closes the channel; for `await using`. */
+  /**
+   * Stops the child if it still runs (`SIGTERM`, then `SIGKILL` after
+   * `killTimeout`), waits for it, and closes the channel; for `await using`.
+   * Never waits longer than twice `killTimeout` for the child.
+   */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -156,7 +187,8 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
   readonly ipc: IpcJsonStream<In, Out>;
   readonly status: Promise<IpcChildStatus>;
   #child: ChildProcess;
-  #transport: NodeSocketTransport;
+  #transport: ChildTransport;
+  #killTimeout: number;
   #exited = false;
   #stdin: WritableStream<Uint8Array> | undefined;
   #stdout: ReadableStream<Uint8Array> | undefined;
@@ -165,6 +197,11 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
   constructor(command: string | URL, options: SpawnWithIpcOptions<In>) {
     const path = command instanceof URL ? fileURLToPath(command) : command;
     requirePermissions(path);
+    this.#killTimeout = killTimeoutOption("spawnWithIpc", options.killTimeout);
+    const env = childEnvironment(options);
+    const cwd = options.cwd instanceof URL
+      ? fileURLToPath(options.cwd)
+      : options.cwd;
     const child = spawn(
       commandWithoutImplicitPermissions(path),
       options.args ?? [],
@@ -175,10 +212,8 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
           stdioOf("stderr", options.stderr),
           "pipe",
         ] satisfies StdioOptions,
-        env: childEnvironment(options),
-        cwd: options.cwd instanceof URL
-          ? fileURLToPath(options.cwd)
-          : options.cwd,
+        env,
+        cwd,
         uid: options.uid,
         gid: options.gid,
       },
@@ -187,29 +222,34 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
     child.on("error", () => {});
     const channel = child.stdio[CHANNEL_FD] as net.Socket | null | undefined;
     if (child.pid === undefined || channel == null) {
-      throw new IpcSpawnError(
-        path,
-        `Could not start ${
-          JSON.stringify(path)
-        }: it was not found, is not an executable file, ` +
-          `or the working directory does not exist. Check the command and cwd.`,
-      );
+      throw spawnError({ path, env, cwd });
     }
     this.pid = child.pid;
     this.#child = child;
-    this.#transport = NodeSocketTransport.adopt(channel);
-    this.ipc = new IpcJsonStream<In, Out>(this.#transport, options);
     this.status = new Promise((resolve) => {
       child.once("exit", (code, signal) => {
         this.#exited = true;
         resolve(statusOf(code, signal as Deno.Signal | null));
-        endChannelAfterExit(this.#transport);
+        endChannelAfterExit(this.#transport.socket);
       });
     });
+    this.#transport = new ChildTransport(
+      NodeSocketTransport.adopt(channel),
+      this.pid,
+      this.status,
+    );
+    this.ipc = new IpcJsonStream<In, Out>(this.#transport, options);
     const abortSignal = options.signal;
     if (abortSignal !== undefined) {
+      const gracefulCancel = options.gracefulCancel === true;
       const onAbort = () => {
-        if (!this.#exited) child.kill("SIGTERM");
+        if (this.#exited) return;
+        stopChild(this, {
+          killTimeout: this.#killTimeout,
+          graceful: gracefulCancel
+            ? () => sendCancel(this.ipc, abortSignal.reason)
+            : undefined,
+        });
       };
       if (abortSignal.aborted) onAbort();
       else {
@@ -245,13 +285,20 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
     >;
   }
 
-  kill(signal: Deno.Signal = "SIGTERM"): void {
-    if (this.#exited) {
-      throw new TypeError(
-        `Cannot kill child process ${this.pid}: it has already exited.`,
-      );
+  kill(signal: Deno.Signal = "SIGTERM"): boolean {
+    if (this.#exited) return false;
+    // Node's kill() sends one signal only, then reports that one as the
+    // cause of the exit; Deno.kill sends each, and the real cause is seen.
+    if (Deno.permissions.querySync({ name: "run" }).state !== "granted") {
+      return this.#child.kill(signal as NodeJS.Signals);
     }
-    this.#child.kill(signal as NodeJS.Signals);
+    try {
+      Deno.kill(this.pid, signal);
+      return true;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw error;
+    }
   }
 
   ref(): void {
@@ -263,8 +310,7 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#exited) this.#child.kill("SIGTERM");
-    await this.status;
+    await stopChild(this, { killTimeout: this.#killTimeout });
     await this.ipc.close();
   }
 }

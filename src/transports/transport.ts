@@ -21,8 +21,11 @@ export interface IpcTransportSink {
    * @returns `false` to ask the transport to stop reading until `resume()`.
    */
   data(bytes: Uint8Array): boolean;
-  /** The input ended cleanly: the peer closed its end. */
-  end(): void;
+  /**
+   * The input ended: the peer closed its end. `reason` says why when the
+   * transport knows more (a child process that crashed).
+   */
+  end(reason?: Error): void;
   /** The transport failed; no more calls follow. */
   error(error: Error): void;
 }
@@ -93,8 +96,8 @@ export interface IpcMessageSink {
    *   `resume()`.
    */
   message(message: unknown, size: number): boolean;
-  /** The peer closed the channel cleanly. */
-  end(): void;
+  /** The peer closed the channel; `reason` says why when known. */
+  end(reason?: Error): void;
   /** The transport failed; no more calls follow. */
   error(error: Error): void;
 }

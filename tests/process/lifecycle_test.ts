@@ -51,7 +51,7 @@ Deno.test("a killed child: iteration ends and status reports the signal", async 
     code: 137,
     signal: "SIGKILL",
   });
-  assert.throws(() => child.kill(), /already exited/);
+  assert.equal(child.kill(), false);
 });
 
 Deno.test("a grandchild holding fd 3 does not keep the parent's iterator open after the child exits", async () => {

@@ -1,0 +1,122 @@
+/**
+ * {@linkcode IncomingLimit}: how many calls from the peer run at once
+ * (`maxConcurrentCalls`), and the bounded wait of those past it.
+ *
+ * @module
+ */
+
+import { ArrayQueue } from "../internal/array_queue.ts";
+
+/** What the limit needs from the channel's receiving side. */
+export interface CallReceiving {
+  /** `maxConcurrentCalls`. */
+  readonly maxConcurrentCalls: number;
+  /** Bytes of parsed requests that may wait before reading pauses (`receiveBufferBytes`). */
+  readonly limitBytes: number;
+  /** `true` while reading is paused behind unread plain messages. */
+  readonly plainFull: boolean;
+  /** The limit reading asks whether it must pause; set by the call layer. */
+  calls: { readonly full: boolean } | undefined;
+  /** The waiting requests went down to half: reading may resume. */
+  callsDrained(): void;
+}
+
+/**
+ * Runs at most `maxConcurrentCalls` calls at once; the others wait, in
+ * arrival order, each weighing its size. Past `limitBytes` of them the limit
+ * is {@linkcode IncomingLimit.full}, and the channel stops reading until
+ * they are down to half. A call holds its place until
+ * {@linkcode IncomingLimit.release}: its answer was handed to the channel.
+ *
+ * @typeParam T What a call is (the request).
+ *
+ * @example
+ * ```ts
+ * import { IncomingLimit } from "./incoming_limit.ts";
+ *
+ * const receiving = {
+ *   maxConcurrentCalls: 1,
+ *   limitBytes: 100,
+ *   plainFull: false,
+ *   calls: undefined,
+ *   callsDrained: () => console.log("resume reading"),
+ * };
+ * const limit = new IncomingLimit<string>(receiving, (call) => console.log("run", call));
+ * limit.admit("a", 10); // run a
+ * limit.admit("b", 200); // waits
+ * console.log(limit.full); // true
+ * limit.release(); // run b, resume reading
+ * ```
+ */
+export class IncomingLimit<T> {
+  #receiving: CallReceiving;
+  #run: (call: T) => void;
+  #running = 0;
+  #waiting = new ArrayQueue<T>();
+  #paused = false;
+
+  /**
+   * @param receiving The channel's receiving side; the limit registers itself there.
+   * @param run Starts a call.
+   */
+  constructor(receiving: CallReceiving, run: (call: T) => void) {
+    this.#receiving = receiving;
+    this.#run = run;
+    receiving.calls = this;
+  }
+
+  /** Calls running. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Calls waiting for a place. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /**
+   * `true` when more than `limitBytes` of calls wait: reading must pause.
+   * Asking marks the limit paused, so draining to half resumes reading.
+   */
+  get full(): boolean {
+    if (this.#waiting.weight <= this.#receiving.limitBytes) return false;
+    this.#paused = true;
+    return true;
+  }
+
+  /** A call arrived, weighing `size` bytes: it runs now if there is room, else waits. */
+  admit(call: T, size: number): void {
+    if (
+      this.#waiting.length === 0 &&
+      this.#running < this.#receiving.maxConcurrentCalls
+    ) {
+      this.#running++;
+      this.#run(call);
+    } else {
+      this.#waiting.push(call, size);
+    }
+  }
+
+  /** A call is over (its answer was handed to the channel): the next one runs. */
+  release(): void {
+    this.#running--;
+    const waiting = this.#waiting;
+    while (
+      waiting.length > 0 &&
+      this.#running < this.#receiving.maxConcurrentCalls
+    ) {
+      this.#running++;
+      this.#run(waiting.shift() as T);
+    }
+    if (this.#paused && waiting.weight <= this.#receiving.limitBytes / 2) {
+      this.#paused = false;
+      this.#receiving.callsDrained();
+    }
+  }
+
+  /** The channel closed: the waiting calls will never run. */
+  clear(): void {
+    this.#waiting.clear();
+  }
+}

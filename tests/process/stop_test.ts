@@ -1,0 +1,166 @@
+// Stopping children for sure: escalation from SIGTERM to SIGKILL, disposal
+// and abort that never wait without end, the status naming the signal that
+// really ended the child, and graceful cancel.
+import assert from "node:assert/strict";
+import {
+  type IpcChildProcess,
+  type IpcChildStatus,
+  stopChild,
+} from "../../mod.ts";
+import { isRunning, spawnFixture, within } from "../helpers.ts";
+
+/** A child that ignores SIGTERM, once it said it is ready. */
+async function stubborn(
+  options: Parameters<typeof spawnFixture>[2] = {},
+  args = ["stay", "ignore"],
+): Promise<IpcChildProcess> {
+  const child = spawnFixture("stubborn_child.ts", args, options);
+  assert.deepEqual(await within(child.ipc.receive(), "ready"), { ready: true });
+  return child;
+}
+
+Deno.test("kill(): SIGKILL after an ignored SIGTERM ends the child, and status says SIGKILL", async () => {
+  await using child = await stubborn();
+  assert.equal(child.kill("SIGTERM"), true);
+  // The child ignores it: still running after its channel had time to tell.
+  await child.ipc.send({ still: "there" });
+  assert.ok(isRunning(child.pid));
+  assert.equal(child.kill("SIGKILL"), true);
+  assert.deepEqual(await within(child.status, "the child to die"), {
+    success: false,
+    code: 137,
+    signal: "SIGKILL",
+  });
+});
+
+Deno.test("kill() on an exited child returns false and does not throw", async () => {
+  await using child = await stubborn({}, ["stay", "die"]);
+  child.kill("SIGTERM");
+  await within(child.status, "the child to die");
+  assert.equal(child.kill(), false);
+  assert.equal(child.kill("SIGKILL"), false);
+});
+
+Deno.test("await using a child that ignores SIGTERM returns: SIGKILL after killTimeout", async () => {
+  let child: IpcChildProcess | undefined;
+  await within(
+    (async () => {
+      await using stubbornChild = await stubborn({ killTimeout: 300 });
+      child = stubbornChild;
+    })(),
+    "disposal to return",
+  );
+  assert.ok(child !== undefined);
+  assert.equal((await child.status).signal, "SIGKILL");
+  assert.ok(!isRunning(child.pid));
+});
+
+Deno.test("await using a child that obeys SIGTERM: status says SIGTERM", async () => {
+  let child: IpcChildProcess | undefined;
+  {
+    await using obedient = await stubborn({}, ["stay", "die"]);
+    child = obedient;
+  }
+  assert.equal((await child.status).signal, "SIGTERM");
+});
+
+Deno.test("aborting the signal kills a child that ignores SIGTERM", async () => {
+  const controller = new AbortController();
+  await using child = await stubborn({
+    signal: controller.signal,
+    killTimeout: 300,
+  });
+  controller.abort();
+  assert.equal(
+    (await within(child.status, "the child to die")).signal,
+    "SIGKILL",
+  );
+});
+
+Deno.test("stopChild(): SIGTERM first, SIGKILL only when it is ignored", async () => {
+  const obedient = await stubborn({}, ["stay", "die"]);
+  const stubbornChild = await stubborn();
+  const [first, second] = await within(
+    Promise.all([
+      stopChild(obedient, { killTimeout: 10_000 }),
+      stopChild(stubbornChild, { killTimeout: 300 }),
+    ]),
+    "both to stop",
+  );
+  assert.equal(first.signal, "SIGTERM");
+  assert.equal(second.signal, "SIGKILL");
+  // A child already gone: its status, no signal.
+  assert.deepEqual(await stopChild(obedient), first);
+  await obedient.ipc.close();
+  await stubbornChild.ipc.close();
+});
+
+Deno.test("stopChild() refuses a killTimeout that would wait without end", async () => {
+  await using child = await stubborn({}, ["stay", "die"]);
+  await assert.rejects(
+    stopChild(child, { killTimeout: Infinity }),
+    RangeError,
+  );
+  await assert.rejects(stopChild(child, { killTimeout: 0 }), RangeError);
+});
+
+/**
+ * Starts a stubborn child with graceful cancel, aborts with `reason`, and
+ * returns what the child said about the cancel and how it ended.
+ */
+async function cancel(
+  args: string[],
+  reason: unknown,
+  killTimeout: number,
+): Promise<{ said: unknown; status: IpcChildStatus }> {
+  const controller = new AbortController();
+  await using child = await stubborn({
+    signal: controller.signal,
+    gracefulCancel: true,
+    killTimeout,
+  }, args);
+  controller.abort(reason);
+  const said = await within(child.ipc.receive(), "the cancel");
+  return { said, status: await within(child.status, "the child to end") };
+}
+
+Deno.test("graceful cancel: the child sees the reason and exits by itself", async () => {
+  const { said, status } = await cancel(
+    ["exit", "ignore"],
+    new RangeError("the user pressed stop"),
+    10_000,
+  );
+  assert.deepEqual(said, {
+    cancelled: { name: "RangeError", message: "the user pressed stop" },
+  });
+  assert.deepEqual(status, { success: true, code: 0, signal: null });
+});
+
+// killTimeout 1500: time for the child to report the cancel before SIGTERM.
+Deno.test("graceful cancel: a JSON reason arrives as is; a child that stays gets SIGTERM", async () => {
+  const reason = { why: "deadline", after: 3 };
+  const { said, status } = await cancel(["stay", "die"], reason, 1500);
+  assert.deepEqual(said, { cancelled: reason });
+  assert.equal(status.signal, "SIGTERM");
+});
+
+Deno.test("graceful cancel: a child that stays and ignores SIGTERM gets SIGKILL", async () => {
+  const { said, status } = await cancel(["stay", "ignore"], undefined, 1500);
+  assert.deepEqual(said, {
+    cancelled: { name: "AbortError", message: "The signal has been aborted" },
+  });
+  assert.equal(status.signal, "SIGKILL");
+});
+
+Deno.test("without gracefulCancel, abort sends SIGTERM at once: no cancel notification", async () => {
+  const controller = new AbortController();
+  await using child = await stubborn({
+    signal: controller.signal,
+    killTimeout: 60_000,
+  }, ["exit", "die"]);
+  controller.abort("stop");
+  assert.equal(
+    (await within(child.status, "the child to die")).signal,
+    "SIGTERM",
+  );
+});
