@@ -7,7 +7,7 @@
  * @module
  */
 
-import { checkCallStart } from "../calls/call_layer.ts";
+import { checkCallStart } from "../calls/check_call_start.ts";
 import { IpcRemoteError, IpcTimeoutError } from "../calls/errors.ts";
 import { LatencyHistogram } from "../calls/latency.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
