@@ -22,7 +22,6 @@ import {
   type IpcByteStreams,
   WebStreamTransport,
 } from "../transports/web_streams.ts";
-import { IpcClosedError } from "./errors.ts";
 import { ChannelLifecycle } from "./lifecycle.ts";
 import {
   type IncomingFilter,
@@ -39,7 +38,6 @@ import { Wire } from "./wire.ts";
 
 /** After bad input, how long queued replies may take to be written before hanging up. */
 const BAD_INPUT_WRITE_GRACE_MS = 2000;
-
 /** Listens for a reserved `$/` notification; for the library's layers only (not in mod.ts). */
 export let listenReserved: ListenReserved<IpcJsonStream>;
 
@@ -182,11 +180,7 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    */
   async receive(): Promise<In> {
     const result = await this.#received.next();
-    if (result.done) {
-      throw new IpcClosedError(
-        "The IPC channel closed before a message arrived: the peer closed it, exited, or close() was called.",
-      );
-    }
+    if (result.done) throw this.#life.closedError("receive a message");
     return result.value;
   }
 

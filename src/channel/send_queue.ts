@@ -6,6 +6,7 @@
  */
 
 import type { MessageEncoder } from "../codec/codec.ts";
+import { flushAtExit, type WriteAtExit } from "./exit_flush.ts";
 
 /**
  * With no write in flight, queued messages are written as soon as they reach
@@ -65,19 +66,24 @@ export class SendQueue<D> implements Sender {
   #allWritten: PromiseWithResolvers<void> | undefined;
   #messagesOut = 0;
   #bytesOut = 0;
+  #writeAtExit: WriteAtExit<D> | undefined;
 
   /**
    * @param encoder Where messages wait, encoded for the transport.
    * @param write Hands one write to the transport.
    * @param sendBufferBytes How many bytes may wait before `send()` waits.
    * @param events What to tell the channel.
+   * @param writeAtExit The transport's way to write before the process
+   *   ends, if it has one.
    */
   constructor(
     encoder: MessageEncoder<D>,
     write: (data: D, done: (error?: Error) => void) => void,
     sendBufferBytes: number,
     events: SendQueueEvents,
+    writeAtExit?: WriteAtExit<D>,
   ) {
+    this.#writeAtExit = writeAtExit;
     this.#encoder = encoder;
     this.#write = write;
     this.#sendBufferBytes = sendBufferBytes;
@@ -165,12 +171,14 @@ export class SendQueue<D> implements Sender {
   }
 
   /**
-   * On `Deno.exit()`, which ends the process without running microtasks,
-   * hands everything queued to the transport at once (a socket with room
-   * takes the bytes synchronously).
+   * On `Deno.exit()`, which ends the process without running microtasks:
+   * writes everything queued through the transport's exit writer, or else
+   * hands it to the transport at once (a socket with room takes the bytes
+   * synchronously; the rest is lost).
    */
   #flushOnExit = (): void => {
-    this.flushAll();
+    if (this.#writeAtExit === undefined) this.flushAll();
+    else flushAtExit(this.#encoder, this.#writeAtExit);
   };
 
   /**

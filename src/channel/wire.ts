@@ -90,6 +90,7 @@ export class Wire {
       (data, done) => transport.write(data, done),
       settings.sendBufferBytes,
       sent,
+      transport.writeAtExit?.bind(transport),
     );
     transport.start({
       data: (bytes) => {

@@ -269,18 +269,23 @@ export class WorkerPortTransport implements IpcMessageTransport {
     }
   }
 
-  /** Grants the peer `bytes` more, in one message per microtask. */
+  /**
+   * Grants the peer `bytes` more once a quarter of the window is owed, so
+   * that small messages do not each cost a credit message back. The peer
+   * can only be stuck with its whole window in flight, and then at least
+   * that much is owed once it is delivered: no deadlock.
+   */
   #grant(bytes: number): void {
-    if (this.#owed === 0) {
-      queueMicrotask(() => {
-        const credit = this.#owed;
-        this.#owed = 0;
-        if (!this.#done && !this.#ended) {
-          this.#post({ tetherIpc: "credit", credit });
-        }
-      });
-    }
+    const owed = this.#owed;
     this.#owed += Math.max(bytes, 1);
+    if (owed >= this.#window / 4 || this.#owed < this.#window / 4) return;
+    queueMicrotask(() => {
+      const credit = this.#owed;
+      this.#owed = 0;
+      if (!this.#done && !this.#ended) {
+        this.#post({ tetherIpc: "credit", credit });
+      }
+    });
   }
 
   /** Posts the batches waiting while there is credit; closes when asked and done. */
