@@ -11,6 +11,17 @@ import { checkCallStart } from "../calls/call_layer.ts";
 import { IpcRemoteError, IpcTimeoutError } from "../calls/errors.ts";
 import { LatencyHistogram } from "../calls/latency.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
+import type { IpcCallStream, IpcStreamOptions } from "../calls/stream_types.ts";
+import type {
+  IpcCallArgs,
+  IpcCallMethods,
+  IpcRequestResult,
+  IpcReturnOf,
+  IpcStreamItem,
+  IpcStreamMethods,
+  IpcUntypedHandlers,
+} from "../calls/typed.ts";
+import { poolRun, PoolStream } from "./pool_stream.ts";
 import { IpcClosedError } from "../channel/errors.ts";
 import { IpcChildExitedError } from "../process/errors.ts";
 import {
@@ -64,7 +75,7 @@ import { Supervisor } from "./supervisor.ts";
  * console.log(results, pool.stats().latency.p99);
  * ```
  */
-export class IpcPool implements AsyncDisposable {
+export class IpcPool<H = IpcUntypedHandlers> implements AsyncDisposable {
   #options: IpcPoolOptions;
   #settings: PoolSettings;
 
@@ -142,11 +153,15 @@ export class IpcPool implements AsyncDisposable {
    * console.log(await pool.request("fib", { n: 25 }, { timeout: 5000 }));
    * ```
    */
-  request<R = unknown>(
+  request<R = unknown, M extends IpcCallMethods<H> = IpcCallMethods<H>>(
+    method: M,
+    ...args: IpcCallArgs<H[M & keyof H], IpcRequestOptions>
+  ): Promise<IpcRequestResult<H, M, NoInfer<R>>>;
+  request(
     method: string,
     params?: unknown,
     options?: IpcRequestOptions,
-  ): Promise<R> {
+  ): Promise<unknown> {
     if (this.#closing) {
       this.#failed++;
       return Promise.reject(
@@ -163,15 +178,16 @@ export class IpcPool implements AsyncDisposable {
       this.#failed++;
       return Promise.reject(error);
     }
-    const { promise, resolve, reject } = Promise.withResolvers<R>();
+    const { promise, resolve, reject } = Promise.withResolvers<unknown>();
     const call = new PoolCall(
       method,
       params,
       signal,
       timeout === Infinity ? undefined : timeout,
-      resolve as (value: unknown) => void,
+      resolve,
       reject,
     );
+    call.run = poolRun(method, params, options);
     const child = this.#queue.length === 0
       ? this.#children.leastBusy(this.#settings.concurrency)
       : undefined;
@@ -186,6 +202,30 @@ export class IpcPool implements AsyncDisposable {
       this.#queue.push(call);
     }
     return promise;
+  }
+
+  /**
+   * Calls `method`, whose handler is an async generator, in the least busy
+   * child (or queues the call until a child is free) and iterates what it
+   * yields, as `IpcJsonStream.stream()` does. The stream stays on that child
+   * and counts as one call in flight there until its generator ends;
+   * `timeout` (the pool's by default) covers the whole stream. Example:
+   * `for await (const line of pool.stream("lines", { path })) …`.
+   */
+  stream<T = unknown, M extends IpcStreamMethods<H> = IpcStreamMethods<H>>(
+    method: M,
+    ...args: IpcCallArgs<H[M & keyof H], IpcStreamOptions>
+  ): IpcCallStream<
+    IpcStreamItem<H, M, NoInfer<T>>,
+    IpcReturnOf<H[M & keyof H]>
+  > {
+    const [params, options] = args;
+    return new PoolStream(
+      (m, p, o) => (this as unknown as IpcPool).request(m, p, o),
+      method,
+      params,
+      options,
+    );
   }
 
   /**
@@ -306,10 +346,12 @@ export class IpcPool implements AsyncDisposable {
     call.state = "running";
     child.inFlight++;
     this.#inFlight++;
-    child.process.ipc.request(call.method, call.params, options).then(
-      (result) => this.#onAnswer(call, child, result),
-      (error) => this.#onCallFailed(call, child, error),
-    );
+    const ipc = child.process.ipc;
+    (call.run?.(ipc, options) ?? ipc.request(call.method, call.params, options))
+      .then(
+        (result) => this.#onAnswer(call, child, result),
+        (error) => this.#onCallFailed(call, child, error),
+      );
   }
 
   #onAnswer(call: PoolCall, child: PoolChild, result: unknown): void {

@@ -235,7 +235,7 @@ export class IpcWorkerExitedError extends IpcError {
    * @param options The underlying `cause`, if any.
    */
   constructor(workerName: string, how: string, options?: ErrorOptions) {
-    super(`Worker "${workerName}" ${how}.`, options);
+    super(`Worker "${workerName}" ${how}`, options);
     this.workerName = workerName;
   }
 }
