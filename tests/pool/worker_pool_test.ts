@@ -18,7 +18,7 @@ Deno.test("a pool of workers spreads calls over them and carries structured clon
     Promise.all(
       Array.from(
         { length: 8 },
-        () => pool.request<string>("name", undefined, { timeout: 10_000 }),
+        () => pool.request<string>("name"),
       ),
     ),
     "the calls",
