@@ -208,7 +208,7 @@ export class CallLayer {
    */
   intercept(message: unknown, size = 0): boolean {
     const call = classify(message);
-    if (call === undefined) return this.streams.intercept(message);
+    if (call === undefined) return this.streams.intercept(message, size);
     switch (call.kind) {
       case "request": {
         const id = call.message.id;

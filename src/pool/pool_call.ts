@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { PoolRun } from "./pool_stream.ts";
+
 /** Where a call is: waiting for a child, sent to one, or settled. */
 export type PoolCallState = "queued" | "running" | "done";
 
@@ -16,11 +18,17 @@ export class PoolCall {
   readonly timeout: number | undefined;
   readonly deadline: number | undefined;
   readonly start = performance.now();
+  /** `performance.now()` when it was sent to a child. */
+  sentAt = 0;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
+  /** Kill the child when the call times out while it runs. */
+  readonly killOnTimeout: boolean;
   state: PoolCallState = "queued";
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
+  /** How to run it on the child, when not as a plain request (`pool_stream.ts`). */
+  run: PoolRun | undefined = undefined;
 
   constructor(
     method: string,
@@ -29,6 +37,7 @@ export class PoolCall {
     timeout: number | undefined,
     resolve: (value: unknown) => void,
     reject: (reason: unknown) => void,
+    killOnTimeout: boolean,
   ) {
     this.method = method;
     this.params = params;
@@ -37,6 +46,7 @@ export class PoolCall {
     this.deadline = timeout === undefined ? undefined : this.start + timeout;
     this.resolve = resolve;
     this.reject = reject;
+    this.killOnTimeout = killOnTimeout;
   }
 
   /** Stops the queue's timer and abort listener, if any. */

@@ -74,6 +74,10 @@ export class ChildTransport implements IpcTransport {
     this.socket.write(data, done);
   }
 
+  writeAtExit(data: readonly (string | Uint8Array)[]): number | undefined {
+    return this.socket.writeAtExit(data);
+  }
+
   close(): Promise<void> {
     return this.socket.close();
   }

@@ -27,8 +27,10 @@ const UNCLONEABLE = [Promise, WeakMap, WeakSet, WeakRef];
  * @throws {IpcMessageTooLargeError} When the estimate is over `maxMessageBytes`.
  */
 export function cloneSize(message: unknown, maxMessageBytes: number): number {
+  // Most messages are a few small objects: a list is cheaper than a Set.
+  const seen: object[] = [];
+  let seenSet: Set<object> | undefined;
   let size = 0;
-  let seen: Set<object> | undefined;
   const pending: unknown[] = [message];
   while (pending.length > 0) {
     const value = pending.pop();
@@ -44,9 +46,14 @@ export function cloneSize(message: unknown, maxMessageBytes: number): number {
       case "object": {
         size += SLOT_BYTES;
         if (value === null) break;
-        seen ??= new Set();
-        if (seen.has(value)) break;
-        seen.add(value);
+        if (seenSet !== undefined) {
+          if (seenSet.has(value)) break;
+          seenSet.add(value);
+        } else if (seen.includes(value)) {
+          break;
+        } else if (seen.push(value) > 32) {
+          seenSet = new Set(seen);
+        }
         size += objectSize(value, pending);
         break;
       }
@@ -58,8 +65,22 @@ export function cloneSize(message: unknown, maxMessageBytes: number): number {
   return size;
 }
 
-/** The bytes of `value` itself; what it holds goes on `pending`. */
+/**
+ * The bytes of `value` itself and of the text and numbers it holds directly;
+ * the objects it holds go on `pending`.
+ */
 function objectSize(value: object, pending: unknown[]): number {
+  if (Array.isArray(value)) {
+    let size = 0;
+    for (let i = 0; i < value.length; i++) {
+      size += SLOT_BYTES + leafSize(value[i], pending);
+    }
+    return size;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype === Object.prototype || prototype === null) {
+    return fieldsSize(value, pending);
+  }
   if (ArrayBuffer.isView(value)) return value.byteLength;
   if (value instanceof ArrayBuffer) return value.byteLength;
   if (value instanceof Date || value instanceof RegExp) return SLOT_BYTES;
@@ -78,10 +99,35 @@ function objectSize(value: object, pending: unknown[]): number {
     for (const item of value) pending.push(item);
     return 0;
   }
+  return fieldsSize(value, pending);
+}
+
+/** The keys of an object and its text and numbers; its objects go on `pending`. */
+function fieldsSize(value: object, pending: unknown[]): number {
   let size = 0;
-  for (const key of Object.keys(value)) {
-    size += SLOT_BYTES;
-    pending.push((value as Record<string, unknown>)[key]);
+  const fields = value as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    size += SLOT_BYTES + leafSize(fields[key], pending);
   }
   return size;
+}
+
+/**
+ * The size of a string, number, boolean, `undefined` or `bigint` held by an
+ * object (without walking back through the loop); anything else goes on
+ * `pending` and counts 0 here.
+ */
+function leafSize(item: unknown, pending: unknown[]): number {
+  switch (typeof item) {
+    case "string":
+      return SLOT_BYTES + 2 * item.length;
+    case "number":
+    case "boolean":
+    case "undefined":
+    case "bigint":
+      return SLOT_BYTES;
+    default:
+      pending.push(item);
+      return 0;
+  }
 }
