@@ -11,7 +11,10 @@ Deno.test("options: names are subject tokens", () => {
 });
 
 Deno.test("options: credentials and TLS go to the client as they are", () => {
-  assert.deepEqual(clientOptions("t", {}), { servers: "127.0.0.1:4222" });
+  assert.deepEqual(clientOptions("t", {}), {
+    servers: "127.0.0.1:4222",
+    maxReconnectAttempts: -1,
+  });
   const options = clientOptions("t", {
     servers: ["nats://a:4222", "nats://b:4222"],
     tls: { caFile: "/ca.pem" },
@@ -22,6 +25,7 @@ Deno.test("options: credentials and TLS go to the client as they are", () => {
   });
   assert.deepEqual(options, {
     servers: ["nats://a:4222", "nats://b:4222"],
+    maxReconnectAttempts: -1,
     tls: { caFile: "/ca.pem" },
     user: "u",
     pass: "p",
