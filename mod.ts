@@ -163,9 +163,12 @@ export { type IpcCaller, remote } from "./src/calls/remote.ts";
 export { IpcPool } from "./src/pool/ipc_pool.ts";
 export {
   DEFAULT_MAX_QUEUE,
+  type IpcPoolCloseOptions,
   type IpcPoolMessageHandler,
   type IpcPoolOptions,
+  type IpcPoolRequestOptions,
 } from "./src/pool/options.ts";
+export type { IpcPoolMapOptions } from "./src/pool/map.ts";
 export { IpcQueueFullError } from "./src/pool/errors.ts";
 export type { IpcPoolChildStats, IpcPoolStats } from "./src/pool/stats.ts";
 

@@ -1,11 +1,27 @@
 /**
- * {@linkcode flushAtExit}: what a channel does with its queued messages when
- * the process exits.
+ * Flushing a channel's sent messages: {@linkcode flushSent} behind
+ * `ipc.flush()`, and {@linkcode flushAtExit}, what a channel does with its
+ * queued messages when the process exits.
  *
  * @module
  */
 
 import type { MessageEncoder } from "../codec/codec.ts";
+import type { ChannelLifecycle } from "./lifecycle.ts";
+import type { Sender } from "./send_queue.ts";
+
+/**
+ * Resolves once everything `sender` was given is written (with the
+ * operating system); rejects with the channel's `IpcClosedError` when some of
+ * it never will be: a write failed, or the channel closed first.
+ */
+export async function flushSent(
+  sender: Sender,
+  life: ChannelLifecycle,
+): Promise<void> {
+  await sender.flushAll();
+  if (sender.lost) throw life.closedError("flush the messages sent");
+}
 
 /** Writes what the transport still holds, then the given writes, before the process ends. */
 export type WriteAtExit<D> = (data: D[]) => number | undefined;

@@ -77,6 +77,7 @@ export class Wire {
         },
         end,
         error,
+        badInput: (failure) => receiver.badInput(failure),
       });
       return;
     }

@@ -1,16 +1,30 @@
 /**
- * {@linkcode IpcPool}: a fixed number of Deno children running the same
- * module, each answering calls; calls go to the least busy child, wait in a
- * bounded queue when every child is busy, and a child that exits is
- * replaced.
+ * {@linkcode IpcPool}: Deno children running the same module, each
+ * answering calls; calls go to the least busy child, wait in a bounded
+ * queue when every child is busy, and a child that exits is replaced. The
+ * parts: `supervisor.ts` and `autoscaler.ts` (the children, their number),
+ * `dispatcher.ts` (the calls), `recycler.ts` and `child_memory.ts`
+ * (retiring children), `map.ts` (`map()`), `spawn_child.ts` (starting one).
  *
  * @module
  */
 
-import { checkCallStart } from "../calls/call_layer.ts";
-import { IpcRemoteError, IpcTimeoutError } from "../calls/errors.ts";
-import { LatencyHistogram } from "../calls/latency.ts";
-import type { IpcRequestOptions } from "../calls/types.ts";
+import { durationOption, integerOption } from "../internal/check_option.ts";
+import { settlesWithin } from "../internal/deadline.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import { type IpcPoolMapOptions, mapCalls } from "./map.ts";
+import {
+  checkPoolOptions,
+  type IpcPoolCloseOptions,
+  type IpcPoolOptions,
+  type IpcPoolRequestOptions,
+  type PoolSettings,
+} from "./options.ts";
+import { Recycler } from "./recycler.ts";
+import type { PlainMessageCounts } from "./plain_messages.ts";
+import { spawnPoolChild } from "./spawn_child.ts";
+import type { IpcPoolStats } from "./stats.ts";
+import { Supervisor } from "./supervisor.ts";
 import type { IpcCallStream, IpcStreamOptions } from "../calls/stream_types.ts";
 import type {
   IpcCallArgs,
@@ -21,28 +35,7 @@ import type {
   IpcStreamMethods,
   IpcUntypedHandlers,
 } from "../calls/typed.ts";
-import { poolRun, PoolStream } from "./pool_stream.ts";
-import { IpcClosedError } from "../channel/errors.ts";
-import { IpcChildExitedError } from "../process/errors.ts";
-import {
-  type IpcChildProcess,
-  spawnWithIpc,
-} from "../process/spawn_with_ipc.ts";
-import { CallQueue, queueTimeoutError } from "./call_queue.ts";
-import { IpcQueueFullError } from "./errors.ts";
-import {
-  checkPoolOptions,
-  type IpcPoolOptions,
-  type PoolSettings,
-} from "./options.ts";
-import { PoolCall } from "./pool_call.ts";
-import {
-  type PlainMessageCounts,
-  readPlainMessages,
-} from "./plain_messages.ts";
-import type { PoolChild } from "./pool_child.ts";
-import type { IpcPoolStats } from "./stats.ts";
-import { Supervisor } from "./supervisor.ts";
+import { PoolStream } from "./pool_stream.ts";
 
 /**
  * A pool of Deno children that answer calls: spreads CPU-bound work over
@@ -51,11 +44,15 @@ import { Supervisor } from "./supervisor.ts";
  *
  * Each child runs `module`, which registers handlers (see
  * `serveParentCalls()`). `pool.request()` sends a call to the least busy
- * child; when every child is busy (`concurrency` calls each) it waits in a
- * queue of at most `maxQueue` calls. A child that exits, crashes or is
- * killed rejects the calls it was running with
- * {@linkcode IpcChildExitedError} and is replaced; the pool keeps serving.
- * `close()` lets queued and running calls finish, then stops the children.
+ * child; when every child is busy (`concurrency` calls each) a new child
+ * starts if fewer than `maxSize` run, else the call waits in a queue of at
+ * most `maxQueue` calls. A child above `minSize` idle for `idleTimeout` ms
+ * exits. A child that exits, crashes or is killed rejects the calls it was
+ * running with {@linkcode IpcChildExitedError} and is replaced; the pool
+ * keeps serving. Children can be recycled after `maxCallsPerChild` calls
+ * or past `maxMemoryMiB`, and killed when a call times out
+ * (`killOnTimeout`). `close()` lets queued and running calls finish, then
+ * stops the children; `close({ force: true })` stops them at once.
  *
  * The pool keeps the process alive until it is closed.
  *
@@ -76,55 +73,79 @@ import { Supervisor } from "./supervisor.ts";
  * ```
  */
 export class IpcPool<H = IpcUntypedHandlers> implements AsyncDisposable {
-  #options: IpcPoolOptions;
   #settings: PoolSettings;
-
   #children: Supervisor;
-
-  /** Calls waiting for a child. */
-  #queue = new CallQueue((call, reason) => {
-    this.#reject(call, reason);
-    this.#afterCall();
-  });
-  #inFlight = 0;
-
-  #closing = false;
-  #drained: PromiseWithResolvers<void> | undefined;
+  #calls: Dispatcher;
   #closePromise: Promise<void> | undefined;
-
-  #succeeded = 0;
-  #failed = 0;
-  #latency = new LatencyHistogram();
+  #forcePromise: Promise<void> | undefined;
   #plain: PlainMessageCounts = { delivered: 0, dropped: 0 };
 
   /**
-   * Starts the children.
+   * Starts `minSize` children (`size`, by default one per core).
    *
    * @param options The module, the number of children, their permissions,
-   *   the queue bound and the channel options.
-   * @throws {TypeError} When an option has the wrong type, or `denoArgs`
-   *   holds a permission flag.
-   * @throws {RangeError} When an option's value is out of range.
+   *   the queue bound, recycling and the channel options.
+   * @throws {TypeError} When an option has the wrong type, `size` is given
+   *   with `minSize`/`maxSize`, or `denoArgs` holds a permission flag.
+   * @throws {RangeError} When an option's value is out of range, or
+   *   `minSize` is above `maxSize`.
    * @throws {Deno.errors.NotCapable} When this process lacks `--allow-run`
    *   or `--allow-env`.
    */
   constructor(options: IpcPoolOptions) {
-    this.#options = options;
-    this.#settings = checkPoolOptions(options);
+    const settings = checkPoolOptions(options);
+    this.#settings = settings;
     this.#children = new Supervisor(
-      this.#settings.size,
-      () => this.#spawn(),
+      settings,
+      () => spawnPoolChild(options, settings, this.#plain),
       {
-        started: () => this.#pump(),
+        started: () => this.#calls.pump(),
         // Fail the waiting calls rather than leave them hanging.
-        cannotStart: (error) => this.#failQueued(error),
+        cannotStart: (error) => this.#calls.failQueued(error),
       },
+    );
+    this.#calls = new Dispatcher(
+      settings,
+      this.#children,
+      new Recycler(settings, this.#children),
     );
   }
 
-  /** The number of children the pool keeps running. */
+  /** The number of children running now, between `minSize` and `maxSize`. */
   get size(): number {
-    return this.#settings.size;
+    return this.#children.children.length;
+  }
+
+  /**
+   * `true` when a call now would be refused with
+   * {@linkcode IpcQueueFullError}: `maxQueue` calls wait and no child is
+   * free. Await {@linkcode IpcPool.ready} before the next call.
+   */
+  get needsDrain(): boolean {
+    return this.#calls.full;
+  }
+
+  /**
+   * Waits until a call would not be refused for a full queue, so a
+   * producer can stay under `maxQueue` without catching
+   * {@linkcode IpcQueueFullError}. Resolves at once when there is room, and
+   * when the pool closes.
+   *
+   * @example Feed a pool as fast as it takes calls
+   * ```ts ignore
+   * import { IpcPool } from "@tether/ipc";
+   *
+   * await using pool = new IpcPool({ module: "./worker.ts", size: 2, maxQueue: 100 });
+   * const answers = [];
+   * for (let n = 0; n < 10_000; n++) {
+   *   if (pool.needsDrain) await pool.ready();
+   *   answers.push(pool.request("fib", { n: n % 25 }));
+   * }
+   * await Promise.all(answers);
+   * ```
+   */
+  ready(): Promise<void> {
+    return this.#calls.ready();
   }
 
   /**
@@ -134,8 +155,8 @@ export class IpcPool<H = IpcUntypedHandlers> implements AsyncDisposable {
    * @typeParam R The type of the result (not checked).
    * @param method The method's name.
    * @param params Its parameters: any JSON value.
-   * @param options A `signal` to cancel the call and a `timeout` (time in
-   *   the queue included); the pool's `timeout` by default.
+   * @param options A `signal` to cancel the call, a `timeout` (time in the
+   *   queue included; the pool's `timeout` by default), and `killOnTimeout`.
    * @returns The handler's result.
    * @throws {IpcQueueFullError} (as a rejection) When `maxQueue` calls
    *   already wait; nothing was queued.
@@ -155,53 +176,14 @@ export class IpcPool<H = IpcUntypedHandlers> implements AsyncDisposable {
    */
   request<R = unknown, M extends IpcCallMethods<H> = IpcCallMethods<H>>(
     method: M,
-    ...args: IpcCallArgs<H[M & keyof H], IpcRequestOptions>
+    ...args: IpcCallArgs<H[M & keyof H], IpcPoolRequestOptions>
   ): Promise<IpcRequestResult<H, M, NoInfer<R>>>;
   request(
     method: string,
     params?: unknown,
-    options?: IpcRequestOptions,
+    options?: IpcPoolRequestOptions,
   ): Promise<unknown> {
-    if (this.#closing) {
-      this.#failed++;
-      return Promise.reject(
-        new IpcClosedError(
-          `Cannot call "${method}": the pool is closed (close() was called). Create a new pool.`,
-        ),
-      );
-    }
-    const signal = options?.signal;
-    const timeout = options?.timeout ?? this.#settings.timeout;
-    try {
-      checkCallStart(timeout, signal);
-    } catch (error) {
-      this.#failed++;
-      return Promise.reject(error);
-    }
-    const { promise, resolve, reject } = Promise.withResolvers<unknown>();
-    const call = new PoolCall(
-      method,
-      params,
-      signal,
-      timeout === Infinity ? undefined : timeout,
-      resolve,
-      reject,
-    );
-    call.run = poolRun(method, params, options);
-    const child = this.#queue.length === 0
-      ? this.#children.leastBusy(this.#settings.concurrency)
-      : undefined;
-    if (child !== undefined) {
-      this.#dispatch(call, child);
-    } else if (this.#queue.length >= this.#settings.maxQueue) {
-      this.#failed++;
-      return Promise.reject(
-        new IpcQueueFullError(method, this.#settings.maxQueue),
-      );
-    } else {
-      this.#queue.push(call);
-    }
-    return promise;
+    return this.#calls.submit(method, params, options);
   }
 
   /**
@@ -229,9 +211,59 @@ export class IpcPool<H = IpcUntypedHandlers> implements AsyncDisposable {
   }
 
   /**
-   * Figures of the pool: calls queued, in flight, succeeded and failed,
-   * restarts, messages and bytes of every child it ran, latency
-   * percentiles from `request()` to the answer, and each running child's.
+   * Calls `method` once per input, and yields the results, in input order
+   * by default. Inputs (any iterable or async iterable, also endless) are
+   * read only as fast as results are consumed: at most `concurrency` read
+   * and not yet yielded. Breaking out of the loop stops reading and cancels
+   * the calls still running; the first failed call cancels the others and
+   * makes the loop throw its error.
+   *
+   * @typeParam R The type of each result (not checked).
+   * @param method The method's name.
+   * @param inputs The params of each call.
+   * @param options `concurrency`, `ordered`, and the options of each call.
+   * @returns The results, as an async iterable.
+   *
+   * @example Hash lines of a file in a pool, in order
+   * ```ts ignore
+   * import { IpcPool } from "@tether/ipc";
+   *
+   * await using pool = new IpcPool({ module: "./worker.ts", size: 2 });
+   * async function* lines() {
+   *   for (let i = 0; ; i++) yield { text: `line ${i}` };
+   * }
+   * for await (const digest of pool.map<string>("sha256", lines(), { concurrency: 8 })) {
+   *   console.log(digest);
+   *   if (digest.startsWith("000")) break; // stops reading, cancels the rest
+   * }
+   * ```
+   */
+  map<R = unknown>(
+    method: string,
+    inputs: Iterable<unknown> | AsyncIterable<unknown>,
+    options: IpcPoolMapOptions = {},
+  ): AsyncGenerator<R, void, undefined> {
+    const { maxSize, concurrency } = this.#settings;
+    const bound = integerOption(
+      "map",
+      "concurrency",
+      options.concurrency,
+      maxSize * concurrency * 2,
+    );
+    return mapCalls<R>(
+      this as unknown as IpcPool,
+      method,
+      inputs,
+      bound,
+      options,
+    );
+  }
+
+  /**
+   * Figures of the pool: calls queued, in flight, succeeded and failed;
+   * children started, restarted, retired by cause; wait-time, run-time and
+   * latency percentiles; utilization; messages and bytes of every child it
+   * ran; and each running child's.
    *
    * @returns A snapshot of the figures.
    *
@@ -241,28 +273,38 @@ export class IpcPool<H = IpcUntypedHandlers> implements AsyncDisposable {
    *
    * await using pool = new IpcPool({ module: "./worker.ts", size: 2 });
    * await pool.request("fib", { n: 20 });
-   * const { succeeded, latency, children } = pool.stats();
-   * console.log(succeeded, latency.p50, latency.p99, children.map((child) => child.pid));
+   * const { succeeded, waitTime, runTime, utilization, children } = pool.stats();
+   * console.log(succeeded, waitTime.p99, runTime.p50, utilization, children.map((child) => child.pid));
    * ```
    */
   stats(): IpcPoolStats {
-    const restarts = this.#children.restarts;
+    const calls = this.#calls;
+    const { starts, restarts, retirements } = this.#children.counts;
     return {
       children: this.#children.children.map((child) => ({
         pid: child.process.pid,
         inFlight: child.inFlight,
+        calls: child.calls,
+        ...(child.rss === undefined ? {} : { rss: child.rss }),
         channel: child.process.ipc.stats(),
       })),
-      queued: this.#queue.length,
-      inFlight: this.#inFlight,
-      succeeded: this.#succeeded,
-      failed: this.#failed,
+      size: this.size,
+      queued: calls.queued,
+      inFlight: calls.inFlight,
+      succeeded: calls.succeeded,
+      failed: calls.failed,
+      starts,
       restarts,
+      idleExits: retirements.idle,
+      retirements,
+      utilization: this.#children.utilization(),
       ...this.#children.totals(),
-      errors: this.#failed + restarts,
+      errors: calls.failed + restarts,
       messagesDelivered: this.#plain.delivered,
       messagesDropped: this.#plain.dropped,
-      latency: this.#latency.summary(),
+      latency: calls.latency.summary(),
+      waitTime: calls.waitTime.summary(),
+      runTime: calls.runTime.summary(),
     };
   }
 
@@ -270,8 +312,15 @@ export class IpcPool<H = IpcUntypedHandlers> implements AsyncDisposable {
    * Stops taking calls, waits for the queued and running ones to finish
    * (children that exit meanwhile are still replaced), then closes every
    * child's channel so it exits, killing any that has not exited 5 s later.
+   * With `force`, or once `timeout` ms passed, stops at once instead:
+   * queued calls reject with `IpcClosedError`, running ones are cancelled
+   * (and reject with it), and each child gets SIGTERM, then SIGKILL 1 s
+   * later.
    *
+   * @param options `force`, and the `timeout` of the graceful close.
    * @returns A promise that resolves once every child has exited.
+   * @throws {TypeError} When an option has the wrong type.
+   * @throws {RangeError} When `timeout` is not a positive number.
    *
    * @example
    * ```ts ignore
@@ -279,13 +328,23 @@ export class IpcPool<H = IpcUntypedHandlers> implements AsyncDisposable {
    *
    * const pool = new IpcPool({ module: "./worker.ts", size: 2 });
    * const answer = pool.request("fib", { n: 30 });
-   * await pool.close(); // waits for the call
+   * await pool.close({ timeout: 10_000 }); // waits for the call, 10 s at most
    * console.log(await answer);
    * ```
    */
-  close(): Promise<void> {
-    this.#closing = true;
-    this.#closePromise ??= this.#drainAndStop();
+  close(options: IpcPoolCloseOptions = {}): Promise<void> {
+    const timeout = durationOption("close", "timeout", options.timeout);
+    if (options.force !== undefined && typeof options.force !== "boolean") {
+      throw new TypeError(
+        `close option force must be a boolean, got ${typeof options.force}.`,
+      );
+    }
+    if (options.force) return this.#force("close({ force: true }) was called");
+    this.#calls.stop(
+      "the pool is closed (close() was called). Create a new pool.",
+      false,
+    );
+    this.#closePromise ??= this.#drainAndStop(timeout);
     return this.#closePromise;
   }
 
@@ -306,145 +365,22 @@ export class IpcPool<H = IpcUntypedHandlers> implements AsyncDisposable {
     return this.close();
   }
 
-  /** Starts one child with the pool's options. */
-  #spawn(): IpcChildProcess {
-    const options = this.#options;
-    const trace = options.trace;
-    let pid = 0;
-    const process = spawnWithIpc(Deno.execPath(), {
-      args: this.#settings.spawnArgs,
-      cwd: options.cwd,
-      env: options.env,
-      stdin: "null",
-      stdout: options.stdout,
-      stderr: options.stderr,
-      maxMessageBytes: options.maxMessageBytes,
-      sendBufferBytes: options.sendBufferBytes,
-      receiveBufferBytes: options.receiveBufferBytes,
-      trace: trace === undefined ? undefined : (event) => trace(event, pid),
-    });
-    pid = process.pid;
-    readPlainMessages(process.ipc, pid, options.onMessage, this.#plain);
-    return process;
-  }
-
-  // Calls ------------------------------------------------------------------
-
-  #dispatch(call: PoolCall, child: PoolChild): void {
-    call.stopWaiting();
-    let options: IpcRequestOptions | undefined;
-    if (call.deadline !== undefined) {
-      const remaining = call.deadline - performance.now();
-      if (remaining <= 0) {
-        this.#reject(call, queueTimeoutError(call));
-        return;
-      }
-      options = { signal: call.signal, timeout: remaining };
-    } else if (call.signal !== undefined) {
-      options = { signal: call.signal };
-    }
-    call.state = "running";
-    child.inFlight++;
-    this.#inFlight++;
-    const ipc = child.process.ipc;
-    (call.run?.(ipc, options) ?? ipc.request(call.method, call.params, options))
-      .then(
-        (result) => this.#onAnswer(call, child, result),
-        (error) => this.#onCallFailed(call, child, error),
+  async #drainAndStop(timeout: number | undefined): Promise<void> {
+    const drained = this.#calls.drained();
+    if (timeout !== undefined && !await settlesWithin(drained, timeout)) {
+      return this.#force(
+        `the pool was closed, and the close timeout of ${timeout} ms passed first`,
       );
-  }
-
-  #onAnswer(call: PoolCall, child: PoolChild, result: unknown): void {
-    this.#release(child);
-    this.#children.answered(child);
-    this.#succeeded++;
-    this.#latency.record(performance.now() - call.start);
-    call.state = "done";
-    call.resolve(result);
-    this.#afterCall();
-  }
-
-  #onCallFailed(call: PoolCall, child: PoolChild, error: unknown): void {
-    if (error instanceof IpcClosedError) {
-      // The child's channel closed under the call: report how the child ended.
-      child.exited.promise.then((status) => {
-        this.#release(child);
-        this.#reject(
-          call,
-          new IpcChildExitedError(call.method, child.process.pid, status, {
-            cause: error,
-          }),
-        );
-        this.#afterCall();
-      });
-      return;
     }
-    this.#release(child);
-    if (error instanceof IpcRemoteError) {
-      this.#children.answered(child);
-      this.#latency.record(performance.now() - call.start);
-    }
-    this.#reject(
-      call,
-      error instanceof IpcTimeoutError && call.timeout !== undefined
-        ? new IpcTimeoutError(call.method, call.timeout, undefined, {
-          pid: child.process.pid,
-          receiveBufferFull: error.receiveBufferFull,
-          cause: error,
-        })
-        : error,
-    );
-    this.#afterCall();
-  }
-
-  #release(child: PoolChild): void {
-    child.inFlight--;
-    this.#inFlight--;
-  }
-
-  #reject(call: PoolCall, error: unknown): void {
-    call.stopWaiting();
-    call.state = "done";
-    this.#failed++;
-    call.reject(error);
-  }
-
-  #afterCall(): void {
-    this.#pump();
-    if (
-      this.#drained !== undefined && this.#queue.length === 0 &&
-      this.#inFlight === 0
-    ) {
-      this.#drained.resolve();
-    }
-  }
-
-  /** Sends queued calls to free children. */
-  #pump(): void {
-    while (this.#queue.length > 0) {
-      const child = this.#children.leastBusy(this.#settings.concurrency);
-      if (child === undefined) return;
-      const call = this.#queue.shift();
-      if (call === undefined) return;
-      this.#dispatch(call, child);
-    }
-  }
-
-  #failQueued(error: unknown): void {
-    let call;
-    while ((call = this.#queue.shift()) !== undefined) {
-      this.#reject(call, error);
-    }
-    this.#afterCall();
-  }
-
-  // Closing ----------------------------------------------------------------
-
-  async #drainAndStop(): Promise<void> {
-    if (this.#queue.length > 0 || this.#inFlight > 0) {
-      this.#drained = Promise.withResolvers<void>();
-      await this.#drained.promise;
-    }
+    await drained;
     await this.#children.stopAll();
+  }
+
+  #force(why: string): Promise<void> {
+    this.#forcePromise ??= (() => {
+      this.#calls.stop(why, true);
+      return this.#children.stopAll(true);
+    })();
+    return this.#forcePromise;
   }
 }

@@ -5,6 +5,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import type { IpcRequestOptions } from "../calls/types.ts";
 import type { IpcTraceEvent } from "../channel/trace.ts";
 import {
   choiceOption,
@@ -16,6 +17,7 @@ import {
   type IpcPermissions,
   permissionFlags,
 } from "../process/permission_flags.ts";
+import { workerPermissions } from "../process/worker_permissions.ts";
 
 /**
  * Default of {@linkcode IpcPoolOptions.maxQueue}.
@@ -28,6 +30,11 @@ import {
  * ```
  */
 export const DEFAULT_MAX_QUEUE = 1000;
+
+/** Default of {@linkcode IpcPoolOptions.idleTimeout}, in milliseconds. */
+const DEFAULT_IDLE_TIMEOUT = 10_000;
+/** Smallest {@linkcode IpcPoolOptions.maxMemoryMiB}: a Deno child's RSS at rest is ~30–45 MiB. */
+export const MIN_MEMORY_MIB = 64;
 
 /**
  * The `onMessage` option of an {@linkcode IpcPool}: called with each plain
@@ -66,8 +73,74 @@ export interface IpcPoolOptions {
    * or a URL. It registers handlers, e.g. with `serveParentCalls()`.
    */
   module: string | URL;
-  /** Number of children. @default {navigator.hardwareConcurrency} */
+  /**
+   * What runs `module`: child processes (`deno run`), or Web Workers in this
+   * process (`spawnWorkerWithIpc()`: cheaper to start, structured clones,
+   * no process boundary; see docs/worker.md). Options only processes have
+   * (`args`, `denoArgs`, `cwd`, `env`, `stdout`, `stderr`, `maxMemoryMiB`)
+   * are refused for workers. A worker's `permissions` need
+   * `--unstable-worker-options`; without `permissions` a worker inherits
+   * every permission of this process.
+   *
+   * @default {"process"}
+   */
+  kind?: "process" | "worker";
+  /**
+   * With `kind: "worker"` and `permissions`: declares that this process runs
+   * with `--unstable-worker-options`, as for `spawnWorkerWithIpc()`.
+   *
+   * @default {false}
+   */
+  unstableWorkerOptions?: boolean;
+  /**
+   * Number of children, fixed: the same as `minSize` and `maxSize` both
+   * `size`. Give either `size` or `minSize`/`maxSize`.
+   *
+   * @default {navigator.hardwareConcurrency}
+   */
   size?: number;
+  /**
+   * Fewest children kept running, idle or not; 0 lets an idle pool run none.
+   *
+   * @default {`size`, or 1 when only `maxSize` is given}
+   */
+  minSize?: number;
+  /**
+   * Most children: a new one starts when a call would otherwise wait in the
+   * queue and fewer than `maxSize` run.
+   *
+   * @default {`size`, or `max(minSize, navigator.hardwareConcurrency)`}
+   */
+  maxSize?: number;
+  /**
+   * Milliseconds a child above `minSize` may stay idle before it exits.
+   * 0 stops it as soon as it is idle.
+   *
+   * @default {10000}
+   */
+  idleTimeout?: number;
+  /**
+   * Retire a child after it was sent this many calls; its replacement is
+   * started first, so the pool's capacity never dips. No limit by default.
+   */
+  maxCallsPerChild?: number;
+  /**
+   * Memory of one child, in MiB: its V8 heap is limited to this
+   * (`--max-old-space-size`), a call that exhausts it rejects with
+   * {@linkcode IpcChildExitedError} saying so, and a child whose resident
+   * memory (RSS) passes it between calls is retired and replaced. At least
+   * 64 (a Deno child needs ~30–45 MiB at rest). No limit by default.
+   */
+  maxMemoryMiB?: number;
+  /**
+   * When a call's `timeout` passes while it runs, kill its child (a runaway
+   * loop or a handler that ignores its `signal`) and start a replacement.
+   * Without it the child keeps running the handler. Each call may override
+   * it.
+   *
+   * @default {false}
+   */
+  killOnTimeout?: boolean;
   /**
    * What each child may do, turned into explicit `--allow-*` flags. None by
    * default: the channel needs no permission.
@@ -124,12 +197,70 @@ export interface IpcPoolOptions {
   trace?: (event: IpcTraceEvent, pid: number) => void;
 }
 
+/**
+ * Options of one call of {@linkcode IpcPool.request}.
+ *
+ * @example Kill the child if the call runs away
+ * ```ts ignore
+ * import { IpcPool } from "@tether/ipc";
+ *
+ * await using pool = new IpcPool({ module: "./worker.ts", size: 2 });
+ * await pool.request("render", { page: 1 }, { timeout: 5000, killOnTimeout: true });
+ * ```
+ */
+export interface IpcPoolRequestOptions extends IpcRequestOptions {
+  /**
+   * When the call's `timeout` passes while it runs, kill its child and start
+   * a replacement (the other calls that child was running reject with
+   * {@linkcode IpcChildExitedError}).
+   *
+   * @default {the pool's killOnTimeout}
+   */
+  killOnTimeout?: boolean;
+}
+
+/**
+ * Options of {@linkcode IpcPool.close}.
+ *
+ * @example Drain for up to 10 s, then stop what is left
+ * ```ts ignore
+ * import { IpcPool } from "@tether/ipc";
+ *
+ * const pool = new IpcPool({ module: "./worker.ts", size: 2 });
+ * await pool.close({ timeout: 10_000 });
+ * ```
+ */
+export interface IpcPoolCloseOptions {
+  /**
+   * Stop at once: queued calls reject with `IpcClosedError`, running ones
+   * are cancelled (and reject with it too), and the children get SIGTERM
+   * (SIGKILL 1 s later).
+   *
+   * @default {false}
+   */
+  force?: boolean;
+  /** Milliseconds to drain gracefully before closing with `force`. No limit by default. */
+  timeout?: number;
+}
+
 /** The options of a pool, checked, with the defaults applied. */
 export interface PoolSettings {
   /** The arguments of `deno` for each child: `run`, flags, the module and its arguments. */
   spawnArgs: string[];
-  /** Number of children. */
-  size: number;
+  /** What runs the module. */
+  kind: "process" | "worker";
+  /** Fewest children kept running. */
+  minSize: number;
+  /** Most children. */
+  maxSize: number;
+  /** Milliseconds a child above `minSize` may stay idle. */
+  idleTimeout: number;
+  /** Calls sent to a child before it is retired. */
+  maxCallsPerChild: number;
+  /** Memory limit of a child in MiB, or `undefined`. */
+  maxMemoryMiB: number | undefined;
+  /** Whether a call that times out kills its child. */
+  killOnTimeout: boolean;
   /** Calls one child runs at once. */
   concurrency: number;
   /** Most calls that may wait. */
@@ -148,12 +279,40 @@ export interface PoolSettings {
  */
 export function checkPoolOptions(options: IpcPoolOptions): PoolSettings {
   const owner = "IpcPool";
-  const size = integerOption(
+  const kind = choiceOption(owner, "kind", options.kind, [
+    "process",
+    "worker",
+  ], "process");
+  if (kind === "worker") checkWorkerOptions(options);
+  const { minSize, maxSize } = checkSizes(options);
+  const idleTimeout = integerOption(
     owner,
-    "size",
-    options.size,
-    navigator.hardwareConcurrency,
+    "idleTimeout",
+    options.idleTimeout,
+    DEFAULT_IDLE_TIMEOUT,
+    0,
   );
+  const maxCallsPerChild = limitOption(
+    owner,
+    "maxCallsPerChild",
+    options.maxCallsPerChild,
+    Infinity,
+  );
+  const maxMemoryMiB = options.maxMemoryMiB === undefined
+    ? undefined
+    : integerOption(
+      owner,
+      "maxMemoryMiB",
+      options.maxMemoryMiB,
+      0,
+      MIN_MEMORY_MIB,
+    );
+  const killOnTimeout = options.killOnTimeout ?? false;
+  if (typeof killOnTimeout !== "boolean") {
+    throw new TypeError(
+      `IpcPool option killOnTimeout must be a boolean, got ${typeof killOnTimeout}.`,
+    );
+  }
   const concurrency = integerOption(
     owner,
     "concurrency",
@@ -185,11 +344,59 @@ export function checkPoolOptions(options: IpcPoolOptions): PoolSettings {
     "run",
     "--no-prompt",
     ...permissionFlags(options.permissions),
+    ...(maxMemoryMiB === undefined
+      ? []
+      : [`--v8-flags=--max-old-space-size=${maxMemoryMiB}`]),
     ...(options.denoArgs ?? []),
     modulePath(options.module),
     ...(options.args ?? []),
   ];
-  return { spawnArgs, size, concurrency, maxQueue, timeout };
+  return {
+    spawnArgs,
+    kind,
+    minSize,
+    maxSize,
+    idleTimeout,
+    maxCallsPerChild,
+    maxMemoryMiB,
+    killOnTimeout,
+    concurrency,
+    maxQueue,
+    timeout,
+  };
+}
+
+/** `size`, or `minSize` and `maxSize`, with their defaults; see {@linkcode IpcPoolOptions}. */
+function checkSizes(
+  options: IpcPoolOptions,
+): { minSize: number; maxSize: number } {
+  const owner = "IpcPool";
+  if (
+    options.size !== undefined &&
+    (options.minSize !== undefined || options.maxSize !== undefined)
+  ) {
+    throw new TypeError(
+      "IpcPool options size and minSize/maxSize exclude each other: size is a fixed pool (minSize = maxSize = size). Give one or the other.",
+    );
+  }
+  const cores = navigator.hardwareConcurrency;
+  if (options.minSize === undefined && options.maxSize === undefined) {
+    const size = integerOption(owner, "size", options.size, cores);
+    return { minSize: size, maxSize: size };
+  }
+  const minSize = integerOption(owner, "minSize", options.minSize, 1, 0);
+  const maxSize = integerOption(
+    owner,
+    "maxSize",
+    options.maxSize,
+    Math.max(minSize, cores, 1),
+  );
+  if (minSize > maxSize) {
+    throw new RangeError(
+      `IpcPool option minSize (${minSize}) is above maxSize (${maxSize}): minSize must be at most maxSize.`,
+    );
+  }
+  return { minSize, maxSize };
 }
 
 function modulePath(module: string | URL): string {
@@ -202,4 +409,27 @@ function modulePath(module: string | URL): string {
     );
   }
   return module;
+}
+
+/** Refuses what only child processes have; checks a worker's permissions early. */
+function checkWorkerOptions(options: IpcPoolOptions): void {
+  const processOnly = [
+    "args",
+    "denoArgs",
+    "cwd",
+    "env",
+    "stdout",
+    "stderr",
+    "maxMemoryMiB",
+  ] as const;
+  for (const name of processOnly) {
+    if (options[name] !== undefined) {
+      throw new TypeError(
+        `IpcPool option ${name} does not apply to kind: "worker" (a worker runs in this process): leave it out, or use kind: "process".`,
+      );
+    }
+  }
+  if (options.permissions !== undefined) {
+    workerPermissions(options.permissions, options.unstableWorkerOptions);
+  }
 }

@@ -18,8 +18,12 @@ export class PoolCall {
   readonly timeout: number | undefined;
   readonly deadline: number | undefined;
   readonly start = performance.now();
+  /** `performance.now()` when it was sent to a child. */
+  sentAt = 0;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
+  /** Kill the child when the call times out while it runs. */
+  readonly killOnTimeout: boolean;
   state: PoolCallState = "queued";
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
@@ -33,6 +37,7 @@ export class PoolCall {
     timeout: number | undefined,
     resolve: (value: unknown) => void,
     reject: (reason: unknown) => void,
+    killOnTimeout: boolean,
   ) {
     this.method = method;
     this.params = params;
@@ -41,6 +46,7 @@ export class PoolCall {
     this.deadline = timeout === undefined ? undefined : this.start + timeout;
     this.resolve = resolve;
     this.reject = reject;
+    this.killOnTimeout = killOnTimeout;
   }
 
   /** Stops the queue's timer and abort listener, if any. */

@@ -1,6 +1,6 @@
 /**
  * {@linkcode PoolChild}: one child process of an `IpcPool`, the calls it
- * runs, and how it is stopped.
+ * runs, how busy it has been, and how it is stopped.
  *
  * @module
  */
@@ -13,6 +13,11 @@ import type {
 
 /** On `close()`, a child has this long to exit after its channel closes. */
 const STOP_GRACE_MS = 5000;
+/** A child stopped at once (forced close) has this long between SIGTERM and SIGKILL. */
+const FORCE_GRACE_MS = 1000;
+
+/** Why a child left service while the pool was open. */
+export type RetireCause = "maxCalls" | "memory" | "timeout" | "idle";
 
 /** One child and the calls it runs. */
 export class PoolChild {
@@ -25,19 +30,64 @@ export class PoolChild {
     .withResolvers<IpcChildStatus>();
   /** Its status once it exited. */
   exitStatus: IpcChildStatus | undefined;
+  /** `performance.now()` when it exited. */
+  endedAt: number | undefined;
   /** Calls sent to it and not answered yet. */
   inFlight = 0;
+  /** Calls sent to it. */
+  calls = 0;
   /** Calls it answered (with a result or an error of its handler). */
   completed = 0;
+  /** Milliseconds it had at least one call in flight, until `busySince`. */
+  busyMs = 0;
+  /** `performance.now()` when its calls in flight went from 0 to 1. */
+  busySince = 0;
+  /** `performance.now()` when it last became idle. */
+  idleSince: number = performance.now();
+  /** Its idle timer, armed while it may exit for being idle. */
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Why it was taken out of service, if it was. */
+  retired: RetireCause | undefined;
+  /** Its resident memory in bytes, as last reported, if known. */
+  rss: number | undefined;
+  /** A memory check is under way. */
+  probing = false;
+  /** Why it was killed, to tell the calls it was running. */
+  killedFor: string | undefined;
 
   /** @param process The child, just started. */
   constructor(process: IpcChildProcess) {
     this.process = process;
   }
 
+  /** Counts a call sent to it. */
+  begin(): void {
+    if (this.inFlight++ === 0) this.busySince = performance.now();
+    this.calls++;
+  }
+
+  /**
+   * Counts a call that ended.
+   *
+   * @returns `true` when it has no call in flight any more.
+   */
+  end(): boolean {
+    if (--this.inFlight > 0) return false;
+    const now = performance.now();
+    this.busyMs += now - this.busySince;
+    this.idleSince = now;
+    return true;
+  }
+
+  /** Milliseconds it was busy, until now. */
+  busyUntilNow(now: number): number {
+    return this.busyMs + (this.inFlight > 0 ? now - this.busySince : 0);
+  }
+
   /** Kills the child with SIGKILL unless it has exited. */
-  kill(): void {
+  kill(why?: string): void {
     if (this.exitStatus !== undefined) return;
+    this.killedFor ??= why;
     try {
       this.process.kill("SIGKILL");
     } catch {
@@ -47,13 +97,23 @@ export class PoolChild {
 
   /**
    * Closes the child's channel, so its handlers stop keeping it alive, and
-   * waits for it to exit, killing it if it has not within 5 s.
+   * waits for it to exit, killing it if it has not within 5 s. With `force`,
+   * sends SIGTERM at once, and SIGKILL 1 s later.
    */
-  async stop(): Promise<void> {
-    await this.process.ipc.close();
-    if (!await settlesWithin(this.exited.promise, STOP_GRACE_MS)) {
+  async stop(force = false): Promise<void> {
+    if (force && this.exitStatus === undefined) {
+      try {
+        this.process.kill("SIGTERM");
+      } catch {
+        // It exited meanwhile.
+      }
+    }
+    const closed = this.process.ipc.close();
+    const grace = force ? FORCE_GRACE_MS : STOP_GRACE_MS;
+    if (!await settlesWithin(this.exited.promise, grace)) {
       this.kill();
       await this.exited.promise;
     }
+    await closed;
   }
 }

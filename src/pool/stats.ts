@@ -24,6 +24,10 @@ export interface IpcPoolChildStats {
   pid: number;
   /** Calls sent to this child and not answered yet. */
   inFlight: number;
+  /** Calls sent to this child. */
+  calls: number;
+  /** Its resident memory in bytes, as it last reported (read between calls with `maxMemoryMiB`). */
+  rss?: number;
   /** Its channel's figures. */
   channel: IpcStreamStats;
 }
@@ -53,8 +57,25 @@ export interface IpcPoolStats {
   succeeded: number;
   /** Calls that failed: remote errors, timeouts, aborts, full queue, crashed children. */
   failed: number;
-  /** Children that exited while the pool was open and were replaced. */
+  /** Children running now (`pool.size`). */
+  size: number;
+  /** Children started, the first ones, replacements and those added to meet demand. */
+  starts: number;
+  /** Children that exited unexpectedly (crashed, were killed from outside) while the pool was open, and were replaced. */
   restarts: number;
+  /** Children above `minSize` that exited after `idleTimeout` ms idle. */
+  idleExits: number;
+  /**
+   * Children the pool retired while open, by cause: `maxCalls`
+   * (`maxCallsPerChild`), `memory` (RSS past `maxMemoryMiB`), `timeout`
+   * (killed by `killOnTimeout`), `idle` (as `idleExits`).
+   */
+  retirements: Record<"maxCalls" | "memory" | "timeout" | "idle", number>;
+  /**
+   * Busy child-time over available child-time since the pool started, 0 to
+   * 1: the share of the time children had a call to run.
+   */
+  utilization: number;
   /** Messages received from every child the pool ran, the exited ones included. */
   messagesIn: number;
   /** Messages sent to every child the pool ran. */
@@ -71,6 +92,10 @@ export interface IpcPoolStats {
   errors: number;
   /** Latency from `pool.request()` to the answer, time in the queue included. */
   latency: IpcLatencyStats;
+  /** Wait time: from `pool.request()` until the call is sent to a child. */
+  waitTime: IpcLatencyStats;
+  /** Run time: from sending the call to a child until its answer. */
+  runTime: IpcLatencyStats;
 }
 
 /** Messages and bytes summed over channels. */

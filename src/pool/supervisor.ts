@@ -1,6 +1,8 @@
 /**
  * {@linkcode Supervisor}: the child processes of a pool — starting them,
- * replacing those that exit (backing off when they keep failing to start),
+ * growing up to `maxSize` when calls would queue and shrinking to `minSize`
+ * when children stay idle, replacing those that exit (backing off when they
+ * keep failing to start), retiring those to recycle (replacement first),
  * choosing the least busy, and stopping them all.
  *
  * @module
@@ -10,7 +12,9 @@ import type {
   IpcChildProcess,
   IpcChildStatus,
 } from "../process/spawn_with_ipc.ts";
-import { PoolChild } from "./pool_child.ts";
+import { IdleWatch } from "./autoscaler.ts";
+import type { PoolSettings } from "./options.ts";
+import { PoolChild, type RetireCause } from "./pool_child.ts";
 import { addTotals, type StreamTotals } from "./stats.ts";
 
 /**
@@ -31,20 +35,37 @@ export interface SupervisorEvents {
   cannotStart(error: unknown): void;
 }
 
+/** Children started, and children that left service, by cause. */
+export interface ChildCounts {
+  /** Children started, replacements included. */
+  starts: number;
+  /** Children that exited or broke unexpectedly and were replaced. */
+  restarts: number;
+  /** Children retired, by cause (`idle` are the idle exits). */
+  retirements: Record<RetireCause, number>;
+}
+
 /** Keeps a pool's children running; see the module documentation. */
 export class Supervisor {
   #spawn: () => IpcChildProcess;
   #events: SupervisorEvents;
+  #minSize: number;
+  #maxSize: number;
   /** Children in service: they take calls. */
   #children: PoolChild[] = [];
   /** Every child process not known to have exited, to stop them all. */
   #processes = new Set<PoolChild>();
+  #idle: IdleWatch;
   /** Where the last search for a free child stopped. */
   #next = 0;
   #stopping = false;
   #restartTimers = new Set<ReturnType<typeof setTimeout>>();
   #earlyExits = 0;
-  #restarts = 0;
+  #counts: ChildCounts = {
+    starts: 0,
+    restarts: 0,
+    retirements: { maxCalls: 0, memory: 0, timeout: 0, idle: 0 },
+  };
   /** Messages and bytes of the children that are gone. */
   #retired: StreamTotals = {
     messagesIn: 0,
@@ -52,24 +73,36 @@ export class Supervisor {
     bytesIn: 0,
     bytesOut: 0,
   };
+  /** Busy and alive milliseconds of the children that are gone. */
+  #goneBusyMs = 0;
+  #goneAliveMs = 0;
 
   /**
-   * Starts `size` children; when one cannot start, kills those already
+   * Starts `minSize` children; when one cannot start, kills those already
    * started and throws.
    *
-   * @param size How many children to keep.
+   * @param settings The pool's sizes and idle timeout.
    * @param spawn Starts one child.
    * @param events What to tell the pool.
    */
   constructor(
-    size: number,
+    settings: Pick<PoolSettings, "minSize" | "maxSize" | "idleTimeout">,
     spawn: () => IpcChildProcess,
     events: SupervisorEvents,
   ) {
     this.#spawn = spawn;
     this.#events = events;
+    this.#minSize = settings.minSize;
+    this.#maxSize = settings.maxSize;
+    this.#idle = new IdleWatch(settings.idleTimeout, {
+      mayShrink: () => this.#children.length > this.#minSize,
+      inService: (child) => this.#children.includes(child),
+      expire: (child) => this.retire(child, "idle", false),
+    });
     try {
-      for (let i = 0; i < size; i++) this.#children.push(this.#start());
+      for (let i = 0; i < settings.minSize; i++) {
+        this.#children.push(this.#start());
+      }
     } catch (error) {
       // Do not leave the children already started running without a pool.
       for (const child of this.#children) child.kill();
@@ -82,9 +115,10 @@ export class Supervisor {
     return this.#children;
   }
 
-  /** Children that exited or broke while the pool was open, and were replaced. */
-  get restarts(): number {
-    return this.#restarts;
+  /** Children started and retired, by cause. */
+  get counts(): ChildCounts {
+    const { retirements, ...rest } = this.#counts;
+    return { ...rest, retirements: { ...retirements } };
   }
 
   /** Messages and bytes of every child, those gone included. */
@@ -94,6 +128,18 @@ export class Supervisor {
       addTotals(totals, child.process.ipc.stats());
     }
     return totals;
+  }
+
+  /** Busy child-time over available child-time, of every child so far (0 to 1). */
+  utilization(): number {
+    const now = performance.now();
+    let busy = this.#goneBusyMs;
+    let alive = this.#goneAliveMs;
+    for (const child of this.#processes) {
+      busy += child.busyUntilNow(now);
+      alive += (child.endedAt ?? now) - child.startedAt;
+    }
+    return alive > 0 ? Math.min(1, busy / alive) : 0;
   }
 
   /**
@@ -118,24 +164,80 @@ export class Supervisor {
     return best;
   }
 
+  /**
+   * Starts one more child for a call that would otherwise wait, unless
+   * `maxSize` run, children are failing to start, or the pool is stopping.
+   *
+   * @returns The new child, or `undefined`.
+   */
+  grow(): PoolChild | undefined {
+    if (!this.#mayGrow()) return undefined;
+    try {
+      const child = this.#start();
+      this.#children.push(child);
+      return child;
+    } catch (error) {
+      this.#cannotStart(error);
+      return undefined;
+    }
+  }
+
+  /** Whether a call could be sent now: a child runs fewer than `concurrency` calls, or the pool may grow. */
+  hasRoom(concurrency: number): boolean {
+    return this.#children.some((child) => child.inFlight < concurrency) ||
+      this.#mayGrow();
+  }
+
+  #mayGrow(): boolean {
+    return !this.#stopping && this.#earlyExits === 0 &&
+      this.#children.length + this.#restartTimers.size < this.#maxSize;
+  }
+
   /** A child answered a call: children start fine again, so no back-off. */
   answered(child: PoolChild): void {
     child.completed++;
     this.#earlyExits = 0;
   }
 
-  /** Stops every child: closes its channel, kills it if it lingers. */
-  async stopAll(): Promise<void> {
+  /** A child's last call in flight ended: stop it if retired, else watch it idle. */
+  released(child: PoolChild): void {
+    if (child.retired !== undefined) {
+      if (!this.#stopping) child.stop().catch(() => {});
+    } else {
+      this.#idle.idle(child);
+    }
+  }
+
+  /**
+   * Takes `child` out of service: it gets no more calls, and is stopped once
+   * its calls in flight end. With `replace`, its replacement is started
+   * first, so capacity never dips.
+   */
+  retire(child: PoolChild, cause: RetireCause, replace: boolean): void {
+    const index = this.#children.indexOf(child);
+    if (this.#stopping || index === -1) return;
+    this.#children.splice(index, 1);
+    child.retired = cause;
+    this.#counts.retirements[cause]++;
+    // Started before the old child stops: it boots while that one finishes.
+    if (replace) this.#replace();
+    if (child.inFlight === 0) child.stop().catch(() => {});
+  }
+
+  /** Stops every child: closes its channel, kills it if it lingers; with `force`, SIGTERM at once. */
+  async stopAll(force = false): Promise<void> {
     this.#stopping = true;
     for (const timer of this.#restartTimers) clearTimeout(timer);
     this.#restartTimers.clear();
+    this.#idle.stop();
     this.#children = [];
-    await Promise.all([...this.#processes].map((child) => child.stop()));
+    await Promise.all([...this.#processes].map((child) => child.stop(force)));
   }
 
   #start(): PoolChild {
     const process = this.#spawn();
     const child = new PoolChild(process);
+    this.#counts.starts++;
     this.#processes.add(child);
     process.ipc.closed.then(() => this.#onChannelClosed(child));
     process.status.then((status) => this.#onExit(child, status));
@@ -143,14 +245,18 @@ export class Supervisor {
     Promise.all([process.status, process.ipc.closed]).then(() => {
       this.#processes.delete(child);
       addTotals(this.#retired, process.ipc.stats());
+      const end = child.endedAt ?? performance.now();
+      this.#goneBusyMs += child.busyUntilNow(end);
+      this.#goneAliveMs += end - child.startedAt;
     });
+    this.#idle.idle(child);
     return child;
   }
 
   /** The child's channel closed: it exited, or broke its channel and is useless. */
   #onChannelClosed(child: PoolChild): void {
     if (this.#stopping) return;
-    this.#retire(child);
+    this.#lost(child);
     if (child.exitStatus === undefined) {
       const timer = setTimeout(() => child.kill(), EXIT_GRACE_MS);
       child.process.status.then(() => clearTimeout(timer));
@@ -159,16 +265,17 @@ export class Supervisor {
 
   #onExit(child: PoolChild, status: IpcChildStatus): void {
     child.exitStatus = status;
+    child.endedAt ??= performance.now();
     child.exited.resolve(status);
-    if (!this.#stopping) this.#retire(child);
+    if (!this.#stopping) this.#lost(child);
   }
 
   /** Takes an exited or broken child out of service and starts its replacement. */
-  #retire(child: PoolChild): void {
+  #lost(child: PoolChild): void {
     const index = this.#children.indexOf(child);
     if (index === -1) return;
     this.#children.splice(index, 1);
-    this.#restarts++;
+    this.#counts.restarts++;
     const early = child.completed === 0 &&
       performance.now() - child.startedAt < EARLY_EXIT_MS;
     this.#earlyExits = early ? this.#earlyExits + 1 : 0;
@@ -186,12 +293,16 @@ export class Supervisor {
     try {
       this.#children.push(this.#start());
     } catch (error) {
-      this.#earlyExits++;
-      if (this.#children.length === 0) this.#events.cannotStart(error);
-      this.#replaceLater(MAX_RESTART_DELAY_MS);
+      this.#cannotStart(error);
       return;
     }
     this.#events.started();
+  }
+
+  #cannotStart(error: unknown): void {
+    this.#earlyExits++;
+    if (this.#children.length === 0) this.#events.cannotStart(error);
+    this.#replaceLater(MAX_RESTART_DELAY_MS);
   }
 
   #replaceLater(delay: number): void {

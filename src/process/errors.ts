@@ -67,6 +67,12 @@ export class IpcChildExitedError extends IpcError {
   readonly code: number;
   /** The signal that ended it, or `null`. */
   readonly signal: Deno.Signal | null;
+  /**
+   * Why the pool knows it ended, when it does: e.g. it ran out of memory
+   * (`maxMemoryMiB`), or was killed because a call timed out
+   * (`killOnTimeout`).
+   */
+  readonly reason: string | undefined;
 
   /**
    * Creates the error.
@@ -74,18 +80,21 @@ export class IpcChildExitedError extends IpcError {
    * @param method The method called.
    * @param pid The child's process id.
    * @param status How the child ended.
-   * @param options The underlying `cause`, if any.
+   * @param options The underlying `cause`, if any, and the `reason` it ended, if known.
    */
   constructor(
     method: string,
     pid: number,
     status: { code: number; signal: Deno.Signal | null },
-    options?: ErrorOptions,
+    options?: ErrorOptions & { reason?: string },
   ) {
+    const reason = options?.reason;
     super(
       `Child process ${pid} ${
         howItEnded(status)
-      } before answering the call "${method}". ` +
+      } before answering the call "${method}"${
+        reason === undefined ? "" : `: ${reason}`
+      }. ` +
         (stderrHidden(options?.cause)
           ? `Its stderr is discarded (stderr: "null"): pass stderr: "inherit" to see why. `
           : "") +
@@ -96,6 +105,7 @@ export class IpcChildExitedError extends IpcError {
     this.pid = pid;
     this.code = status.code;
     this.signal = status.signal;
+    this.reason = reason;
   }
 }
 

@@ -11,11 +11,13 @@ import {
   connectParentIpc,
   type ConnectParentIpcOptions,
 } from "./connect_parent_ipc.ts";
+import { MEMORY_USAGE_METHOD } from "./memory_usage_method.ts";
 
 /**
  * Answers the parent's calls: opens the channel to the parent and registers
  * one handler per method, all at once, so no call can arrive before its
- * handler. The process then runs until the parent closes the channel (as
+ * handler (and `tether.memoryUsage`, which answers `Deno.memoryUsage()`
+ * for a pool's `maxMemoryMiB`). The process then runs until the parent closes the channel (as
  * `IpcPool.close()` does) or exits.
  *
  * Needs no permissions.
@@ -50,6 +52,9 @@ export function serveParentCalls(
   const parent = connectParentIpc(options);
   for (const [method, handler] of Object.entries(handlers)) {
     parent.handle(method, handler);
+  }
+  if (!Object.hasOwn(handlers, MEMORY_USAGE_METHOD)) {
+    parent.handle(MEMORY_USAGE_METHOD, () => Deno.memoryUsage());
   }
   return parent;
 }

@@ -174,6 +174,11 @@ export class HandleWriter {
     return at;
   }
 
+  /** The socket was closed: the writes in flight fail, and later ones at once. */
+  cancel(): void {
+    this.#fail(new Error("The IPC socket was closed with writes in flight."));
+  }
+
   /** Hands one slice to the handle; `false` when the handle refused it. */
   #submit(slice: Slice): boolean {
     const request: WriteRequest = {

@@ -195,6 +195,7 @@ export class NodeSocketTransport implements IpcTransport {
 
   destroy(): void {
     this.#socket.destroy();
+    this.#writer?.cancel();
   }
 
   /**
@@ -205,6 +206,7 @@ export class NodeSocketTransport implements IpcTransport {
   finish(): void {
     this.#onEnd();
     this.#socket.destroy();
+    this.#writer?.cancel();
   }
 
   ref(): void {

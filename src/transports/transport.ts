@@ -11,6 +11,11 @@
  * @module
  */
 
+import type {
+  IpcMessageTooLargeError,
+  IpcProtocolError,
+} from "../channel/errors.ts";
+
 /** What a transport reports to the stream that owns it. */
 export interface IpcTransportSink {
   /**
@@ -112,6 +117,12 @@ export interface IpcMessageSink {
   end(reason?: Error): void;
   /** The transport failed; no more calls follow. */
   error(error: Error): void;
+  /**
+   * The peer sent something that is not a valid message (malformed, or over
+   * `maxMessageBytes`): the channel fails reading after the messages before
+   * it, as for bad bytes. No more calls follow.
+   */
+  badInput(error: IpcProtocolError | IpcMessageTooLargeError): void;
 }
 
 /**

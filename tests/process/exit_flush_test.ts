@@ -3,6 +3,7 @@
 // peer that never reads does not keep the exit from happening, and stderr
 // says how much was dropped.
 import assert from "node:assert/strict";
+import type { IpcChildStatus } from "../../mod.ts";
 import { collect, fixture, spawnFixture, within } from "../helpers.ts";
 
 const COUNTS = [10, 1_000, 100_000];
@@ -21,39 +22,57 @@ function assertAllInOrder(messages: unknown[], count: number): void {
   });
 }
 
-for (const count of COUNTS) {
-  for (const mode of MODES) {
-    Deno.test(`child → parent: ${count} ${mode} sends, then Deno.exit(0): all arrive in order`, async () => {
-      await using child = spawnFixture("exit_after_send_child.ts", [
-        String(count),
-        mode,
-        "exit",
-      ]);
-      const { messages, error } = await within(
-        collect(child.ipc),
-        "the messages",
-        120_000,
-      );
-      assert.equal(error, undefined);
-      assertAllInOrder(messages, count);
-      assert.equal((await child.status).code, 0);
-    });
-  }
-}
-
-Deno.test("child → parent: 100000 un-awaited sends, then a normal exit: all arrive in order", async () => {
-  await using child = spawnFixture("exit_after_send_child.ts", [
-    "100000",
-    "no-await",
-    "return",
-  ]);
+/**
+ * Starts `exit_after_send_child.ts` with `args` (count, mode, end), checks
+ * that all `count` messages arrive in order and the iterator ends cleanly,
+ * and returns how the child ended.
+ */
+async function childSends(
+  args: string[],
+  flags: string[] = [],
+): Promise<IpcChildStatus> {
+  await using child = spawnFixture("exit_after_send_child.ts", args, {
+    flags,
+    serialization: args[4] === "advanced" ? "advanced" : "json",
+  });
   const { messages, error } = await within(
     collect(child.ipc),
     "the messages",
     120_000,
   );
   assert.equal(error, undefined);
-  assertAllInOrder(messages, 100_000);
+  assertAllInOrder(messages, Number(args[0]));
+  return await child.status;
+}
+
+for (const count of COUNTS) {
+  for (const mode of MODES) {
+    Deno.test(`child → parent: ${count} ${mode} sends, then Deno.exit(0): all arrive in order`, async () => {
+      const status = await childSends([String(count), mode, "exit"]);
+      assert.equal(status.code, 0);
+    });
+  }
+}
+
+Deno.test("child → parent: 100000 un-awaited sends, then a normal exit: all arrive in order", async () => {
+  await childSends(["100000", "no-await", "return"]);
+});
+
+Deno.test('child → parent, serialization "advanced": 100000 un-awaited sends, then Deno.exit(0): all arrive in order', async () => {
+  await childSends(["100000", "no-await", "exit", "100", "advanced"]);
+});
+
+Deno.test("child → parent: Deno.exit(0) between timer ticks of sends, while writes are in flight: all arrive in order, none twice", async () => {
+  for (let run = 0; run < 3; run++) {
+    await childSends(["50000", "ticks", "exit"]);
+  }
+});
+
+Deno.test("child → parent: after await flush() everything is with the OS: a SIGKILL right after loses nothing", async () => {
+  const status = await childSends(["100000", "no-await", "flush-kill"], [
+    "--allow-run",
+  ]);
+  assert.equal(status.signal, "SIGKILL");
 });
 
 /**

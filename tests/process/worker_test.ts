@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import {
   IpcClosedError,
+  IpcMessageTooLargeError,
+  IpcProtocolError,
   IpcUnstableFlagError,
   IpcValidationError,
   IpcWorkerExitedError,
@@ -260,7 +262,8 @@ Deno.test("every channel feature over a worker: streaming calls, validation, tra
   assert.deepEqual(items, Array.from({ length: 300 }, (_, i) => i % 256));
   assert.ok(traced.includes("in") && traced.includes("out"));
   const stats = worker.ipc.stats();
-  assert.ok(stats.messagesIn >= 300 && stats.calls.inFlight === 0);
+  assert.ok(stats.messagesIn > 1 && stats.bytesIn > 300, JSON.stringify(stats));
+  assert.equal(stats.calls.inFlight, 0);
 
   await using echo = spawnWorkerWithIpc(WORKER, {
     name: "echo",
@@ -271,4 +274,51 @@ Deno.test("every channel feature over a worker: streaming calls, validation, tra
   await echo.ipc.send({ n: 2 });
   await assert.rejects(echo.ipc.receive(), IpcValidationError);
   assert.deepEqual(await echo.ipc.receive(), { echo: { n: 2 } });
+});
+
+Deno.test("a hostile worker: foreign messages are ignored; lies about sizes, malformed batches, posting past its credit and bad credit fail the channel after the good messages", async () => {
+  const cases: [string, new (...args: never[]) => Error, RegExp, unknown[]][] =
+    [
+      ["lying-size", IpcMessageTooLargeError, /over maxMessageBytes/, [
+        "good",
+        "also good",
+      ]],
+      ["no-messages", IpcProtocolError, /a batch with no messages/, ["good"]],
+      ["past-credit", IpcProtocolError, /more than the credit/, ["good"]],
+      ["bad-credit", IpcProtocolError, /a credit of Infinity/, ["good"]],
+    ];
+  for (const [how, kind, pattern, before] of cases) {
+    await using worker = spawnWorkerWithIpc(WORKER, {
+      name: "hostile",
+      maxMessageBytes: 64 * 1024,
+      receiveBufferBytes: 64 * 1024,
+    });
+    const posted = new Int32Array(new SharedArrayBuffer(4));
+    await worker.ipc.send({ how, posted });
+    // Not reading meanwhile: the worker gets no more credit than the first.
+    await waitUntil(() => Atomics.load(posted, 0) === 1, "the posts");
+    const { messages, error } = await within(collect(worker.ipc), how);
+    assert.deepEqual(messages.slice(0, before.length), before, how);
+    assert.ok(error instanceof kind, `${how}: ${error}`);
+    assert.match((error as Error).message, pattern, how);
+    if (how === "past-credit") {
+      // Nothing past the credit it was given got in.
+      assert.ok(messages.length <= 1 + 64 / 16 + 1, `${messages.length}`);
+    }
+  }
+});
+
+Deno.test("send() refuses a message over maxMessageBytes to a worker; the channel stays usable", async () => {
+  await using worker = spawnWorkerWithIpc(WORKER, {
+    name: "echo",
+    maxMessageBytes: 1024,
+  });
+  await assert.rejects(
+    worker.ipc.send({ bytes: new Uint8Array(4096) }),
+    IpcMessageTooLargeError,
+  );
+  await worker.ipc.send({ small: true });
+  assert.deepEqual(await within(worker.ipc.receive(), "the echo"), {
+    echo: { small: true },
+  });
 });
