@@ -50,6 +50,8 @@ export class PoolChild {
   retired: RetireCause | undefined;
   /** Its resident memory in bytes, as last reported, if known. */
   rss: number | undefined;
+  /** Calls it may be sent beyond `concurrency`: the pool's `prefetch` once it agreed to wait them out. */
+  prefetch = 0;
   /** A memory check is under way. */
   probing = false;
   /** Why it was killed, to tell the calls it was running. */

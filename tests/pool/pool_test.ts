@@ -229,7 +229,11 @@ Deno.test("a call that waits in the queue past its timeout, or is aborted there,
   stop.abort();
   await running.catch(() => {});
   const [child] = workers.stats().children;
-  assert.equal(child.channel.messagesOut, 2, "the first call and its cancel");
+  assert.equal(
+    child.channel.messagesOut,
+    3,
+    "the pool's concurrency (for prefetch), the first call and its cancel",
+  );
 });
 
 Deno.test("a running call's timeout, the pool's default, rejects with IpcTimeoutError", async () => {
@@ -331,8 +335,9 @@ Deno.test("pool stats sum the children's figures and measure latency", async () 
   assert.equal(stats.inFlight, 0);
   assert.equal(stats.latency.count, 21);
   assert.ok(stats.latency.p50 > 0 && stats.latency.p99 >= stats.latency.p50);
-  assert.equal(stats.messagesOut, 21);
-  assert.equal(stats.messagesIn, 21);
+  // Each child is also told the pool's concurrency, for prefetch.
+  assert.equal(stats.messagesOut, 21 + 2);
+  assert.equal(stats.messagesIn, 21 + 2);
   assert.equal(
     stats.bytesIn,
     stats.children.reduce((sum, child) => sum + child.channel.bytesIn, 0),
