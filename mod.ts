@@ -139,7 +139,10 @@ export type {
   IpcCallStream,
   IpcStreamOptions,
 } from "./src/calls/stream_types.ts";
-export { DEFAULT_HIGH_WATER_MARK } from "./src/calls/stream_layer.ts";
+export {
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_HIGH_WATER_MARK_BYTES,
+} from "./src/calls/stream_layer.ts";
 export type {
   IpcAnyHandler,
   IpcCallArgs,
@@ -147,9 +150,12 @@ export type {
   IpcItemOf,
   IpcParamsOf,
   IpcRemote,
+  IpcRequestResult,
   IpcResultOf,
   IpcReturnOf,
+  IpcStreamItem,
   IpcStreamMethods,
+  IpcUntypedHandlers,
 } from "./src/calls/typed.ts";
 export { type IpcCaller, remote } from "./src/calls/remote.ts";
 
@@ -204,3 +210,9 @@ export {
 } from "./src/net/errors.ts";
 export type { IpcHandshakeLimit } from "./src/net/handshake_budget.ts";
 export { IpcNetStream } from "./src/net/ipc_net_stream.ts";
+export { IpcReconnectingStream } from "./src/net/ipc_reconnecting_stream.ts";
+export type {
+  IpcReconnectEvent,
+  IpcReconnectOptions,
+  IpcReconnectState,
+} from "./src/net/reconnect_options.ts";

@@ -834,6 +834,9 @@ ${section("optimizations.md")}
 ## Calls and the pool (issue 4)
 
 ${section("calls_and_pool.md")}
+## Calls over NATS (issue 12)
+
+${section("nats.md")}
 ## Raw per-round numbers
 
 ${rawRounds()}`;

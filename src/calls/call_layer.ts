@@ -27,7 +27,11 @@ import {
 import { checkCallStart } from "./check_call_start.ts";
 import { LatencyHistogram } from "./latency.ts";
 import { IncomingCall } from "./incoming_call.ts";
-import { type CallReceiving, IncomingLimit } from "./incoming_limit.ts";
+import {
+  type Arrived,
+  type CallReceiving,
+  IncomingLimit,
+} from "./incoming_limit.ts";
 import { OutgoingCall } from "./outgoing_call.ts";
 import { ReservedNotifications } from "./reserved_notifications.ts";
 import { checkProgressOption, StreamLayer } from "./stream_layer.ts";
@@ -46,12 +50,6 @@ export interface CallChannel {
   busyChanged(): void;
   /** The receiving side: the call limit and whether plain messages hold reading. */
   readonly receiving: CallReceiving;
-}
-
-/** A request from the peer, with its `$/stream` announcement if any. */
-interface Arrived {
-  message: RequestMessage;
-  announced: unknown;
 }
 
 const noop = () => {};
@@ -210,7 +208,7 @@ export class CallLayer {
    */
   intercept(message: unknown, size = 0): boolean {
     const call = classify(message);
-    if (call === undefined) return this.streams.intercept(message);
+    if (call === undefined) return this.streams.intercept(message, size);
     switch (call.kind) {
       case "request": {
         const id = call.message.id;
@@ -220,11 +218,12 @@ export class CallLayer {
       }
       case "response":
         return this.#onResponse(call.id, call.error, call.result);
-      case "cancel":
-        this.#incoming.get(call.id)?.abort(
-          (method) => new IpcCancelledError(method),
-        );
+      case "cancel": {
+        const running = this.#incoming.get(call.id);
+        if (running === undefined) this.#limit.cancelWaiting(call.id);
+        running?.abort((method) => new IpcCancelledError(method));
         return true;
+      }
       case "notification":
         this.#reserved.notify(call.method, call.params);
         return true;
@@ -355,6 +354,9 @@ export class CallLayer {
       return;
     }
     const call = new IncomingCall(method, id, this.streams);
+    if (this.#limit.wasCancelled(id)) {
+      call.abort((method) => new IpcCancelledError(method));
+    }
     this.#incoming.set(id, call);
     this.#updateBusy();
     let result: unknown;

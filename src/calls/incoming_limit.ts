@@ -6,6 +6,15 @@
  */
 
 import { ArrayQueue } from "../internal/array_queue.ts";
+import type { RequestMessage } from "./jsonrpc.ts";
+
+/** A request from the peer, with its `$/stream` announcement if any. */
+export interface Arrived {
+  /** The request. */
+  message: RequestMessage;
+  /** What `StreamLayer.takeAnnouncement()` took for it. */
+  announced: unknown;
+}
 
 /** What the limit needs from the channel's receiving side. */
 export interface CallReceiving {
@@ -54,6 +63,8 @@ export class IncomingLimit<T> {
   #running = 0;
   #waiting = new ArrayQueue<T>();
   #paused = false;
+  /** Ids of calls the peer cancelled while they waited (at most as many as wait). */
+  #cancelled = new Set<unknown>();
 
   /**
    * @param receiving The channel's receiving side; the limit registers itself there.
@@ -98,6 +109,19 @@ export class IncomingLimit<T> {
     }
   }
 
+  /**
+   * The peer cancelled call `id`, which is not running: if it waits, it
+   * will start with its signal fired (see {@linkcode IncomingLimit.wasCancelled}).
+   */
+  cancelWaiting(id: unknown): void {
+    if (this.#waiting.length > this.#cancelled.size) this.#cancelled.add(id);
+  }
+
+  /** `true`, once, when call `id` was cancelled while it waited. */
+  wasCancelled(id: unknown): boolean {
+    return this.#cancelled.size > 0 && this.#cancelled.delete(id);
+  }
+
   /** A call is over (its answer was handed to the channel): the next one runs. */
   release(): void {
     this.#running--;
@@ -109,6 +133,7 @@ export class IncomingLimit<T> {
       this.#running++;
       this.#run(waiting.shift() as T);
     }
+    if (waiting.length === 0) this.#cancelled.clear();
     if (this.#paused && waiting.weight <= this.#receiving.limitBytes / 2) {
       this.#paused = false;
       this.#receiving.callsDrained();
@@ -118,5 +143,6 @@ export class IncomingLimit<T> {
   /** The channel closed: the waiting calls will never run. */
   clear(): void {
     this.#waiting.clear();
+    this.#cancelled.clear();
   }
 }

@@ -16,31 +16,57 @@ export interface ConsumerEvents {
   grant(credit: number): void;
 }
 
-/** The caller's side of one streaming call; see the module documentation. */
+/** Items sent before any size is known. */
+export const INITIAL_CREDIT = 16;
+
+/** How far ahead the peer may run: in items, and about in bytes. */
+export interface StreamWindow {
+  items: number;
+  bytes: number;
+}
+
+/**
+ * The caller's side of one streaming call; see the module documentation.
+ *
+ * Credit: the peer may send `granted - consumed` items that the loop has not
+ * taken yet. The window that credit is topped up to is `items`, cut to
+ * `bytes` divided by the average size of the items seen so far (at least 1),
+ * and `INITIAL_CREDIT` (at most) before any item was seen. It is topped up
+ * once it has fallen to half the window, in one `$/stream/credit`.
+ */
 export class StreamConsumer<T, R> implements IpcCallStream<T, R> {
   readonly method: string;
   #queue = new AsyncQueue<T>();
-  #highWaterMark: number;
+  #limits: StreamWindow;
+  #window: number;
   #events: ConsumerEvents;
-  /** Items the peer may send in all, and items it sent. */
+  /** Items the peer may send in all, items it sent, items the loop took. */
   #granted: number;
   #received = 0;
-  /** Items consumed that the peer has not been given credit for again. */
   #consumed = 0;
+  #receivedBytes = 0;
   #result: R | undefined;
   #ended = false;
   #cancel = new AbortController();
+  /** The call's answer: it settles when the call ends in the peer. */
+  answer: Promise<unknown> = Promise.resolve();
 
   /**
    * @param method The method called.
-   * @param highWaterMark The credit given with the call.
+   * @param limits How far ahead the peer may run.
    * @param events Where credit goes.
    */
-  constructor(method: string, highWaterMark: number, events: ConsumerEvents) {
+  constructor(method: string, limits: StreamWindow, events: ConsumerEvents) {
     this.method = method;
-    this.#highWaterMark = highWaterMark;
-    this.#granted = highWaterMark;
+    this.#limits = limits;
+    this.#window = Math.min(limits.items, INITIAL_CREDIT);
+    this.#granted = this.#window;
     this.#events = events;
+  }
+
+  /** The credit to announce the call with. */
+  get credit(): number {
+    return this.#granted;
   }
 
   /** Fires when the loop leaves early or the peer broke the protocol. */
@@ -48,19 +74,25 @@ export class StreamConsumer<T, R> implements IpcCallStream<T, R> {
     return this.#cancel.signal;
   }
 
-  /** An item arrived. */
-  push(value: T): void {
+  /** Items arrived in a message of `size` bytes; those past the credit fail the stream. */
+  push(values: T[], size: number): void {
     if (this.#ended) return;
-    if (++this.#received > this.#granted) {
+    const allowed = this.#granted - this.#received;
+    this.#received += values.length;
+    this.#receivedBytes += size;
+    const { items, bytes } = this.#limits;
+    const average = this.#receivedBytes / this.#received;
+    this.#window = Math.max(1, Math.min(items, Math.floor(bytes / average)));
+    const count = Math.min(values.length, allowed);
+    for (let i = 0; i < count; i++) this.#queue.push(values[i]);
+    if (count < values.length) {
       const error = new IpcStreamProtocolError(
         this.method,
         `the peer sent item ${this.#received} while only ${this.#granted} were allowed`,
       );
       this.fail(error);
       this.#cancel.abort(error);
-      return;
     }
-    this.#queue.push(value);
   }
 
   /** The call ended with the generator's return value. */
@@ -81,10 +113,11 @@ export class StreamConsumer<T, R> implements IpcCallStream<T, R> {
   async next(): Promise<IteratorResult<T, R | undefined>> {
     const step = await this.#queue.next();
     if (step.done) return { done: true, value: this.#result };
-    if (!this.#ended && ++this.#consumed >= (this.#highWaterMark + 1) >> 1) {
-      this.#granted += this.#consumed;
-      this.#events.grant(this.#consumed);
-      this.#consumed = 0;
+    this.#consumed++;
+    const top = this.#window - (this.#granted - this.#consumed);
+    if (!this.#ended && top >= Math.max(1, this.#window >> 1)) {
+      this.#granted += top;
+      this.#events.grant(top);
     }
     return step;
   }
@@ -102,4 +135,19 @@ export class StreamConsumer<T, R> implements IpcCallStream<T, R> {
   [Symbol.asyncIterator](): IpcCallStream<T, R> {
     return this;
   }
+}
+
+/**
+ * The answer of the call behind `stream` (as `stream()` returned it): it
+ * resolves with the generator's return value, or rejects with what ended the
+ * call, once the call ended in the peer, whether or not the loop has taken
+ * every item.
+ */
+export function streamAnswer(
+  stream: IpcCallStream<unknown, unknown>,
+): Promise<unknown> {
+  if (!(stream instanceof StreamConsumer)) {
+    throw new TypeError("Not a stream made by stream().");
+  }
+  return stream.answer;
 }

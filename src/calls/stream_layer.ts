@@ -24,8 +24,10 @@ import { StreamProducer } from "./stream_producer.ts";
 import type { IpcCallStream, IpcStreamOptions } from "./stream_types.ts";
 import type { IpcRequestOptions } from "./types.ts";
 
-/** The credit a stream starts with when `highWaterMark` is not given. */
-export const DEFAULT_HIGH_WATER_MARK = 16;
+/** The most items a stream's peer may send ahead when `highWaterMark` is not given. */
+export const DEFAULT_HIGH_WATER_MARK = 1024;
+/** About the most bytes of items a stream's peer may send ahead when `highWaterMarkBytes` is not given. */
+export const DEFAULT_HIGH_WATER_MARK_BYTES = 1024 * 1024;
 
 /** What the stream layer needs from the call layer. */
 export interface StreamCalls {
@@ -71,8 +73,15 @@ export class StreamLayer {
       options?.highWaterMark,
       DEFAULT_HIGH_WATER_MARK,
     );
+    const highWaterMarkBytes = integerOption(
+      "The stream",
+      "highWaterMarkBytes",
+      options?.highWaterMarkBytes,
+      DEFAULT_HIGH_WATER_MARK_BYTES,
+    );
     let id: number | undefined;
-    const consumer = new StreamConsumer<T, R>(method, highWaterMark, {
+    const window = { items: highWaterMark, bytes: highWaterMarkBytes };
+    const consumer = new StreamConsumer<T, R>(method, window, {
       grant: (credit) =>
         this.#calls.send(streamNotification(CREDIT_METHOD, { id, credit }))
           .then(undefined, noop),
@@ -85,13 +94,23 @@ export class StreamLayer {
       timeout: options?.timeout,
       onProgress: options?.onProgress,
     };
-    this.#calls.request(method, params, callOptions, (callId) => {
-      id = callId;
-      this.#consumers.set(callId, consumer as StreamConsumer<unknown, unknown>);
-      this.#calls.send(
-        streamNotification(STREAM_METHOD, { id, credit: highWaterMark }),
-      ).then(undefined, noop);
-    }).then(
+    const answer = this.#calls.request(
+      method,
+      params,
+      callOptions,
+      (callId) => {
+        id = callId;
+        this.#consumers.set(
+          callId,
+          consumer as StreamConsumer<unknown, unknown>,
+        );
+        this.#calls.send(
+          streamNotification(STREAM_METHOD, { id, credit: consumer.credit }),
+        ).then(undefined, noop);
+      },
+    );
+    consumer.answer = answer;
+    answer.then(
       (result) => consumer.finish(result as R),
       (error) => consumer.fail(error),
     ).finally(() => {
@@ -127,11 +146,12 @@ export class StreamLayer {
 
   /**
    * Takes `message` if it is a stream or progress notification; called for
-   * messages that are not requests, responses or cancellations.
+   * messages that are not requests, responses or cancellations. `size` is
+   * the message's size in bytes on the wire.
    *
    * @returns `true` when the message was taken.
    */
-  intercept(message: unknown): boolean {
+  intercept(message: unknown, size: number): boolean {
     const notification = classifyStream(message);
     if (notification === undefined) return false;
     switch (notification.kind) {
@@ -141,9 +161,9 @@ export class StreamLayer {
       case "credit":
         this.#producers.get(notification.id)?.grant(notification.credit);
         break;
-      case "item":
+      case "items":
         // Items of a stream this end stopped are dropped.
-        this.#consumers.get(notification.id)?.push(notification.value);
+        this.#consumers.get(notification.id)?.push(notification.values, size);
         break;
       case "progress": {
         const onProgress = this.#onProgress.get(notification.id);

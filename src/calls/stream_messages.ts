@@ -10,8 +10,8 @@ import type { CallId } from "./jsonrpc.ts";
 
 /** Caller → callee, just before a request: "the call with this id streams; you may send `credit` items". */
 export const STREAM_METHOD = "$/stream";
-/** Callee → caller: one item of a streaming call. */
-export const ITEM_METHOD = "$/stream/item";
+/** Callee → caller: the next items of a streaming call, in order. */
+export const ITEMS_METHOD = "$/stream/items";
 /** Caller → callee: `credit` more items may be sent. */
 export const CREDIT_METHOD = "$/stream/credit";
 /** Callee → caller: a progress report of a call. */
@@ -21,7 +21,7 @@ export const PROGRESS_METHOD = "$/progress";
 export type StreamMessage =
   | { kind: "stream"; id: CallId; credit: number }
   | { kind: "credit"; id: CallId; credit: number }
-  | { kind: "item"; id: CallId; value: unknown }
+  | { kind: "items"; id: CallId; values: unknown[] }
   | { kind: "progress"; id: CallId; value: unknown };
 
 /**
@@ -58,8 +58,12 @@ export function classifyStream(value: unknown): StreamMessage | undefined {
         credit: credit as number,
       };
     }
-    case ITEM_METHOD:
-      return { kind: "item", id, value: fields.value };
+    case ITEMS_METHOD: {
+      const values = fields.values;
+      return Array.isArray(values) && values.length > 0
+        ? { kind: "items", id, values }
+        : undefined;
+    }
     case PROGRESS_METHOD:
       return { kind: "progress", id, value: fields.value };
   }

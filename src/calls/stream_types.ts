@@ -34,9 +34,18 @@ export interface IpcStreamOptions extends IpcRequestOptions {
    * bounded memory on both sides. `timeout` and `signal` cover the whole
    * stream.
    *
-   * @default {16}
+   * @default {1024}
    */
   highWaterMark?: number;
+  /**
+   * About how many bytes of items the peer may send ahead: once the first
+   * items have shown their size, the credit is cut so that it covers at most
+   * this many bytes (and at least one item). The first 16 items are sent
+   * before any size is known.
+   *
+   * @default {1048576} (1 MiB)
+   */
+  highWaterMarkBytes?: number;
 }
 
 /**

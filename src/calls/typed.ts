@@ -77,7 +77,7 @@ export type IpcItemOf<F> = IpcResultOf<F> extends AsyncIterable<infer T> ? T
  */
 export type IpcReturnOf<F> = IpcResultOf<F> extends
   AsyncIterable<unknown, infer R> ? R
-  : never;
+  : unknown;
 
 /**
  * The arguments of a typed call of handler `F`: its params (optional when
@@ -97,16 +97,87 @@ export type IpcCallArgs<F, O> = undefined extends IpcParamsOf<F>
   : [params: IpcParamsOf<F>, options?: O];
 
 /**
- * The methods of handlers `H` whose handler streams (returns an async
- * iterable, as an async generator does).
+ * Handlers of any method, taking anything: the type of an untyped caller,
+ * such as an `IpcPool` created without a type argument.
+ *
+ * @example
+ * ```ts
+ * import type { IpcUntypedHandlers } from "@tether/ipc";
+ *
+ * const handlers: IpcUntypedHandlers = { echo: (params) => params };
+ * console.log(handlers.echo?.(1)); // 1
+ * ```
  */
-export type IpcStreamMethods<H> = {
+export type IpcUntypedHandlers = Record<string, (params?: unknown) => unknown>;
+
+/**
+ * The methods of handlers `H` whose handler streams (returns an async
+ * iterable, as an async generator does); any string for
+ * {@linkcode IpcUntypedHandlers}.
+ *
+ * @example
+ * ```ts
+ * import type { IpcStreamMethods } from "@tether/ipc";
+ *
+ * const handlers = { add: (n: number) => n + 1, async *count(n: number) { yield n; } };
+ * const method: IpcStreamMethods<typeof handlers> = "count";
+ * console.log(method); // count
+ * ```
+ */
+export type IpcStreamMethods<H> = string extends keyof H ? string : {
   [K in keyof H & string]: IpcResultOf<H[K]> extends AsyncIterable<unknown> ? K
     : never;
 }[keyof H & string];
 
-/** The methods of handlers `H` that answer with one result. */
-export type IpcCallMethods<H> = Exclude<keyof H & string, IpcStreamMethods<H>>;
+/**
+ * The methods of handlers `H` that answer with one result; any string for
+ * {@linkcode IpcUntypedHandlers}.
+ *
+ * @example
+ * ```ts
+ * import type { IpcCallMethods } from "@tether/ipc";
+ *
+ * const handlers = { add: (n: number) => n + 1, async *count(n: number) { yield n; } };
+ * const method: IpcCallMethods<typeof handlers> = "add";
+ * console.log(method); // add
+ * ```
+ */
+export type IpcCallMethods<H> = string extends keyof H ? string
+  : Exclude<keyof H & string, IpcStreamMethods<H>>;
+
+/**
+ * What a typed `request()` of method `M` resolves to: `R` when given
+ * explicitly, else the handler's result.
+ *
+ * @example
+ * ```ts
+ * import type { IpcRequestResult } from "@tether/ipc";
+ *
+ * const handlers = { add: ({ a, b }: { a: number; b: number }) => a + b };
+ * const sum: IpcRequestResult<typeof handlers, "add", unknown> = 3; // number
+ * console.log(sum); // 3
+ * ```
+ */
+export type IpcRequestResult<H, M, R> = unknown extends R
+  ? IpcResultOf<H[M & keyof H]>
+  : R;
+
+/**
+ * The items of a typed `stream()` of method `M`: `T` when given explicitly,
+ * else what the handler yields (`unknown` for untyped handlers).
+ *
+ * @example
+ * ```ts
+ * import type { IpcStreamItem } from "@tether/ipc";
+ *
+ * const handlers = { async *count(n: number) { yield n; } };
+ * const item: IpcStreamItem<typeof handlers, "count", unknown> = 1; // number
+ * console.log(item); // 1
+ * ```
+ */
+export type IpcStreamItem<H, M, T> = unknown extends T
+  ? string extends keyof H ? unknown : IpcItemOf<H[M & keyof H]>
+  : T;
 
 /**
  * The typed proxy `remote()` returns for handlers `H`: one function per

@@ -22,7 +22,7 @@ import {
   type IpcByteStreams,
   WebStreamTransport,
 } from "../transports/web_streams.ts";
-import { IpcClosedError } from "./errors.ts";
+import { flushSent } from "./exit_flush.ts";
 import { ChannelLifecycle } from "./lifecycle.ts";
 import {
   type IncomingFilter,
@@ -39,7 +39,6 @@ import { Wire } from "./wire.ts";
 
 /** After bad input, how long queued replies may take to be written before hanging up. */
 const BAD_INPUT_WRITE_GRACE_MS = 2000;
-
 /** Listens for a reserved `$/` notification; for the library's layers only (not in mod.ts). */
 export let listenReserved: ListenReserved<IpcJsonStream>;
 
@@ -170,23 +169,10 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    * @throws {IpcClosedError} When the channel closed before a message came.
    * @throws {IpcProtocolError} When the input was not a valid message.
    * @throws {IpcMessageTooLargeError} When the next message is over `maxMessageBytes`.
-   *
-   * @example Request and reply
-   * ```ts
-   * import { IpcJsonStream } from "@tether/ipc";
-   *
-   * await using ipc = new IpcJsonStream({ readable: new Blob(['{"pong":true}\n']).stream(), writable: new WritableStream() });
-   * await ipc.send({ ping: true });
-   * console.log(await ipc.receive()); // { pong: true }
-   * ```
    */
   async receive(): Promise<In> {
     const result = await this.#received.next();
-    if (result.done) {
-      throw new IpcClosedError(
-        "The IPC channel closed before a message arrived: the peer closed it, exited, or close() was called.",
-      );
-    }
+    if (result.done) throw this.#life.closedError("receive a message");
     return result.value;
   }
 
@@ -197,6 +183,14 @@ export class IpcJsonStream<In = unknown, Out = unknown>
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<In> {
     return this.#received.iterator();
+  }
+
+  /**
+   * Resolves once all sent so far is with the OS, not just queued (rejects
+   * with `IpcClosedError` if some never will be); docs/channel.md#exit.
+   */
+  flush(): Promise<void> {
+    return flushSent(this.#sending, this.#life);
   }
 
   /**

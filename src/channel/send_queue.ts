@@ -6,6 +6,7 @@
  */
 
 import type { MessageEncoder } from "../codec/codec.ts";
+import { flushAtExit, type WriteAtExit } from "./exit_flush.ts";
 
 /**
  * With no write in flight, queued messages are written as soon as they reach
@@ -35,6 +36,8 @@ export interface Sender {
   readonly bytesOut: number;
   /** Queues a message: see {@linkcode SendQueue.send}. */
   send(message: unknown): Promise<void>;
+  /** `true` once something sent could not be written (a failed write, or dropped by `stop()`). */
+  readonly lost: boolean;
   /** Hands everything queued to the transport: see {@linkcode SendQueue.flushAll}. */
   flushAll(): Promise<void>;
   /** Stops: see {@linkcode SendQueue.stop}. */
@@ -65,19 +68,25 @@ export class SendQueue<D> implements Sender {
   #allWritten: PromiseWithResolvers<void> | undefined;
   #messagesOut = 0;
   #bytesOut = 0;
+  #writeAtExit: WriteAtExit<D> | undefined;
+  #lost = false;
 
   /**
    * @param encoder Where messages wait, encoded for the transport.
    * @param write Hands one write to the transport.
    * @param sendBufferBytes How many bytes may wait before `send()` waits.
    * @param events What to tell the channel.
+   * @param writeAtExit The transport's way to write before the process
+   *   ends, if it has one.
    */
   constructor(
     encoder: MessageEncoder<D>,
     write: (data: D, done: (error?: Error) => void) => void,
     sendBufferBytes: number,
     events: SendQueueEvents,
+    writeAtExit?: WriteAtExit<D>,
   ) {
+    this.#writeAtExit = writeAtExit;
     this.#encoder = encoder;
     this.#write = write;
     this.#sendBufferBytes = sendBufferBytes;
@@ -87,7 +96,12 @@ export class SendQueue<D> implements Sender {
 
   /** `true` while a write is in flight or a sender waits for room. */
   get busy(): boolean {
-    return this.#writing || this.#drain !== undefined;
+    return this.#writing || this.#drain !== undefined || this.#extraWrites > 0;
+  }
+
+  /** `true` once something sent could not be written. */
+  get lost(): boolean {
+    return this.#lost;
   }
 
   /** Messages sent. */
@@ -143,7 +157,7 @@ export class SendQueue<D> implements Sender {
    */
   flushAll(): Promise<void> {
     for (let batch; (batch = this.#encoder.take()) !== undefined;) {
-      this.#extraWrites++;
+      if (this.#extraWrites++ === 0) this.#events.busyChanged();
       this.#write(batch.data, this.#onExtraWritten);
     }
     if (!this.#writing && this.#extraWrites === 0) return RESOLVED;
@@ -154,6 +168,9 @@ export class SendQueue<D> implements Sender {
   /** Drops what is queued and rejects a sender waiting for room with `error`. */
   stop(error: Error): void {
     globalThis.removeEventListener("unload", this.#flushOnExit);
+    if (this.#encoder.size > 0 || this.#writing || this.#extraWrites > 0) {
+      this.#lost = true;
+    }
     this.#encoder.clear();
     const drain = this.#drain;
     if (drain !== undefined) {
@@ -165,12 +182,14 @@ export class SendQueue<D> implements Sender {
   }
 
   /**
-   * On `Deno.exit()`, which ends the process without running microtasks,
-   * hands everything queued to the transport at once (a socket with room
-   * takes the bytes synchronously).
+   * On `Deno.exit()`, which ends the process without running microtasks:
+   * writes everything queued through the transport's exit writer, or else
+   * hands it to the transport at once (a socket with room takes the bytes
+   * synchronously; the rest is lost).
    */
   #flushOnExit = (): void => {
-    this.flushAll();
+    if (this.#writeAtExit === undefined) this.flushAll();
+    else flushAtExit(this.#encoder, this.#writeAtExit);
   };
 
   /**
@@ -204,6 +223,7 @@ export class SendQueue<D> implements Sender {
   #onWritten(size: number, error: Error | undefined): void {
     this.#writing = false;
     if (error !== undefined) {
+      this.#lost = true;
       this.#settleAllWritten();
       this.#events.writeFailed(error);
       return;
@@ -211,17 +231,25 @@ export class SendQueue<D> implements Sender {
     this.#bytesOut += size;
     // What was queued meanwhile is ready: write it at once.
     this.#writeNext();
-    const drain = this.#drain;
-    if (drain !== undefined && this.#encoder.size <= this.#sendBufferBytes) {
-      this.#drain = undefined;
-      drain.resolve();
-    }
+    this.#releaseDrain();
     this.#settleAllWritten();
     this.#events.busyChanged();
   }
 
+  /** Lets a sender waiting for room go on once the queue is under the limit. */
+  #releaseDrain(): void {
+    const drain = this.#drain;
+    if (drain !== undefined && this.#encoder.size <= this.#sendBufferBytes) {
+      this.#drain = undefined;
+      drain.resolve();
+      this.#events.busyChanged();
+    }
+  }
+
   #onExtraWritten = (error?: Error): void => {
-    this.#extraWrites--;
+    if (--this.#extraWrites === 0) this.#events.busyChanged();
+    if (error !== undefined) this.#lost = true;
+    else this.#releaseDrain();
     this.#settleAllWritten();
     if (error !== undefined) this.#events.writeFailed(error);
   };

@@ -77,6 +77,7 @@ export class Wire {
         },
         end,
         error,
+        badInput: (failure) => receiver.badInput(failure),
       });
       return;
     }
@@ -90,6 +91,7 @@ export class Wire {
       (data, done) => transport.write(data, done),
       settings.sendBufferBytes,
       sent,
+      transport.writeAtExit?.bind(transport),
     );
     transport.start({
       data: (bytes) => {

@@ -25,7 +25,7 @@ import { LatencyHistogram } from "../calls/latency.ts";
 import { type IpcCaller, remote } from "../calls/remote.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
 import { IpcNoRespondersError } from "./errors.ts";
-import { checkName } from "./options.ts";
+import { checkName, closeOrFlush } from "./options.ts";
 import type { IpcNatsCallerStats } from "./stats.ts";
 import type { IpcNatsCaller, IpcNatsRemote } from "./types.ts";
 import {
@@ -201,9 +201,11 @@ export class NatsCaller implements IpcNatsCaller {
     this.#failAll();
     this.#closed = (async () => {
       if (this.connection.isClosed()) return;
-      this.#answers.unsubscribe();
-      if (this.#owned) await this.connection.drain();
-      else await this.connection.flush();
+      await closeOrFlush(
+        this.connection,
+        this.#owned,
+        () => this.#answers.unsubscribe(),
+      );
     })();
     return this.#closed;
   }

@@ -17,6 +17,7 @@ import { ErrorCode, errorToWire, type WireError } from "../calls/jsonrpc.ts";
 import type { IpcCallContext } from "../calls/types.ts";
 import { ArrayQueue } from "../internal/array_queue.ts";
 import { IpcMessageTooLargeError } from "../channel/errors.ts";
+import { closeOrFlush } from "./options.ts";
 import type { IpcNatsServiceStats } from "./stats.ts";
 import type { IpcNatsService } from "./types.ts";
 import {
@@ -131,11 +132,11 @@ export class NatsService implements IpcNatsService {
         this.#idle = Promise.withResolvers<void>();
         await this.#idle.promise;
       }
-      if (!this.connection.isClosed()) {
-        this.#cancels.unsubscribe();
-        if (this.#owned) await this.connection.drain();
-        else await this.connection.flush();
-      }
+      await closeOrFlush(
+        this.connection,
+        this.#owned,
+        () => this.#cancels.unsubscribe(),
+      );
     } finally {
       this.#stoppedResolvers.resolve();
     }

@@ -202,3 +202,25 @@ export function checkName(owner: string, what: string, name: unknown): string {
   }
   return name;
 }
+
+/**
+ * The end of a caller's or a worker's use of its connection: `unsubscribe`
+ * its own subscription, then close the connection when this library opened
+ * it (draining what is queued), or only flush it when it is the user's.
+ * Never throws: a connection that is down is closed as it is.
+ */
+export async function closeOrFlush(
+  connection: NatsConnection,
+  owned: boolean,
+  unsubscribe: () => void,
+): Promise<void> {
+  if (connection.isClosed()) return;
+  try {
+    unsubscribe();
+    if (owned) await connection.drain();
+    else await connection.flush();
+  } catch {
+    // Disconnected: nothing can be flushed any more.
+    if (owned) await connection.close().catch(() => {});
+  }
+}

@@ -6,6 +6,7 @@
  */
 
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
+import { DEFAULT_SEND_BUFFER_BYTES } from "../channel/options.ts";
 import { DenoConnTransport } from "../transports/deno_conn.ts";
 import { channelAddress } from "./address.ts";
 import {
@@ -15,6 +16,11 @@ import {
 import { clientHandshake } from "./handshake.ts";
 import { closeQuietly } from "./handshake_io.ts";
 import { IpcNetStream } from "./ipc_net_stream.ts";
+import { IpcReconnectingStream } from "./ipc_reconnecting_stream.ts";
+import {
+  type IpcReconnectOptions,
+  reconnectSettingsOf,
+} from "./reconnect_options.ts";
 import {
   handshakeTimeoutOf,
   type IpcAuthOptions,
@@ -37,7 +43,15 @@ import {
  * ```
  */
 export interface ConnectIpcCommonOptions<In = unknown>
-  extends IpcJsonStreamOptions<In>, IpcAuthOptions {}
+  extends IpcJsonStreamOptions<In>, IpcAuthOptions {
+  /**
+   * Reconnect when the connection drops, with jittered exponential backoff
+   * (`true`: the defaults): `connectIpc()` then resolves with an
+   * {@linkcode IpcReconnectingStream}. The first connection is not retried:
+   * a wrong address or key fails at once.
+   */
+  reconnect?: IpcReconnectOptions | true;
+}
 
 /**
  * {@linkcode connectIpc} to a Unix domain socket.
@@ -123,6 +137,9 @@ export type ConnectIpcOptions<In = unknown> =
  * Permissions: a Unix socket needs `--allow-read --allow-write` and
  * `--allow-net=unix:<path>`; TCP and TLS `--allow-net=<host>`.
  *
+ * With `reconnect`, the channel outlives its connections: see
+ * {@linkcode IpcReconnectingStream}.
+ *
  * @typeParam In The type of the messages from the server.
  * @typeParam Out The type of the messages to the server.
  * @param options Where to connect, the key, and the limits.
@@ -148,6 +165,17 @@ export type ConnectIpcOptions<In = unknown> =
  * console.log(await daemon.receive()); // { sum: 42 }
  * ```
  *
+ * @example A client that reconnects when the daemon restarts
+ * ```ts ignore
+ * import { connectIpc } from "@tether/ipc";
+ *
+ * const daemon = await connectIpc({
+ *   path: `${Deno.env.get("XDG_RUNTIME_DIR")}/app/app.sock`,
+ *   reconnect: { maxDelay: 2_000, onStateChange: ({ state }) => console.error("daemon:", state) },
+ * });
+ * for await (const event of daemon) console.log(event); // goes on across restarts
+ * ```
+ *
  * @example Over TLS with a self-signed server certificate
  * ```ts ignore
  * import { connectIpc } from "@tether/ipc";
@@ -160,9 +188,32 @@ export type ConnectIpcOptions<In = unknown> =
  * });
  * ```
  */
+export function connectIpc<In = unknown, Out = unknown>(
+  options: ConnectIpcOptions<In> & { reconnect: IpcReconnectOptions | true },
+): Promise<IpcReconnectingStream<In, Out>>;
+/**
+ * Connects to a {@linkcode listenIpc} server, once: the channel ends when the
+ * connection does. See the overload with `reconnect` for the rest.
+ *
+ * @typeParam In The type of the messages from the server.
+ * @typeParam Out The type of the messages to the server.
+ * @param options Where to connect, the key, and the limits.
+ * @returns The channel, ready.
+ *
+ * @example
+ * ```ts ignore
+ * import { connectIpc } from "@tether/ipc";
+ *
+ * await using daemon = await connectIpc({ path: "/run/user/1000/app/app.sock" });
+ * console.log(daemon.remoteAddr);
+ * ```
+ */
+export function connectIpc<In = unknown, Out = unknown>(
+  options: ConnectIpcOptions<In>,
+): Promise<IpcNetStream<In, Out>>;
 export async function connectIpc<In = unknown, Out = unknown>(
   options: ConnectIpcOptions<In>,
-): Promise<IpcNetStream<In, Out>> {
+): Promise<IpcNetStream<In, Out> | IpcReconnectingStream<In, Out>> {
   const { kind, hostname, name: peer } = channelAddress(options);
   const key = await resolveAuthKey(
     options,
@@ -173,18 +224,31 @@ export async function connectIpc<In = unknown, Out = unknown>(
   );
   const timeoutMs = handshakeTimeoutOf("connectIpc", options);
   const streamOptions = streamOptionsOf(options, kind);
-  const conn = await open(options, hostname, peer, timeoutMs);
-  try {
-    await clientHandshake(conn, { key, timeoutMs, peer });
-  } catch (error) {
-    closeQuietly(conn);
-    throw error;
-  }
-  return new IpcNetStream<In, Out>(
-    new DenoConnTransport(conn),
-    streamOptions,
-    conn,
-  );
+  const settings = options.reconnect === undefined
+    ? undefined
+    : reconnectSettingsOf(options.reconnect);
+  const connect = async () => {
+    const conn = await open(options, hostname, peer, timeoutMs);
+    try {
+      await clientHandshake(conn, { key, timeoutMs, peer });
+    } catch (error) {
+      closeQuietly(conn);
+      throw error;
+    }
+    return new IpcNetStream<In, Out>(
+      new DenoConnTransport(conn),
+      streamOptions,
+      conn,
+    );
+  };
+  const first = await connect();
+  if (settings === undefined) return first;
+  return new IpcReconnectingStream<In, Out>(first, {
+    connect,
+    settings,
+    peer,
+    sendBufferBytes: streamOptions.sendBufferBytes ?? DEFAULT_SEND_BUFFER_BYTES,
+  });
 }
 
 /** Opens the connection (TLS not yet negotiated), within `timeoutMs`. */

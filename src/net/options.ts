@@ -226,6 +226,7 @@ interface NetworkOnlyOptions extends IpcAuthOptions {
   maxPendingHandshakes?: number;
   maxPendingHandshakesPerAddress?: number;
   onError?: unknown;
+  reconnect?: unknown;
 }
 
 /**
@@ -249,6 +250,7 @@ export function streamOptionsOf<In>(
     maxPendingHandshakes: _maxPendingHandshakes,
     maxPendingHandshakesPerAddress: _maxPendingHandshakesPerAddress,
     onError: _onError,
+    reconnect: _reconnect,
     ...streamOptions
   } = options;
   streamOptions.maxMessageBytes ??= kind === "unix"

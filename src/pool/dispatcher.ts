@@ -17,6 +17,7 @@ import { CallQueue, queueTimeoutError } from "./call_queue.ts";
 import { IpcQueueFullError } from "./errors.ts";
 import type { IpcPoolRequestOptions, PoolSettings } from "./options.ts";
 import { PoolCall } from "./pool_call.ts";
+import { poolRun } from "./pool_stream.ts";
 import type { PoolChild } from "./pool_child.ts";
 import type { Recycler } from "./recycler.ts";
 import type { Supervisor } from "./supervisor.ts";
@@ -119,6 +120,7 @@ export class Dispatcher {
       reject,
       options?.killOnTimeout ?? this.#settings.killOnTimeout,
     );
+    call.run = poolRun(method, params, options);
     const child = this.#queue.length === 0 ? this.#freeChild() : undefined;
     if (child !== undefined) {
       this.#dispatch(call, child);
@@ -202,10 +204,12 @@ export class Dispatcher {
     this.waitTime.record(call.sentAt - call.start);
     child.begin();
     this.#inFlight++;
-    child.process.ipc.request(call.method, call.params, options).then(
-      (result) => this.#onAnswer(call, child, result),
-      (error) => this.#onCallFailed(call, child, error),
-    );
+    const ipc = child.process.ipc;
+    (call.run?.(ipc, options) ?? ipc.request(call.method, call.params, options))
+      .then(
+        (result) => this.#onAnswer(call, child, result),
+        (error) => this.#onCallFailed(call, child, error),
+      );
     this.#recycler.sent(child);
   }
 

@@ -25,6 +25,17 @@ import type { PlainMessageCounts } from "./plain_messages.ts";
 import { spawnPoolChild } from "./spawn_child.ts";
 import type { IpcPoolStats } from "./stats.ts";
 import { Supervisor } from "./supervisor.ts";
+import type { IpcCallStream, IpcStreamOptions } from "../calls/stream_types.ts";
+import type {
+  IpcCallArgs,
+  IpcCallMethods,
+  IpcRequestResult,
+  IpcReturnOf,
+  IpcStreamItem,
+  IpcStreamMethods,
+  IpcUntypedHandlers,
+} from "../calls/typed.ts";
+import { PoolStream } from "./pool_stream.ts";
 
 /**
  * A pool of Deno children that answer calls: spreads CPU-bound work over
@@ -61,7 +72,7 @@ import { Supervisor } from "./supervisor.ts";
  * console.log(results, pool.stats().latency.p99);
  * ```
  */
-export class IpcPool implements AsyncDisposable {
+export class IpcPool<H = IpcUntypedHandlers> implements AsyncDisposable {
   #settings: PoolSettings;
   #children: Supervisor;
   #calls: Dispatcher;
@@ -163,12 +174,40 @@ export class IpcPool implements AsyncDisposable {
    * console.log(await pool.request("fib", { n: 25 }, { timeout: 5000 }));
    * ```
    */
-  request<R = unknown>(
+  request<R = unknown, M extends IpcCallMethods<H> = IpcCallMethods<H>>(
+    method: M,
+    ...args: IpcCallArgs<H[M & keyof H], IpcPoolRequestOptions>
+  ): Promise<IpcRequestResult<H, M, NoInfer<R>>>;
+  request(
     method: string,
     params?: unknown,
     options?: IpcPoolRequestOptions,
-  ): Promise<R> {
-    return this.#calls.submit<R>(method, params, options);
+  ): Promise<unknown> {
+    return this.#calls.submit(method, params, options);
+  }
+
+  /**
+   * Calls `method`, whose handler is an async generator, in the least busy
+   * child (or queues the call until a child is free) and iterates what it
+   * yields, as `IpcJsonStream.stream()` does. The stream stays on that child
+   * and counts as one call in flight there until its generator ends;
+   * `timeout` (the pool's by default) covers the whole stream. Example:
+   * `for await (const line of pool.stream("lines", { path })) …`.
+   */
+  stream<T = unknown, M extends IpcStreamMethods<H> = IpcStreamMethods<H>>(
+    method: M,
+    ...args: IpcCallArgs<H[M & keyof H], IpcStreamOptions>
+  ): IpcCallStream<
+    IpcStreamItem<H, M, NoInfer<T>>,
+    IpcReturnOf<H[M & keyof H]>
+  > {
+    const [params, options] = args;
+    return new PoolStream(
+      (m, p, o) => (this as unknown as IpcPool).request(m, p, o),
+      method,
+      params,
+      options,
+    );
   }
 
   /**
@@ -211,7 +250,13 @@ export class IpcPool implements AsyncDisposable {
       options.concurrency,
       maxSize * concurrency * 2,
     );
-    return mapCalls<R>(this, method, inputs, bound, options);
+    return mapCalls<R>(
+      this as unknown as IpcPool,
+      method,
+      inputs,
+      bound,
+      options,
+    );
   }
 
   /**

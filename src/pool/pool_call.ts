@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { PoolRun } from "./pool_stream.ts";
+
 /** Where a call is: waiting for a child, sent to one, or settled. */
 export type PoolCallState = "queued" | "running" | "done";
 
@@ -25,6 +27,8 @@ export class PoolCall {
   state: PoolCallState = "queued";
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
+  /** How to run it on the child, when not as a plain request (`pool_stream.ts`). */
+  run: PoolRun | undefined = undefined;
 
   constructor(
     method: string,

@@ -36,17 +36,21 @@ export class ChildTransport implements IpcTransport {
   #pid: number;
   #status: Promise<IpcChildStatus>;
   #ended: IpcChildStatus | undefined;
+  #stderrHidden: boolean;
 
   /**
    * @param socket The parent's end of the socketpair.
    * @param pid The child's process id.
    * @param status Resolves when the child exits.
+   * @param stderrHidden Whether the child's stderr is discarded.
    */
   constructor(
     socket: NodeSocketTransport,
     pid: number,
     status: Promise<IpcChildStatus>,
+    stderrHidden: boolean,
   ) {
+    this.#stderrHidden = stderrHidden;
     this.socket = socket;
     this.reusesReadBuffer = socket.reusesReadBuffer;
     this.#pid = pid;
@@ -70,6 +74,10 @@ export class ChildTransport implements IpcTransport {
     this.socket.write(data, done);
   }
 
+  writeAtExit(data: readonly (string | Uint8Array)[]): number | undefined {
+    return this.socket.writeAtExit(data);
+  }
+
   close(): Promise<void> {
     return this.socket.close();
   }
@@ -91,7 +99,12 @@ export class ChildTransport implements IpcTransport {
     const report = () => {
       const ended = this.#ended;
       if (ended !== undefined && (!ended.success || error !== undefined)) {
-        sink.end(new IpcChildEndedError(this.#pid, ended, { cause: error }));
+        sink.end(
+          new IpcChildEndedError(this.#pid, ended, {
+            cause: error,
+            stderrHidden: this.#stderrHidden,
+          }),
+        );
       } else if (error !== undefined) {
         sink.error(error);
       } else {

@@ -95,6 +95,9 @@ export class IpcChildExitedError extends IpcError {
       } before answering the call "${method}"${
         reason === undefined ? "" : `: ${reason}`
       }. ` +
+        (stderrHidden(options?.cause)
+          ? `Its stderr is discarded (stderr: "null"): pass stderr: "inherit" to see why. `
+          : "") +
         `The pool replaced it; the call was not retried: retry it if it is safe to run twice.`,
       options,
     );
@@ -134,26 +137,34 @@ export class IpcChildEndedError extends IpcError {
   readonly code: number;
   /** The signal that ended it, or `null`. */
   readonly signal: Deno.Signal | null;
+  /** `true` when the child's stderr was discarded (`stderr: "null"`), so what it printed is lost. */
+  readonly stderrHidden: boolean;
 
   /**
    * Creates the error.
    *
    * @param pid The child's process id.
    * @param status How the child ended.
-   * @param options The underlying `cause` (a reset connection), if any.
+   * @param options The underlying `cause` (a reset connection), if any, and
+   *   whether the child's stderr was discarded.
    */
   constructor(
     pid: number,
     status: { code: number; signal: Deno.Signal | null },
-    options?: ErrorOptions,
+    options?: ErrorOptions & { stderrHidden?: boolean },
   ) {
+    const crashed = status.signal === null && status.code !== 0;
+    const hidden = options?.stderrHidden === true;
     super(
       `child process ${pid} ${howItEnded(status)}` +
-        (status.signal === null && status.code !== 0
-          ? "; its stderr may say why"
-          : ""),
+        (!crashed
+          ? ""
+          : hidden
+          ? `; its stderr is discarded (stderr: "null"): pass stderr: "inherit" to see why`
+          : "; its stderr may say why"),
       options,
     );
+    this.stderrHidden = hidden;
     this.pid = pid;
     this.code = status.code;
     this.signal = status.signal;
@@ -234,7 +245,7 @@ export class IpcWorkerExitedError extends IpcError {
    * @param options The underlying `cause`, if any.
    */
   constructor(workerName: string, how: string, options?: ErrorOptions) {
-    super(`Worker "${workerName}" ${how}.`, options);
+    super(`Worker "${workerName}" ${how}`, options);
     this.workerName = workerName;
   }
 }
@@ -277,4 +288,15 @@ function howItEnded(status: { code: number; signal: Deno.Signal | null }) {
   return status.signal === null
     ? `exited with code ${status.code}`
     : `was killed by ${status.signal} (code ${status.code})`;
+}
+
+/** Whether the chain of causes holds a crash whose stderr was discarded. */
+function stderrHidden(cause: unknown): boolean {
+  for (let depth = 0; cause instanceof Error && depth < 4; depth++) {
+    if (cause instanceof IpcChildEndedError) {
+      return cause.stderrHidden && cause.signal === null && cause.code !== 0;
+    }
+    cause = cause.cause;
+  }
+  return false;
 }

@@ -237,6 +237,7 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
       NodeSocketTransport.adopt(channel),
       this.pid,
       this.status,
+      options.stderr === "null",
     );
     this.ipc = new IpcJsonStream<In, Out>(this.#transport, options);
     const abortSignal = options.signal;

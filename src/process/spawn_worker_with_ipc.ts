@@ -148,6 +148,7 @@ class WorkerWithIpc<In, Out> implements IpcWorker<In, Out> {
     this.#transport = new WorkerPortTransport(this.#worker, {
       side: "parent",
       window: settings.receiveBufferBytes,
+      incomingLimit: settings.maxMessageBytes,
       onExit: (reason, open) => {
         if (open) this.#fail(reason);
         else this.#end();

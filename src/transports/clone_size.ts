@@ -27,8 +27,10 @@ const UNCLONEABLE = [Promise, WeakMap, WeakSet, WeakRef];
  * @throws {IpcMessageTooLargeError} When the estimate is over `maxMessageBytes`.
  */
 export function cloneSize(message: unknown, maxMessageBytes: number): number {
+  // Most messages are a few small objects: a list is cheaper than a Set.
+  const seen: object[] = [];
+  let seenSet: Set<object> | undefined;
   let size = 0;
-  let seen: Set<object> | undefined;
   const pending: unknown[] = [message];
   while (pending.length > 0) {
     const value = pending.pop();
@@ -44,9 +46,14 @@ export function cloneSize(message: unknown, maxMessageBytes: number): number {
       case "object": {
         size += SLOT_BYTES;
         if (value === null) break;
-        seen ??= new Set();
-        if (seen.has(value)) break;
-        seen.add(value);
+        if (seenSet !== undefined) {
+          if (seenSet.has(value)) break;
+          seenSet.add(value);
+        } else if (seen.includes(value)) {
+          break;
+        } else if (seen.push(value) > 32) {
+          seenSet = new Set(seen);
+        }
         size += objectSize(value, pending);
         break;
       }
@@ -60,6 +67,14 @@ export function cloneSize(message: unknown, maxMessageBytes: number): number {
 
 /** The bytes of `value` itself; what it holds goes on `pending`. */
 function objectSize(value: object, pending: unknown[]): number {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) pending.push(value[i]);
+    return SLOT_BYTES * value.length;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype === Object.prototype || prototype === null) {
+    return fieldsSize(value, pending);
+  }
   if (ArrayBuffer.isView(value)) return value.byteLength;
   if (value instanceof ArrayBuffer) return value.byteLength;
   if (value instanceof Date || value instanceof RegExp) return SLOT_BYTES;
@@ -78,8 +93,14 @@ function objectSize(value: object, pending: unknown[]): number {
     for (const item of value) pending.push(item);
     return 0;
   }
+  return fieldsSize(value, pending);
+}
+
+/** The keys of an object; its values go on `pending`. */
+function fieldsSize(value: object, pending: unknown[]): number {
   let size = 0;
-  for (const key of Object.keys(value)) {
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
     size += SLOT_BYTES;
     pending.push((value as Record<string, unknown>)[key]);
   }

@@ -7,11 +7,18 @@
  * `Readable` stream machinery and the copy `data` events make of each chunk
  * (several times faster: see `bench/optimizations.md`).
  *
+ * Writes go through the socket's native handle in slices (`handle_writer.ts`),
+ * so that at `Deno.exit()` this process knows which bytes the peer may still
+ * miss and writes them before it ends (`exit_writer.ts`).
+ *
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import net from "node:net";
 import { settlesWithin } from "../internal/deadline.ts";
+import { writeBeforeExit } from "./exit_writer.ts";
+import { HandleWriter } from "./handle_writer.ts";
 import type { IpcTransport, IpcTransportSink } from "./transport.ts";
 
 /**
@@ -26,6 +33,12 @@ export const READ_BUFFER_BYTES = 64 * 1024;
  */
 const CLOSE_GRACE_MS = 2000;
 
+/**
+ * At exit, how long the peer may read nothing before what is left unwritten
+ * is dropped (and the exit goes ahead).
+ */
+export const EXIT_STALL_MS = 2000;
+
 /** The parts of a socket's native handle this module relies on. */
 interface NativeHandle {
   readStart(): number;
@@ -35,6 +48,8 @@ interface NativeHandle {
 export class NodeSocketTransport implements IpcTransport {
   readonly reusesReadBuffer: boolean;
   #socket: net.Socket;
+  /** Writes through the native handle; `undefined` when it is not reachable. */
+  #writer: HandleWriter | undefined;
   #sink: IpcTransportSink | undefined;
   #buffer: Uint8Array | undefined;
   #ended = false;
@@ -53,6 +68,9 @@ export class NodeSocketTransport implements IpcTransport {
       },
     );
     const socket = this.#socket;
+    this.#writer = HandleWriter.on(
+      (socket as unknown as { _handle?: unknown })._handle,
+    );
     if (!useOnread) {
       socket.on("data", (chunk: Uint8Array) => {
         if (!this.#onRead(chunk.length, chunk)) socket.pause();
@@ -126,24 +144,58 @@ export class NodeSocketTransport implements IpcTransport {
   }
 
   write(data: string | Uint8Array, done: (error?: Error) => void): void {
-    this.#socket.write(data, (error) => done(error ?? undefined));
+    if (this.#writer !== undefined) this.#writer.write(data, done);
+    else this.#socket.write(data, (error) => done(error ?? undefined));
   }
 
-  close(): Promise<void> {
+  /**
+   * Writes, before the process ends, the slices still in flight and then
+   * `data`, blocking until they are written or the peer has read nothing for
+   * {@linkcode EXIT_STALL_MS}.
+   *
+   * @returns The bytes dropped; `undefined` when the socket's handle is not
+   *   reachable and `data` could only be handed to the socket.
+   */
+  writeAtExit(data: readonly (string | Uint8Array)[]): number | undefined {
+    const writer = this.#writer;
+    if (this.#socket.destroyed) return 0;
+    if (writer === undefined) {
+      for (const chunk of data) this.#socket.write(chunk);
+      return undefined;
+    }
+    const chunks = writer.unwritten();
+    for (const chunk of data) {
+      chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+    }
+    let bytes: Uint8Array = Buffer.concat(chunks);
+    bytes = bytes.subarray(writer.writeNow(bytes));
+    return bytes.length - writeBeforeExit(writer.fd, bytes, EXIT_STALL_MS);
+  }
+
+  async close(): Promise<void> {
     const socket = this.#socket;
-    if (socket.destroyed) return Promise.resolve();
+    if (socket.destroyed) return;
     const closed = new Promise<void>((resolve) =>
       socket.once("close", resolve)
     );
+    // The socket's end() does not know of the writes made on its handle.
+    const writer = this.#writer;
+    if (
+      writer !== undefined &&
+      !await settlesWithin(writer.drained(), CLOSE_GRACE_MS)
+    ) {
+      socket.destroy();
+      return;
+    }
+    if (socket.destroyed) return;
     socket.end(() => socket.destroy());
     // A peer that reads nothing would keep end() waiting for ever.
-    return settlesWithin(closed, CLOSE_GRACE_MS).then((inTime) => {
-      if (!inTime) socket.destroy();
-    });
+    if (!await settlesWithin(closed, CLOSE_GRACE_MS)) socket.destroy();
   }
 
   destroy(): void {
     this.#socket.destroy();
+    this.#writer?.cancel();
   }
 
   /**
@@ -154,6 +206,7 @@ export class NodeSocketTransport implements IpcTransport {
   finish(): void {
     this.#onEnd();
     this.#socket.destroy();
+    this.#writer?.cancel();
   }
 
   ref(): void {

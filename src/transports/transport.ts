@@ -11,6 +11,11 @@
  * @module
  */
 
+import type {
+  IpcMessageTooLargeError,
+  IpcProtocolError,
+} from "../channel/errors.ts";
+
 /** What a transport reports to the stream that owns it. */
 export interface IpcTransportSink {
   /**
@@ -75,6 +80,18 @@ export interface IpcTransport {
    * @param done Called once the data is with the operating system, or with the error that prevented it.
    */
   write(data: string | Uint8Array, done: (error?: Error) => void): void;
+  /**
+   * Optional: called when the process exits (`unload`, which `Deno.exit()`
+   * fires) with what is still queued. Writes the writes still in flight, then
+   * `data`, before returning, within a deadline of its choosing. Without it,
+   * `data` is handed to `write()`, and what the operating system does not
+   * take at once is lost.
+   *
+   * @param data The writes still queued, in order.
+   * @returns The bytes that could not be written, or `undefined` when the
+   *   transport cannot tell.
+   */
+  writeAtExit?(data: readonly (string | Uint8Array)[]): number | undefined;
   /** Writes what is queued, then closes both directions. */
   close(): Promise<void>;
   /** Closes at once, dropping queued writes. */
@@ -100,6 +117,12 @@ export interface IpcMessageSink {
   end(reason?: Error): void;
   /** The transport failed; no more calls follow. */
   error(error: Error): void;
+  /**
+   * The peer sent something that is not a valid message (malformed, or over
+   * `maxMessageBytes`): the channel fails reading after the messages before
+   * it, as for bad bytes. No more calls follow.
+   */
+  badInput(error: IpcProtocolError | IpcMessageTooLargeError): void;
 }
 
 /**

@@ -24,6 +24,7 @@
 
 import { ArrayQueue } from "../internal/array_queue.ts";
 import { cloneSize } from "./clone_size.ts";
+import { BatchChecker, type IncomingBatch } from "./worker_batch.ts";
 import { moveTransfer, TransferringMessage } from "./transfer.ts";
 import type { IpcMessageSink, IpcMessageTransport } from "./transport.ts";
 
@@ -53,13 +54,6 @@ type Envelope =
   | { tetherIpc: "end" }
   | { tetherIpc: "exit"; reason: string };
 
-/** A batch received, delivered up to `next`. */
-interface IncomingBatch {
-  messages: unknown[];
-  sizes: number[];
-  next: number;
-}
-
 /** A batch handed to `write()`, waiting for credit. */
 interface OutgoingBatch {
   messages: readonly unknown[];
@@ -77,6 +71,12 @@ export interface WorkerPortTransportOptions {
    * `open` tells whether the channel was still open.
    */
   onExit?: (reason: string, open: boolean) => void;
+  /**
+   * The parent's side: measures each incoming message itself instead of
+   * trusting the sizes the worker sends (a worker may run untrusted code
+   * with few permissions), and refuses a message over this many bytes.
+   */
+  incomingLimit?: number;
 }
 
 /** Messages through a worker's port; see the module documentation. */
@@ -87,6 +87,9 @@ export class WorkerPortTransport implements IpcMessageTransport {
   #side: "parent" | "worker";
   #window: number;
   #onExit: ((reason: string, open: boolean) => void) | undefined;
+  #checker: BatchChecker;
+  /** Credit granted to the peer since the start (checked on the parent's side). */
+  #granted = 0;
   #sink: IpcMessageSink | undefined;
   /** Bytes this end may still post. */
   #credit = 0;
@@ -113,6 +116,7 @@ export class WorkerPortTransport implements IpcMessageTransport {
     this.#side = options.side;
     this.#window = options.window ?? DEFAULT_WINDOW_BYTES;
     this.#onExit = options.onExit;
+    this.#checker = new BatchChecker(options.incomingLimit);
   }
 
   /** `true` once the channel over it is closed: nothing more is sent or received. */
@@ -189,7 +193,7 @@ export class WorkerPortTransport implements IpcMessageTransport {
     // What arrived before goes to the channel first, full or not.
     this.#paused = false;
     this.#deliver();
-    this.#sink?.error(error);
+    this.#sink?.end(error);
     this.#detach();
   }
 
@@ -214,22 +218,24 @@ export class WorkerPortTransport implements IpcMessageTransport {
       case "open":
         if (this.#side !== "parent") return;
         this.#post({ tetherIpc: "credit", credit: this.#window });
-        this.#credit += (data as { credit: number }).credit;
-        this.#flush();
+        this.#granted += this.#window;
+        this.#addCredit(data);
         return;
       case "credit":
-        this.#credit += (data as { credit: number }).credit;
-        this.#flush();
+        this.#addCredit(data);
         return;
-      case "batch": {
-        const { messages, sizes } = data as {
-          messages: unknown[];
-          sizes: number[];
-        };
-        this.#incoming.push({ messages, sizes, next: 0 });
+      case "batch":
+        // A batch may overdraw the credit left, not start past it.
+        this.#incoming.push(
+          this.#side === "parent" && this.#checker.bytes >= this.#granted
+            ? this.#checker.malformed(
+              "more than the credit it was granted",
+              data,
+            )
+            : this.#checker.check(data),
+        );
         this.#deliver();
         return;
-      }
       case "end":
         this.#peerEnded = true;
         this.#deliver();
@@ -242,6 +248,19 @@ export class WorkerPortTransport implements IpcMessageTransport {
       }
     }
   };
+
+  #addCredit(data: Partial<Envelope>): void {
+    const { credit } = data as { credit?: unknown };
+    if (typeof credit !== "number" || !(credit > 0) || credit === Infinity) {
+      this.#incoming.push(
+        this.#checker.malformed(`a credit of ${String(credit)}`, data),
+      );
+      this.#deliver();
+      return;
+    }
+    this.#credit += credit;
+    this.#flush();
+  }
 
   /** Hands received messages to the channel until it is full. */
   #deliver(): void {
@@ -261,6 +280,11 @@ export class WorkerPortTransport implements IpcMessageTransport {
       }
       if (batch.next < messages.length) break;
       incoming.shift();
+      if (batch.error !== undefined) {
+        incoming.clear();
+        sink.badInput(batch.error);
+        return;
+      }
       this.#grant(sizes.reduce((sum, size) => sum + size, 0));
     }
     if (this.#peerEnded && incoming.length === 0) {
@@ -269,18 +293,24 @@ export class WorkerPortTransport implements IpcMessageTransport {
     }
   }
 
-  /** Grants the peer `bytes` more, in one message per microtask. */
+  /**
+   * Grants the peer `bytes` more once a quarter of the window is owed, so
+   * that small messages do not each cost a credit message back. The peer
+   * can only be stuck with its whole window in flight, and then at least
+   * that much is owed once it is delivered: no deadlock.
+   */
   #grant(bytes: number): void {
-    if (this.#owed === 0) {
-      queueMicrotask(() => {
-        const credit = this.#owed;
-        this.#owed = 0;
-        if (!this.#done && !this.#ended) {
-          this.#post({ tetherIpc: "credit", credit });
-        }
-      });
-    }
+    const owed = this.#owed;
     this.#owed += Math.max(bytes, 1);
+    if (owed >= this.#window / 4 || this.#owed < this.#window / 4) return;
+    queueMicrotask(() => {
+      const credit = this.#owed;
+      this.#owed = 0;
+      if (!this.#done && !this.#ended) {
+        this.#post({ tetherIpc: "credit", credit });
+        this.#granted += credit;
+      }
+    });
   }
 
   /** Posts the batches waiting while there is credit; closes when asked and done. */

@@ -2,12 +2,13 @@
 // most the limit running at once, in order of arrival, at bounded memory,
 // and every call answered; two ends calling each other hard both finish.
 import assert from "node:assert/strict";
-import { DEFAULT_MAX_CONCURRENT_CALLS } from "../../mod.ts";
+import { DEFAULT_MAX_CONCURRENT_CALLS, IpcTimeoutError } from "../../mod.ts";
 import { spawnFixture, within } from "../helpers.ts";
 
 type Report = {
   maxRunning: number;
   outOfOrder: number;
+  cancelledAtStart: number;
   peakRss: number;
   waiting: number;
 };
@@ -90,6 +91,22 @@ Deno.test("with a small limit and buffer, both ends calling each other thousands
   const report = await child.ipc.request<Report>("report");
   assert.ok(report.maxRunning <= 4);
   assert.equal(report.waiting, 0);
+});
+
+Deno.test("a call cancelled while it waits for a place starts with its signal fired", async () => {
+  await using child = spawnFixture("call_limit_child.ts", ["1", String(MIB)]);
+  const first = child.ipc.request("work", { i: 0, ms: 1000 });
+  const error = await child.ipc.request("work", { i: 1, ms: 0 }, {
+    timeout: 100,
+  }).catch((e) => e);
+  assert.ok(error instanceof IpcTimeoutError);
+  assert.equal(await within(first, "the first call"), 0);
+  const report = await within(
+    child.ipc.request<Report>("report"),
+    "the report",
+  );
+  assert.equal(report.cancelledAtStart, 1);
+  assert.equal(report.maxRunning, 1);
 });
 
 Deno.test("maxConcurrentCalls: Infinity lifts the limit; a bad value is refused", async () => {

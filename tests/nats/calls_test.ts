@@ -10,6 +10,7 @@ import {
   IpcClosedError,
   IpcMessageTooLargeError,
   IpcNoRespondersError,
+  IpcProtocolError,
   IpcRemoteError,
   IpcTimeoutError,
   serveNatsCalls,
@@ -389,4 +390,59 @@ Deno.test("nats: remote<H>() calls with the handlers' types; streaming handlers 
   assert.ok(error instanceof IpcRemoteError, String(error));
   assert.equal(error.remoteName, "TypeError");
   assert.match(error.remoteMessage, /streaming calls are not served over NATS/);
+});
+
+Deno.test("nats: hostile input — bad params, a missing call id, and a foreign answer fail clearly", async () => {
+  await using server = await startNatsServer();
+  let calls = 0;
+  await using worker = await serveNatsCalls({
+    echo: (params: unknown) => {
+      calls++;
+      return params;
+    },
+  }, { servers: server.url, service: "hostile" });
+  const nc = await connect({ servers: server.url });
+  try {
+    const encoder = new TextEncoder();
+    // Params that are not JSON: an error answer, the handler never runs.
+    const bad = await nc.request("hostile.echo", encoder.encode("{not json"));
+    const answer = bad.json<{ error: { code: number; message: string } }>();
+    assert.equal(answer.error.code, -32700);
+    assert.match(answer.error.message, /params of "echo" are not JSON/);
+    assert.equal(bad.headers?.get("Nats-Service-Error-Code"), "-32700");
+    // Invalid UTF-8 as well.
+    const binary = await nc.request(
+      "hostile.echo",
+      new Uint8Array([0x22, 0xff, 0x22]),
+    );
+    assert.equal(binary.json<{ error: { code: number } }>().error.code, -32700);
+    assert.equal(calls, 0);
+    // No call-id header (any NATS client): still answered.
+    const plain = await nc.request("hostile.echo", encoder.encode("[1,2]"));
+    assert.deepEqual(plain.json(), { result: [1, 2] });
+    assert.equal(calls, 1);
+    assert.equal(worker.stats().handlerErrors, 2);
+
+    // A foreign responder on a method's subject: the caller says so.
+    nc.subscribe("foreign.echo", {
+      callback: (_error, msg) => msg.respond(encoder.encode("surprise")),
+    });
+    await nc.flush();
+    await using caller = await connectNatsCalls({
+      servers: server.url,
+      service: "foreign",
+    });
+    const error = await caller.request("echo", 1).catch((e) => e);
+    assert.ok(error instanceof IpcProtocolError, String(error));
+    assert.match(error.message, /not a call's answer/);
+    assert.equal(error.excerpt, "surprise");
+    // The caller goes on working.
+    await using good = await connectNatsCalls({
+      servers: server.url,
+      service: "hostile",
+    });
+    assert.equal(await good.request("echo", "ok"), "ok");
+  } finally {
+    await nc.close();
+  }
 });

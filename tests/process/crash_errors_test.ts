@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import {
   IpcChildEndedError,
+  IpcChildExitedError,
   IpcClosedError,
+  IpcPool,
   IpcSpawnError,
   spawnWithIpc,
 } from "../../mod.ts";
@@ -34,13 +36,28 @@ function assertEnded(
 
 Deno.test("a call on a child that crashes rejects with its exit code", async () => {
   await using child = spawnFixture("crash_child.ts", ["throw", "0"], {
-    stderr: "null",
+    stderr: "piped",
   });
+  const stderr = new Response(child.stderr).text();
   const error = await rejection(child.ipc.request("anything"));
+  assert.match(await stderr, /deliberate crash/);
   assertEnded(error, child.pid, 1, null);
   assert.match(
     (error as Error).message,
     /get an answer to the call "anything".*child process \d+ exited with code 1; its stderr may say why/,
+  );
+});
+
+Deno.test("receive() on a child that crashed says why the channel closed", async () => {
+  await using child = spawnFixture("crash_child.ts", ["throw", "1"], {
+    stderr: "null",
+  });
+  assert.deepEqual(await within(child.ipc.receive(), "the message"), { i: 0 });
+  const error = await rejection(child.ipc.receive());
+  assertEnded(error, child.pid, 1, null);
+  assert.match(
+    (error as Error).message,
+    /Cannot receive a message: .*exited with code 1/,
   );
 });
 
@@ -69,6 +86,27 @@ Deno.test("a call on a child whose module is missing: exit code 1, not ECONNRESE
   });
   const error = await rejection(child.ipc.request("go", { n: 1 }));
   assertEnded(error, child.pid, 1, null);
+});
+
+Deno.test('with stderr: "null", a crash says the stderr is discarded and how to see it, in a pool too', async () => {
+  await using child = spawnFixture("crash_child.ts", ["throw", "0"], {
+    stderr: "null",
+  });
+  const error = await rejection(child.ipc.request("anything"));
+  assertEnded(error, child.pid, 1, null);
+  assert.match(
+    (error as Error).message,
+    /stderr is discarded \(stderr: "null"\): pass stderr: "inherit" to see why/,
+  );
+  await using pool = new IpcPool({
+    module: fixture("broken_worker.ts"),
+    size: 1,
+    stderr: "null",
+  });
+  const poolError = await rejection(pool.request("anything"));
+  assert.ok(poolError instanceof IpcChildExitedError, String(poolError));
+  assert.match(poolError.message, /exited with code 1 before answering/);
+  assert.match(poolError.message, /pass stderr: "inherit" to see why/);
 });
 
 Deno.test("a child that exits with code 0 under a call: the error says so, not ECONNRESET", async () => {

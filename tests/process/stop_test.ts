@@ -164,3 +164,39 @@ Deno.test("without gracefulCancel, abort sends SIGTERM at once: no cancel notifi
     "SIGTERM",
   );
 });
+
+Deno.test("graceful cancel to a child that never asked for its cancel signal: a plain message, then SIGTERM", async () => {
+  const controller = new AbortController();
+  await using child = spawnFixture("echo_child.ts", [], {
+    signal: controller.signal,
+    gracefulCancel: true,
+    killTimeout: 1500,
+  });
+  controller.abort("stop");
+  assert.deepEqual(await within(child.ipc.receive(), "the echo"), {
+    echo: {
+      jsonrpc: "2.0",
+      method: "$/cancelProcess",
+      params: { reason: "stop" },
+    },
+  });
+  assert.equal(
+    (await within(child.status, "the child to die")).signal,
+    "SIGTERM",
+  );
+});
+
+Deno.test("spawnWithIpc() refuses a killTimeout that is not a positive, finite number", () => {
+  for (const killTimeout of [0, -1, Infinity, NaN]) {
+    assert.throws(
+      () => spawnFixture("echo_child.ts", [], { killTimeout }),
+      RangeError,
+      String(killTimeout),
+    );
+  }
+  assert.throws(
+    // @ts-expect-error: a string is refused
+    () => spawnFixture("echo_child.ts", [], { killTimeout: "5s" }),
+    TypeError,
+  );
+});

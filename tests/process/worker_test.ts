@@ -4,7 +4,10 @@
 import assert from "node:assert/strict";
 import {
   IpcClosedError,
+  IpcMessageTooLargeError,
+  IpcProtocolError,
   IpcUnstableFlagError,
+  IpcValidationError,
   IpcWorkerExitedError,
   spawnWorkerWithIpc,
 } from "../../mod.ts";
@@ -137,18 +140,19 @@ Deno.test("a worker that never reads: the parent's send() waits instead of growi
     receiveBufferBytes: limit,
   });
   assert.equal(await worker.ipc.receive(), "connected");
-  let sent = 0;
-  const payload = "y".repeat(1024);
-  const sending = (async () => {
-    for (;;) {
-      await worker.ipc.send({ payload });
-      sent++;
-    }
-  })().catch(() => {});
   // Each message counts ~2 KiB (text is counted 2 bytes a character). In
   // flight at most: the window and the worker's queue (its 64 KiB receive
   // buffer each, plus a batch), the send buffer and the batch waiting for credit.
   const bound = 6 * limit / 2048;
+  let sent = 0;
+  const payload = "y".repeat(1024);
+  const sending = (async () => {
+    // Without backpressure every send resolves at once: stop, and fail below.
+    while (sent <= 2 * bound) {
+      await worker.ipc.send({ payload });
+      sent++;
+    }
+  })().catch(() => {});
   const count = await within(settledCount(() => sent, bound), "sends to stop");
   assert.ok(count <= bound, `${count} sends of 1 KiB went through`);
   worker.terminate();
@@ -187,4 +191,134 @@ Deno.test("worker permissions without --unstable-worker-options are refused, nam
       error.flag === "--unstable-worker-options" &&
       error.message.includes("--unstable-worker-options"),
   );
+});
+
+/** Runs the permissions parent with `flags` and returns what it printed. */
+async function permissionsParent(
+  flags: string[],
+  args: string[] = [],
+): Promise<Record<string, string>> {
+  const { stdout } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      ...flags,
+      fixture("worker_permissions_parent.ts"),
+      ...args,
+    ],
+    stderr: "inherit",
+  }).output();
+  return JSON.parse(new TextDecoder().decode(stdout));
+}
+
+Deno.test("with --unstable-worker-options, a worker gets exactly its permissions", async () => {
+  // With --allow-all the parent can read its own command line to see the flag.
+  const seen = await within(
+    permissionsParent(["--unstable-worker-options", "--allow-all"]),
+    "the parent's report",
+  );
+  assert.equal(seen.read, "granted");
+  assert.notEqual(seen.env, "granted", "env was not given to the worker");
+  // Without --allow-all it cannot tell, so the caller declares the flag.
+  const declared = await within(
+    permissionsParent(
+      ["--unstable-worker-options", "--allow-read", "--allow-env"],
+      ["declare"],
+    ),
+    "the parent's report",
+  );
+  assert.equal(declared.read, "granted");
+  assert.notEqual(declared.env, "granted");
+});
+
+Deno.test("worker permissions are refused when the flag is absent or cannot be seen", async () => {
+  const absent = await within(
+    permissionsParent(["--allow-all"]),
+    "the parent's report",
+  );
+  assert.equal(absent.error, "IpcUnstableFlagError");
+  assert.equal(absent.flag, "--unstable-worker-options");
+  assert.match(absent.message, /runs without it/);
+  assert.match(absent.message, /inherits every permission/);
+  const unseen = await within(
+    permissionsParent(["--unstable-worker-options", "--allow-read"]),
+    "the parent's report",
+  );
+  assert.equal(unseen.error, "IpcUnstableFlagError");
+  assert.match(unseen.message, /cannot tell/);
+});
+
+Deno.test("every channel feature over a worker: streaming calls, validation, trace, stats", async () => {
+  const traced: string[] = [];
+  await using worker = spawnWorkerWithIpc(WORKER, {
+    name: "serve",
+    trace: (event) => traced.push(event.direction),
+  });
+  const items: number[] = [];
+  const stream = worker.ipc.stream<Uint8Array, string>("count", { n: 300 });
+  let step = await within(stream.next(), "the first item");
+  for (; !step.done; step = await stream.next()) items.push(step.value[0]);
+  assert.equal(step.value, "counted 300");
+  assert.deepEqual(items, Array.from({ length: 300 }, (_, i) => i % 256));
+  assert.ok(traced.includes("in") && traced.includes("out"));
+  const stats = worker.ipc.stats();
+  assert.ok(stats.messagesIn > 1 && stats.bytesIn > 300, JSON.stringify(stats));
+  assert.equal(stats.calls.inFlight, 0);
+
+  await using echo = spawnWorkerWithIpc(WORKER, {
+    name: "echo",
+    validate: (message: unknown) =>
+      typeof (message as { echo?: { n?: unknown } }).echo?.n === "number",
+  });
+  await echo.ipc.send({ n: "one" });
+  await echo.ipc.send({ n: 2 });
+  await assert.rejects(echo.ipc.receive(), IpcValidationError);
+  assert.deepEqual(await echo.ipc.receive(), { echo: { n: 2 } });
+});
+
+Deno.test("a hostile worker: foreign messages are ignored; lies about sizes, malformed batches, posting past its credit and bad credit fail the channel after the good messages", async () => {
+  const cases: [string, new (...args: never[]) => Error, RegExp, unknown[]][] =
+    [
+      ["lying-size", IpcMessageTooLargeError, /over maxMessageBytes/, [
+        "good",
+        "also good",
+      ]],
+      ["no-messages", IpcProtocolError, /a batch with no messages/, ["good"]],
+      ["past-credit", IpcProtocolError, /more than the credit/, ["good"]],
+      ["bad-credit", IpcProtocolError, /a credit of Infinity/, ["good"]],
+    ];
+  for (const [how, kind, pattern, before] of cases) {
+    await using worker = spawnWorkerWithIpc(WORKER, {
+      name: "hostile",
+      maxMessageBytes: 64 * 1024,
+      receiveBufferBytes: 64 * 1024,
+    });
+    const posted = new Int32Array(new SharedArrayBuffer(4));
+    await worker.ipc.send({ how, posted });
+    // Not reading meanwhile: the worker gets no more credit than the first.
+    await waitUntil(() => Atomics.load(posted, 0) === 1, "the posts");
+    const { messages, error } = await within(collect(worker.ipc), how);
+    assert.deepEqual(messages.slice(0, before.length), before, how);
+    assert.ok(error instanceof kind, `${how}: ${error}`);
+    assert.match((error as Error).message, pattern, how);
+    if (how === "past-credit") {
+      // Nothing past the credit it was given got in.
+      assert.ok(messages.length <= 1 + 64 / 16 + 1, `${messages.length}`);
+    }
+  }
+});
+
+Deno.test("send() refuses a message over maxMessageBytes to a worker; the channel stays usable", async () => {
+  await using worker = spawnWorkerWithIpc(WORKER, {
+    name: "echo",
+    maxMessageBytes: 1024,
+  });
+  await assert.rejects(
+    worker.ipc.send({ bytes: new Uint8Array(4096) }),
+    IpcMessageTooLargeError,
+  );
+  await worker.ipc.send({ small: true });
+  assert.deepEqual(await within(worker.ipc.receive(), "the echo"), {
+    echo: { small: true },
+  });
 });

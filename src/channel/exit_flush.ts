@@ -1,0 +1,52 @@
+/**
+ * Flushing a channel's sent messages: {@linkcode flushSent} behind
+ * `ipc.flush()`, and {@linkcode flushAtExit}, what a channel does with its
+ * queued messages when the process exits.
+ *
+ * @module
+ */
+
+import type { MessageEncoder } from "../codec/codec.ts";
+import type { ChannelLifecycle } from "./lifecycle.ts";
+import type { Sender } from "./send_queue.ts";
+
+/**
+ * Resolves once everything `sender` was given is written (with the
+ * operating system); rejects with the channel's `IpcClosedError` when some of
+ * it never will be: a write failed, or the channel closed first.
+ */
+export async function flushSent(
+  sender: Sender,
+  life: ChannelLifecycle,
+): Promise<void> {
+  await sender.flushAll();
+  if (sender.lost) throw life.closedError("flush the messages sent");
+}
+
+/** Writes what the transport still holds, then the given writes, before the process ends. */
+export type WriteAtExit<D> = (data: D[]) => number | undefined;
+
+/**
+ * Hands everything `encoder` still holds to `writeAtExit`, which writes it
+ * before the process ends; when some of it could not be written (the peer
+ * did not read), says so on stderr: nothing else can tell anyone any more.
+ *
+ * @param encoder The messages queued and not written yet.
+ * @param writeAtExit The transport's exit writer.
+ */
+export function flushAtExit<D>(
+  encoder: MessageEncoder<D>,
+  writeAtExit: WriteAtExit<D>,
+): void {
+  const writes: D[] = [];
+  for (let batch; (batch = encoder.take()) !== undefined;) {
+    writes.push(batch.data);
+  }
+  const dropped = writeAtExit(writes);
+  if (dropped !== undefined && dropped > 0) {
+    console.error(
+      `@tether/ipc: the process exited while the peer was not reading: dropped ${dropped} bytes of sent messages. ` +
+        `Have the peer read, or await ipc.flush() (or close()) before exiting to know.`,
+    );
+  }
+}

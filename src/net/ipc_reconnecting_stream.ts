@@ -1,0 +1,440 @@
+/**
+ * {@linkcode IpcReconnectingStream}: the channel of `connectIpc()` with
+ * `reconnect`, which outlives its connections. Each connection is an
+ * {@linkcode IpcNetStream} of its own (a fresh decoder, fresh call ids); this
+ * class hands the program one channel across them.
+ *
+ * @module
+ */
+
+import { IpcClosedError, IpcValidationError } from "../channel/errors.ts";
+import type { IpcSendOptions } from "../channel/send_options.ts";
+import type { IpcStreamStats } from "../channel/stats.ts";
+import type { IpcCallStream, IpcStreamOptions } from "../calls/stream_types.ts";
+import type { IpcHandler, IpcRequestOptions } from "../calls/types.ts";
+import { toError } from "../internal/error_message.ts";
+import { BackoffTimer } from "./backoff_timer.ts";
+import {
+  connectionLost,
+  interruptedError,
+  retryable,
+} from "./connection_lost.ts";
+import { ConnectionSlot } from "./connection_slot.ts";
+import { deferredCallStream } from "./deferred_call_stream.ts";
+import type { IpcNetStream } from "./ipc_net_stream.ts";
+import {
+  backoffDelay,
+  type IpcReconnectEvent,
+  type IpcReconnectState,
+  type ReconnectSettings,
+} from "./reconnect_options.ts";
+import { WaitingSends } from "./waiting_sends.ts";
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({
+  done: true,
+  value: undefined,
+});
+
+/** A handler, and how to remove it from the current connection. */
+interface Registered {
+  handler: IpcHandler<never, unknown>;
+  unregister: (() => void) | undefined;
+}
+
+/** How a reconnecting channel opens its next connection. */
+export interface Reconnector<In, Out> {
+  /** Opens a connection and completes the handshake. */
+  connect(): Promise<IpcNetStream<In, Out>>;
+  /** The checked `reconnect` option. */
+  settings: ReconnectSettings;
+  /** The server, as messages name it. */
+  peer: string;
+  /** Most bytes of `send()`s that wait for the next connection. */
+  sendBufferBytes: number;
+}
+
+/**
+ * The channel of {@linkcode connectIpc} with `reconnect`: when the
+ * connection drops (the daemon restarts, the network fails) it reconnects
+ * with jittered exponential backoff and runs the handshake again, key
+ * included, and the program goes on with the same object. Its methods are
+ * those of {@linkcode IpcJsonStream}, across connections:
+ *
+ * - **The iterator** does not end on a drop: messages received before it
+ *   are delivered, then those of the next connection. It ends on `close()`;
+ *   when reconnecting gives up it throws why (after `retries` attempts, an
+ *   {@linkcode IpcClosedError} with the last failure as `cause`; at once, an
+ *   {@linkcode IpcAuthenticationError}: retrying cannot fix a key).
+ * - **Calls** waiting for an answer when the connection dropped reject with
+ *   an {@linkcode IpcClosedError} whose `cause` says "connection lost;
+ *   reconnecting". They are never sent again: not every call is safe twice.
+ *   Calls made while reconnecting wait for the connection (within their
+ *   `timeout` and `signal`).
+ * - **`send()`** while connected is the connection's: messages it had queued
+ *   but not written when the connection dropped are lost, and a `send()`
+ *   waiting for room then rejects like a call. While reconnecting, `send()`
+ *   waits for the next connection and resolves once the message is handed
+ *   to it, for up to `sendBufferBytes` of messages (measured as JSON); past
+ *   that it rejects at once. No message is written twice. Use calls when you
+ *   need to know that the server got something.
+ * - **Handlers** registered with `handle()` serve every connection.
+ * - `state` and the `onStateChange` option tell where it is; `stats()` are
+ *   the current connection's.
+ * - `remote<H>(channel)` makes a typed proxy of it, as of any channel.
+ *
+ * @typeParam In The type of the messages from the server.
+ * @typeParam Out The type of the messages to the server.
+ *
+ * @example Follow a daemon across restarts
+ * ```ts ignore
+ * import { connectIpc } from "@tether/ipc";
+ *
+ * const daemon = await connectIpc<{ event: string }>({
+ *   path: "/run/user/1000/app/app.sock",
+ *   reconnect: { onStateChange: ({ state }) => console.error("daemon:", state) },
+ * });
+ * for await (const { event } of daemon) console.log(event);
+ * ```
+ */
+export class IpcReconnectingStream<In = unknown, Out = unknown>
+  implements AsyncIterable<In>, AsyncDisposable {
+  #reconnector: Reconnector<In, Out>;
+  #slot: ConnectionSlot<IpcNetStream<In, Out>>;
+  #last: IpcNetStream<In, Out>;
+  #state: IpcReconnectState = "open";
+  #handlers = new Map<string, Registered>();
+  #waitingSends: WaitingSends<Out>;
+  /** What made it give up, for the iterator to throw once. */
+  #failure: Error | undefined;
+  #failureThrown = false;
+  #closed = Promise.withResolvers<void>();
+  #reconnects = 0;
+  #timer: BackoffTimer;
+  #iterator: AsyncIterableIterator<In>;
+
+  /**
+   * Wraps a first connection; {@linkcode connectIpc} does it for you.
+   *
+   * @param first The first connection, handshake done.
+   * @param reconnector How to open the next ones.
+   */
+  constructor(first: IpcNetStream<In, Out>, reconnector: Reconnector<In, Out>) {
+    this.#reconnector = reconnector;
+    this.#waitingSends = new WaitingSends(
+      reconnector.sendBufferBytes,
+      reconnector.peer,
+    );
+    // The backoff keeps the process alive only while something needs the connection.
+    this.#timer = new BackoffTimer(() =>
+      this.#slot.waiters > 0 || this.#handlers.size > 0
+    );
+    this.#slot = new ConnectionSlot(first, () => this.#timer.update());
+    this.#last = first;
+    const iterator: AsyncIterableIterator<In> = {
+      next: () => this.#next(),
+      return: () => Promise.resolve(DONE),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    this.#iterator = iterator;
+    this.#attach(first);
+  }
+
+  /** `"open"`, `"reconnecting"` or `"closed"`. */
+  get state(): IpcReconnectState {
+    return this.#state;
+  }
+
+  /** How many times it reconnected. */
+  get reconnects(): number {
+    return this.#reconnects;
+  }
+
+  /** The server's address on the current connection; `undefined` between connections. */
+  get remoteAddr(): Deno.Addr | undefined {
+    return this.#slot.current?.remoteAddr;
+  }
+
+  /** This end's address on the current connection; `undefined` between connections. */
+  get localAddr(): Deno.Addr | undefined {
+    return this.#slot.current?.localAddr;
+  }
+
+  /** Resolves once closed for good (`close()`, or it gave up); never rejects. */
+  get closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  /**
+   * Sends one message on the current connection, or waits for the next one
+   * (see the class). Rejects with {@linkcode IpcClosedError} when closed,
+   * when the connection dropped while it waited for room, or when
+   * `sendBufferBytes` already wait for the next connection.
+   */
+  send(message: Out, options?: IpcSendOptions): Promise<void> {
+    if (this.#state === "closed") {
+      return Promise.reject(this.#closedError("send a message"));
+    }
+    const current = this.#slot.current;
+    if (current !== undefined) {
+      return this.#whileConnected(current.send(message, options), "send");
+    }
+    return this.#slot.hold(this.#waitingSends.push(message, options));
+  }
+
+  /** Waits for the next message, across connections; {@linkcode IpcClosedError} once closed. */
+  async receive(): Promise<In> {
+    const result = await this.#next();
+    if (result.done) throw this.#closedError("receive a message");
+    return result.value;
+  }
+
+  /** The messages, across connections; every call returns the same iterator. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<In> {
+    return this.#iterator;
+  }
+
+  /**
+   * Calls `method` in the server, as {@linkcode IpcJsonStream.request}; a
+   * call made while reconnecting waits for the connection, within its
+   * `timeout` (counted from this call) and `signal`.
+   */
+  async request<R = unknown>(
+    method: string,
+    params?: unknown,
+    options?: IpcRequestOptions,
+  ): Promise<R> {
+    const action = `call "${method}"`;
+    const { connection, timeout } = await this.#connection(action, options);
+    return await this.#whileConnected(
+      connection.request<R>(method, params, { ...options, timeout }),
+      action,
+    );
+  }
+
+  /**
+   * Calls `method`, an async generator in the server, as
+   * {@linkcode IpcJsonStream.stream}; the call starts at the first `next()`,
+   * once connected. A drop ends it with an {@linkcode IpcClosedError}.
+   */
+  stream<T = unknown, R = unknown>(
+    method: string,
+    params?: unknown,
+    options?: IpcStreamOptions,
+  ): IpcCallStream<T, R> {
+    const action = `call "${method}"`;
+    return deferredCallStream<T, R>(
+      async () => {
+        const { connection, timeout } = await this.#connection(action, options);
+        return connection.stream<T, R>(method, params, { ...options, timeout });
+      },
+      (next) => this.#whileConnected(next, action),
+    );
+  }
+
+  /**
+   * Answers the server's calls of `method` on every connection, as
+   * {@linkcode IpcJsonStream.handle}; returns a function that unregisters it.
+   */
+  handle<P = unknown, R = unknown>(
+    method: string,
+    handler: IpcHandler<P, R>,
+  ): () => void {
+    if (this.#handlers.has(method) || method.startsWith("$/")) {
+      throw new TypeError(
+        method.startsWith("$/")
+          ? `Cannot handle "${method}": methods starting with "$/" are reserved for the protocol. Choose another name.`
+          : `Cannot handle "${method}": it already has a handler. Unregister it first.`,
+      );
+    }
+    const entry: Registered = {
+      handler: handler as IpcHandler<never, unknown>,
+      unregister: this.#slot.current?.handle(method, handler),
+    };
+    this.#handlers.set(method, entry);
+    this.#timer.update();
+    return () => {
+      if (this.#handlers.get(method) !== entry) return;
+      this.#handlers.delete(method);
+      entry.unregister?.();
+      this.#timer.update();
+    };
+  }
+
+  /** The figures of the current connection (the last one between two). */
+  stats(): IpcStreamStats {
+    return this.#last.stats();
+  }
+
+  /**
+   * Closes for good: stops reconnecting, closes the connection (writing what
+   * it queued first), and rejects what waits for a connection.
+   */
+  close(): Promise<void> {
+    this.#end(undefined);
+    return this.#closed.promise;
+  }
+
+  /** `close()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // Connections ------------------------------------------------------------
+
+  #attach(connection: IpcNetStream<In, Out>): void {
+    this.#last = connection;
+    for (const [method, entry] of this.#handlers) {
+      entry.unregister = connection.handle(method, entry.handler);
+    }
+    connection.closed.then(() => this.#onDrop(connection));
+  }
+
+  #onDrop(connection: IpcNetStream<In, Out>): void {
+    if (this.#slot.current !== connection || this.#state === "closed") return;
+    this.#slot.empty();
+    this.#state = "reconnecting";
+    const dropped = new Error(
+      `the connection to ${this.#reconnector.peer} closed`,
+    );
+    this.#reconnect(dropped).catch((error) => this.#end(toError(error)));
+  }
+
+  async #reconnect(dropped: Error): Promise<void> {
+    const { settings, connect, peer } = this.#reconnector;
+    let failure = dropped;
+    for (let attempt = 1; this.#state === "reconnecting"; attempt++) {
+      if (attempt > settings.retries) {
+        const message =
+          `Gave up reconnecting to ${peer} after ${settings.retries} attempts: ${failure.message}`;
+        this.#end(new IpcClosedError(message, { cause: failure }), attempt - 1);
+        return;
+      }
+      const delay = backoffDelay(settings, attempt);
+      this.#emit({ state: "reconnecting", attempt, error: failure, delay });
+      await this.#timer.sleep(delay);
+      if (this.#state !== "reconnecting") return;
+      let connection: IpcNetStream<In, Out>;
+      try {
+        connection = await connect();
+      } catch (error) {
+        failure = toError(error);
+        if (retryable(failure)) continue;
+        this.#end(failure, attempt);
+        return;
+      }
+      if (this.#state !== "reconnecting") {
+        await connection.close();
+        return;
+      }
+      this.#reconnects++;
+      this.#state = "open";
+      this.#attach(connection);
+      this.#slot.fill(connection);
+      this.#waitingSends.handTo((message, options) =>
+        this.#whileConnected(connection.send(message, options), "send")
+      );
+      this.#emit({ state: "open", attempt });
+    }
+  }
+
+  /**
+   * The connection to make a call on, waiting for it while reconnecting,
+   * and what is left of the call's `timeout`.
+   */
+  async #connection(
+    action: string,
+    options: IpcRequestOptions | undefined,
+  ): Promise<{ connection: IpcNetStream<In, Out>; timeout?: number }> {
+    const timeout = options?.timeout;
+    const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
+    const connection = await this.#slot.next(
+      deadline,
+      options?.signal,
+      () =>
+        new IpcClosedError(
+          `Cannot ${action}: not reconnected to ${this.#reconnector.peer} within its timeout (${timeout} ms).`,
+          { cause: connectionLost() },
+        ),
+    );
+    if (connection === undefined) throw this.#closedError(action);
+    return {
+      connection,
+      timeout: timeout === undefined
+        ? undefined
+        : Math.max(1, deadline - Date.now()),
+    };
+  }
+
+  /**
+   * A call or send on a connection: an {@linkcode IpcClosedError} from it
+   * while this channel is not closed means the connection dropped.
+   */
+  async #whileConnected<T>(promise: Promise<T>, action: string): Promise<T> {
+    try {
+      return await promise;
+    } catch (error) {
+      if (!(error instanceof IpcClosedError) || this.#state === "closed") {
+        throw error;
+      }
+      throw interruptedError(action, this.#reconnector.peer, error);
+    }
+  }
+
+  // Receiving --------------------------------------------------------------
+
+  async #next(): Promise<IteratorResult<In>> {
+    while (true) {
+      const connection = await this.#slot.next();
+      if (connection === undefined) {
+        if (this.#failure === undefined || this.#failureThrown) return DONE;
+        this.#failureThrown = true;
+        throw this.#failure;
+      }
+      try {
+        const result = await connection[Symbol.asyncIterator]().next();
+        if (!result.done) return result;
+      } catch (error) {
+        // A message the schema refused; the connection goes on.
+        if (error instanceof IpcValidationError) throw error;
+        // Anything else ended the connection (a message cut by the drop).
+      }
+      // #onDrop, registered first, has run once this resolves.
+      await connection.closed;
+    }
+  }
+
+  // Lifecycle --------------------------------------------------------------
+
+  /** Closes for good: `failure` when it gave up, `undefined` for `close()`. */
+  #end(failure: Error | undefined, attempt = 0): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    this.#failure = failure;
+    this.#timer.cancel();
+    const connection = this.#slot.current;
+    this.#slot.end();
+    this.#waitingSends.rejectAll(this.#closedError("send a message"));
+    this.#emit({ state: "closed", attempt, error: failure });
+    const done = () => this.#closed.resolve();
+    (connection?.close() ?? Promise.resolve()).then(done, done);
+  }
+
+  #closedError(action: string): IpcClosedError {
+    const failure = this.#failure;
+    const peer = this.#reconnector.peer;
+    return new IpcClosedError(
+      failure === undefined
+        ? `Cannot ${action}: the channel to ${peer} is closed (close() was called).`
+        : `Cannot ${action}: the channel to ${peer} gave up reconnecting (${failure.message}).`,
+      { cause: failure },
+    );
+  }
+
+  #emit(event: IpcReconnectEvent): void {
+    try {
+      this.#reconnector.settings.onStateChange?.(event);
+    } catch {
+      // A failing listener must not stop the reconnecting.
+    }
+  }
+}
