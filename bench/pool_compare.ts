@@ -13,8 +13,8 @@
  *   takes them (after a 2,000-call warm-up), calls/s;
  * - cpu: a mix of 96 fib(25…30) calls on 1 and on 2 workers: the speedup
  *   (Python is left out: CPython runs fib ~50× slower, a different load);
- * - map (IpcPool only): `calls` echo calls through `map()`, the parent's
- *   RSS before and after.
+ * - map (IpcPool only): `mapCalls` echo calls through `map()`, the
+ *   parent's heap in use (after a GC) at a tenth of them and at the end.
  *
  *     npm ci --prefix bench/peers
  *     deno run --allow-run --allow-env --allow-read bench/pool_compare.ts [rounds] [mapCalls]
@@ -147,7 +147,9 @@ const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 console.log(
   `\nmap(): ${fmt(map.seen)} echo calls in ${(map.ms / 1000).toFixed(1)} s (${
     fmt(map.seen / (map.ms / 1000))
-  }/s); parent RSS ${mib(map.rssBefore)} MiB before, ${
-    mib(map.rssAfter)
-  } MiB after.`,
+  }/s); the parent's heap in use after a GC: ${
+    mib(map.heapAtTenth)
+  } MiB after a tenth of the calls, ${mib(map.heapAtEnd)} MiB after all (RSS ${
+    mib(map.rss)
+  } MiB).`,
 );

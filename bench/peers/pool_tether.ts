@@ -7,8 +7,9 @@
  * Prints one JSON line: echo → `{ ms }` for `calls` echo calls submitted as
  * fast as the pool accepts them (awaiting `ready()` when `maxQueue` calls
  * wait) on 2 children; cpu → `{ ms1, ms2 }` for the fib mix on 1 and 2
- * children; map → `{ ms, rssBefore, rssAfter }` for `calls` echo calls
- * through `map()`.
+ * children; map → `{ ms, seen, heapAtTenth, heapAtEnd, rss }` for `calls`
+ * echo calls through `map()` (heap in use after a GC at a tenth of the
+ * calls and at the end).
  *
  * @module
  */
@@ -55,17 +56,24 @@ if (workload === "echo") {
   await echo(pool, 2000); // warm-up: start-up, JIT
   console.log(JSON.stringify({ ms: await echo(pool, calls) }));
 } else if (workload === "map") {
+  // Heap in use (after a full GC) when a tenth of the calls went through,
+  // and at the end: flat means map() holds nothing per call.
   await using pool = makePool(2);
   for await (const _ of pool.map("echo", inputs(2000)));
-  gc?.();
-  const rssBefore = Deno.memoryUsage().rss;
+  const heap = () => {
+    gc?.();
+    return Deno.memoryUsage().heapUsed;
+  };
   const start = performance.now();
   let seen = 0;
-  for await (const _ of pool.map("echo", inputs(calls))) seen++;
+  let heapAtTenth = 0;
+  for await (const _ of pool.map("echo", inputs(calls))) {
+    if (++seen === calls / 10) heapAtTenth = heap();
+  }
   const ms = performance.now() - start;
-  gc?.();
-  const rssAfter = Deno.memoryUsage().rss;
-  console.log(JSON.stringify({ ms, seen, rssBefore, rssAfter }));
+  const heapAtEnd = heap();
+  const rss = Deno.memoryUsage().rss;
+  console.log(JSON.stringify({ ms, seen, heapAtTenth, heapAtEnd, rss }));
 } else {
   await using one = makePool(1);
   await using two = makePool(2);

@@ -161,7 +161,7 @@ export class Supervisor {
     for (let i = 0; i < count; i++) {
       const child = children[(this.#next + i) % count];
       if (
-        child.inFlight < concurrency + child.prefetch &&
+        child.inFlight < concurrency + prefetchOf(child) &&
         (best === undefined || child.inFlight < best.inFlight)
       ) {
         best = child;
@@ -193,7 +193,7 @@ export class Supervisor {
   /** Whether a call could be sent now: a child runs fewer than `concurrency` calls, or the pool may grow. */
   hasRoom(concurrency: number): boolean {
     return this.#children.some((child) =>
-      child.inFlight < concurrency + child.prefetch
+      child.inFlight < concurrency + prefetchOf(child)
     ) ||
       this.#mayGrow();
   }
@@ -341,4 +341,9 @@ export class Supervisor {
     }, delay);
     this.#restartTimers.add(timer);
   }
+}
+
+/** Calls `child` may take beyond `concurrency`: none while a call that may kill it, or a stream, runs. */
+function prefetchOf(child: PoolChild): number {
+  return child.noneAhead === 0 ? child.prefetch : 0;
 }

@@ -66,3 +66,16 @@ Deno.test("prefetch is checked: a negative value throws", () => {
     /prefetch must be an integer of at least 0/,
   );
 });
+
+Deno.test("prefetch: no call is sent ahead to a child running a killOnTimeout call, so a kill loses none", async () => {
+  await using workers = pool({ size: 1 });
+  const runaway = await workers.request<number>("pid");
+  const spin = workers.request("spin", null, {
+    timeout: 300,
+    killOnTimeout: true,
+  });
+  const next = workers.request<number>("pid", null, { timeout: 30_000 });
+  assert.deepEqual([workers.stats().inFlight, workers.stats().queued], [1, 1]);
+  assert.ok((await spin.catch((e) => e)) instanceof Error);
+  assert.notEqual(await within(next, "the next call"), runaway);
+});
