@@ -3,10 +3,10 @@
  * `request()`, over the same channel to the same child
  * (`tests/fixtures/stream_child.ts`), alternating within every round:
  *
- * - `stream("items", { n })`: the child's generator yields `n` small objects
- *   (`{ i, s: "hello world" }`), consumed by `for await` in the parent;
- *   against the child sending the same `n` objects as plain messages, read
- *   with `receive()`.
+ * - one `stream("items", { n })` call: the child's generator yields `n` small
+ *   objects (`{ i, s: "hello world" }`), consumed by `for await` in the
+ *   parent; against the child sending the same `n` objects as plain
+ *   messages, read with `receive()`; which goes first alternates by round.
  * - sequential `api.echo(message)` through `remote<typeof handlers>()`
  *   against `request("echo", message)`, in alternating blocks.
  *
@@ -70,24 +70,21 @@ await sequential(calls / 4, true);
 await sequential(calls / 4, false);
 
 const block = 500;
-const itemBlock = items / 10;
 const streamRates: number[] = [];
 const plainRates: number[] = [];
 const streamRatios: number[] = [];
 const typedRatios: number[] = [];
 for (let round = 1; round <= rounds; round++) {
-  // Ten blocks of each, alternating which goes first, so load from other
-  // processes, which changes over seconds, hits both alike.
+  // One stream of all the items, and as many plain messages, in the order
+  // that alternates from round to round.
   let s = 0;
   let p = 0;
-  for (let i = 0; i < 10; i++) {
-    if (i % 2 === 0) {
-      s += await streamed(itemBlock);
-      p += await plain(itemBlock);
-    } else {
-      p += await plain(itemBlock);
-      s += await streamed(itemBlock);
-    }
+  if (round % 2 === 1) {
+    s = await streamed(items);
+    p = await plain(items);
+  } else {
+    p = await plain(items);
+    s = await streamed(items);
   }
   let typedSeconds = 0;
   let untypedSeconds = 0;

@@ -39,8 +39,16 @@ export class BackoffTimer {
   /** `keepAlive()` may have changed: ref or unref the wait. */
   update(): void {
     if (this.#timer === undefined) return;
-    const id = Number(this.#timer);
-    if (this.#keepAlive()) Deno.refTimer(id);
-    else Deno.unrefTimer(id);
+    // With node: modules loaded, setTimeout gives a Node Timeout object.
+    const timer = this.#timer as unknown as number | {
+      ref(): void;
+      unref(): void;
+    };
+    const keep = this.#keepAlive();
+    if (typeof timer === "number") {
+      if (keep) Deno.refTimer(timer);
+      else Deno.unrefTimer(timer);
+    } else if (keep) timer.ref();
+    else timer.unref();
   }
 }

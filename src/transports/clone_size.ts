@@ -65,11 +65,17 @@ export function cloneSize(message: unknown, maxMessageBytes: number): number {
   return size;
 }
 
-/** The bytes of `value` itself; what it holds goes on `pending`. */
+/**
+ * The bytes of `value` itself and of the text and numbers it holds directly;
+ * the objects it holds go on `pending`.
+ */
 function objectSize(value: object, pending: unknown[]): number {
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) pending.push(value[i]);
-    return SLOT_BYTES * value.length;
+    let size = 0;
+    for (let i = 0; i < value.length; i++) {
+      size += SLOT_BYTES + leafSize(value[i], pending);
+    }
+    return size;
   }
   const prototype = Object.getPrototypeOf(value);
   if (prototype === Object.prototype || prototype === null) {
@@ -96,13 +102,32 @@ function objectSize(value: object, pending: unknown[]): number {
   return fieldsSize(value, pending);
 }
 
-/** The keys of an object; its values go on `pending`. */
+/** The keys of an object and its text and numbers; its objects go on `pending`. */
 function fieldsSize(value: object, pending: unknown[]): number {
   let size = 0;
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue;
-    size += SLOT_BYTES;
-    pending.push((value as Record<string, unknown>)[key]);
+  const fields = value as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    size += SLOT_BYTES + leafSize(fields[key], pending);
   }
   return size;
+}
+
+/**
+ * The size of a string, number, boolean, `undefined` or `bigint` held by an
+ * object (without walking back through the loop); anything else goes on
+ * `pending` and counts 0 here.
+ */
+function leafSize(item: unknown, pending: unknown[]): number {
+  switch (typeof item) {
+    case "string":
+      return SLOT_BYTES + 2 * item.length;
+    case "number":
+    case "boolean":
+    case "undefined":
+    case "bigint":
+      return SLOT_BYTES;
+    default:
+      pending.push(item);
+      return 0;
+  }
 }

@@ -13,8 +13,8 @@ import {
   type IpcReconnectOptions,
   listenIpc,
 } from "../../mod.ts";
-import { waitUntil, within } from "../helpers.ts";
-import { AUTH_KEY, serveEcho, tempSocket } from "../net_helpers.ts";
+import { fixture, isRunning, sleep, waitUntil, within } from "../helpers.ts";
+import { AUTH_KEY, portOf, serveEcho, tempSocket } from "../net_helpers.ts";
 
 const QUICK = { minDelay: 10, maxDelay: 50 };
 
@@ -273,4 +273,78 @@ Deno.test("reconnect: options are checked", async () => {
   }
   await listener.close();
   await served;
+});
+
+/** Starts the idle-client fixture on `path`, once it is connected. */
+async function idleClient(dir: string, path: string, mode: string) {
+  const process = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      `--allow-read=${dir}`,
+      `--allow-write=${dir}`,
+      `--allow-net=unix:${path}`,
+      fixture("reconnect_idle_client.ts"),
+      path,
+      mode,
+    ],
+    stdout: "piped",
+  }).spawn();
+  const output = process.stdout.pipeThrough(new TextDecoderStream())
+    .getReader();
+  const first = await within(output.read(), "the client to connect");
+  assert.equal(first.value, "connected\n");
+  return { process, output };
+}
+
+Deno.test("reconnect: while reconnecting, the wait keeps the process alive only while something waits for the connection", async () => {
+  using socket = tempSocket();
+  // Nothing waits: the process exits although it would retry for ever.
+  let listener = await listenIpc({ path: socket.path });
+  const idle = await idleClient(socket.dir, socket.path, "idle");
+  await within(listener.accept(), "the idle client");
+  await listener.close();
+  const state = await within(idle.output.read(), "the idle client's state");
+  assert.equal(state.value, "reconnecting\n");
+  assert.equal(
+    (await within(idle.process.status, "the idle client to exit")).code,
+    0,
+  );
+
+  // A receive() waits: the process stays until the next server answers.
+  listener = await listenIpc({ path: socket.path });
+  const waiting = await idleClient(socket.dir, socket.path, "receive");
+  await within(listener.accept(), "the waiting client");
+  await listener.close();
+  await sleep(300);
+  assert.ok(isRunning(waiting.process.pid), "the waiting client exited");
+  listener = await listenIpc({ path: socket.path });
+  const channel = await within(listener.accept(), "the reconnected client");
+  await channel.send({ at: "last" });
+  const printed = await within(waiting.output.read(), "its output");
+  assert.equal(printed.value, '{"at":"last"}\n');
+  assert.equal((await within(waiting.process.status, "its exit")).code, 0);
+  await listener.close();
+});
+
+Deno.test("reconnect over TCP: a listener restarted on the same port is found again", async () => {
+  let listener = await listenIpc({ port: 0, authKey: AUTH_KEY });
+  const port = portOf(listener);
+  const client = await connectIpc({
+    port,
+    authKey: AUTH_KEY,
+    reconnect: QUICK,
+  });
+  let channel = await within(listener.accept(), "the client");
+  await channel.send("first");
+  assert.equal(await within(client.receive(), "first"), "first");
+  await listener.close();
+  listener = await listenIpc({ port, authKey: AUTH_KEY });
+  channel = await within(listener.accept(), "the client again");
+  await channel.send("second");
+  assert.equal(await within(client.receive(), "second"), "second");
+  assert.equal(client.reconnects, 1);
+  assert.equal((client.remoteAddr as Deno.NetAddr).port, port);
+  await client.close();
+  await listener.close();
 });

@@ -33,6 +33,7 @@ async function childSends(
 ): Promise<IpcChildStatus> {
   await using child = spawnFixture("exit_after_send_child.ts", args, {
     flags,
+    serialization: args[4] === "advanced" ? "advanced" : "json",
   });
   const { messages, error } = await within(
     collect(child.ipc),
@@ -55,6 +56,10 @@ for (const count of COUNTS) {
 
 Deno.test("child → parent: 100000 un-awaited sends, then a normal exit: all arrive in order", async () => {
   await childSends(["100000", "no-await", "return"]);
+});
+
+Deno.test('child → parent, serialization "advanced": 100000 un-awaited sends, then Deno.exit(0): all arrive in order', async () => {
+  await childSends(["100000", "no-await", "exit", "100", "advanced"]);
 });
 
 Deno.test("child → parent: Deno.exit(0) between timer ticks of sends, while writes are in flight: all arrive in order, none twice", async () => {
