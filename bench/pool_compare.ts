@@ -7,7 +7,8 @@
  * Each round runs every contender once, as its own process, in an order
  * rotated per round, so noise from other processes hits all alike; the
  * medians over rounds are reported, with ratios. Workloads, 2 workers each,
- * default options (IpcPool also with `concurrency: 8`):
+ * default options (IpcPool also with `prefetch: 0`, what it was before
+ * prefetch, and with `concurrency: 8`):
  *
  * - echo: 20,000 echo calls of a small object submitted as fast as the pool
  *   takes them (after a 2,000-call warm-up), calls/s;
@@ -42,6 +43,12 @@ const contenders: Contender[] = [
     name: "IpcPool (defaults)",
     command: deno,
     args: (w) => [...denoFlags, `${peers}pool_tether.ts`, w],
+    cpu: true,
+  },
+  {
+    name: "IpcPool (prefetch 0)",
+    command: deno,
+    args: (w) => [...denoFlags, `${peers}pool_tether.ts`, w, "20000", "-", "0"],
     cpu: true,
   },
   {

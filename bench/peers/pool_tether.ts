@@ -1,8 +1,8 @@
 /**
  * One contender of bench/pool_compare.ts: `IpcPool` with default options
- * (plus the `concurrency` given).
+ * (plus the `concurrency` and `prefetch` given).
  *
- *     deno run --allow-run --allow-env --allow-read pool_tether.ts <echo|cpu|map> [calls] [concurrency]
+ *     deno run --allow-run --allow-env --allow-read pool_tether.ts <echo|cpu|map> [calls] [concurrency|-] [prefetch]
  *
  * Prints one JSON line: echo → `{ ms }` for `calls` echo calls submitted as
  * fast as the pool accepts them (awaiting `ready()` when `maxQueue` calls
@@ -16,18 +16,19 @@
 
 import { IpcPool } from "../../mod.ts";
 
-const [workload, callsArg, concurrencyArg] = Deno.args;
+const [workload, callsArg, concurrencyArg, prefetchArg] = Deno.args;
 const calls = Number(callsArg ?? 20_000);
-const concurrency = concurrencyArg === undefined
-  ? undefined
-  : Number(concurrencyArg);
+const optional = (arg: string | undefined) =>
+  arg === undefined || arg === "-" ? undefined : Number(arg);
+const concurrency = optional(concurrencyArg);
+const prefetch = optional(prefetchArg);
 const module = new URL("./pool_tether_worker.ts", import.meta.url);
 /** `gc()` when run with `--v8-flags=--expose-gc`. */
 const gc = (globalThis as { gc?: () => void }).gc;
 const mix = Array.from({ length: 96 }, (_, i) => 25 + (i % 6));
 
 function makePool(size: number): IpcPool {
-  return new IpcPool({ module, size, concurrency });
+  return new IpcPool({ module, size, concurrency, prefetch });
 }
 
 async function echo(pool: IpcPool, count: number): Promise<number> {
