@@ -17,6 +17,7 @@ import {
   type IpcPermissions,
   permissionFlags,
 } from "../process/permission_flags.ts";
+import { workerPermissions } from "../process/worker_permissions.ts";
 
 /**
  * Default of {@linkcode IpcPoolOptions.maxQueue}.
@@ -72,6 +73,25 @@ export interface IpcPoolOptions {
    * or a URL. It registers handlers, e.g. with `serveParentCalls()`.
    */
   module: string | URL;
+  /**
+   * What runs `module`: child processes (`deno run`), or Web Workers in this
+   * process (`spawnWorkerWithIpc()`: cheaper to start, structured clones,
+   * no process boundary; see docs/worker.md). Options only processes have
+   * (`args`, `denoArgs`, `cwd`, `env`, `stdout`, `stderr`, `maxMemoryMiB`)
+   * are refused for workers. A worker's `permissions` need
+   * `--unstable-worker-options`; without `permissions` a worker inherits
+   * every permission of this process.
+   *
+   * @default {"process"}
+   */
+  kind?: "process" | "worker";
+  /**
+   * With `kind: "worker"` and `permissions`: declares that this process runs
+   * with `--unstable-worker-options`, as for `spawnWorkerWithIpc()`.
+   *
+   * @default {false}
+   */
+  unstableWorkerOptions?: boolean;
   /**
    * Number of children, fixed: the same as `minSize` and `maxSize` both
    * `size`. Give either `size` or `minSize`/`maxSize`.
@@ -140,6 +160,18 @@ export interface IpcPoolOptions {
    * @default {1}
    */
   concurrency?: number;
+  /**
+   * Calls sent ahead to a child already running `concurrency` calls: each
+   * waits in the child and starts the moment a call there ends, so the
+   * child does not idle for a round trip between calls (as Celery's
+   * prefetch). The child still runs at most `concurrency` calls at once
+   * (`serveParentCalls()` enforces it); a child that does not use
+   * `serveParentCalls()` gets none. 0 sends a call only to a child with
+   * room.
+   *
+   * @default {1}
+   */
+  prefetch?: number;
   /** Default `timeout` of every call, in milliseconds, time in the queue included. */
   timeout?: number;
   /** Arguments of the module: each child's `Deno.args`. */
@@ -227,6 +259,8 @@ export interface IpcPoolCloseOptions {
 export interface PoolSettings {
   /** The arguments of `deno` for each child: `run`, flags, the module and its arguments. */
   spawnArgs: string[];
+  /** What runs the module. */
+  kind: "process" | "worker";
   /** Fewest children kept running. */
   minSize: number;
   /** Most children. */
@@ -241,6 +275,8 @@ export interface PoolSettings {
   killOnTimeout: boolean;
   /** Calls one child runs at once. */
   concurrency: number;
+  /** Calls sent ahead to a busy child. */
+  prefetch: number;
   /** Most calls that may wait. */
   maxQueue: number;
   /** Default timeout of a call, if any. */
@@ -257,6 +293,11 @@ export interface PoolSettings {
  */
 export function checkPoolOptions(options: IpcPoolOptions): PoolSettings {
   const owner = "IpcPool";
+  const kind = choiceOption(owner, "kind", options.kind, [
+    "process",
+    "worker",
+  ], "process");
+  if (kind === "worker") checkWorkerOptions(options);
   const { minSize, maxSize } = checkSizes(options);
   const idleTimeout = integerOption(
     owner,
@@ -292,6 +333,7 @@ export function checkPoolOptions(options: IpcPoolOptions): PoolSettings {
     options.concurrency,
     1,
   );
+  const prefetch = integerOption(owner, "prefetch", options.prefetch, 1, 0);
   const maxQueue = limitOption(
     owner,
     "maxQueue",
@@ -326,6 +368,7 @@ export function checkPoolOptions(options: IpcPoolOptions): PoolSettings {
   ];
   return {
     spawnArgs,
+    kind,
     minSize,
     maxSize,
     idleTimeout,
@@ -333,6 +376,7 @@ export function checkPoolOptions(options: IpcPoolOptions): PoolSettings {
     maxMemoryMiB,
     killOnTimeout,
     concurrency,
+    prefetch,
     maxQueue,
     timeout,
   };
@@ -381,4 +425,27 @@ function modulePath(module: string | URL): string {
     );
   }
   return module;
+}
+
+/** Refuses what only child processes have; checks a worker's permissions early. */
+function checkWorkerOptions(options: IpcPoolOptions): void {
+  const processOnly = [
+    "args",
+    "denoArgs",
+    "cwd",
+    "env",
+    "stdout",
+    "stderr",
+    "maxMemoryMiB",
+  ] as const;
+  for (const name of processOnly) {
+    if (options[name] !== undefined) {
+      throw new TypeError(
+        `IpcPool option ${name} does not apply to kind: "worker" (a worker runs in this process): leave it out, or use kind: "process".`,
+      );
+    }
+  }
+  if (options.permissions !== undefined) {
+    workerPermissions(options.permissions, options.unstableWorkerOptions);
+  }
 }

@@ -9,6 +9,8 @@ import {
   type IpcChildProcess,
   spawnWithIpc,
 } from "../process/spawn_with_ipc.ts";
+import { spawnWorkerWithIpc } from "../process/spawn_worker_with_ipc.ts";
+import { workerAsChild } from "../process/worker_as_child.ts";
 import type { IpcPoolOptions, PoolSettings } from "./options.ts";
 import {
   type PlainMessageCounts,
@@ -30,6 +32,11 @@ export function spawnPoolChild(
   settings: PoolSettings,
   plain: PlainMessageCounts,
 ): IpcChildProcess {
+  if (settings.kind === "worker") {
+    const worker = spawnWorker(options);
+    readPlainMessages(worker.ipc, worker.pid, options.onMessage, plain);
+    return worker;
+  }
   const trace = options.trace;
   let pid = 0;
   const process = spawnWithIpc(Deno.execPath(), {
@@ -48,3 +55,19 @@ export function spawnPoolChild(
   readPlainMessages(process.ipc, pid, options.onMessage, plain);
   return process;
 }
+
+/** A worker in the shape of a child; its `pid` is this process's. */
+function spawnWorker(options: IpcPoolOptions): IpcChildProcess {
+  const trace = options.trace;
+  return workerAsChild(spawnWorkerWithIpc(options.module, {
+    name: `pool-worker-${++workersStarted}`,
+    permissions: options.permissions,
+    unstableWorkerOptions: options.unstableWorkerOptions,
+    maxMessageBytes: options.maxMessageBytes,
+    sendBufferBytes: options.sendBufferBytes,
+    receiveBufferBytes: options.receiveBufferBytes,
+    trace: trace === undefined ? undefined : (event) => trace(event, Deno.pid),
+  }));
+}
+
+let workersStarted = 0;

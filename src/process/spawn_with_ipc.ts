@@ -128,9 +128,10 @@ export interface IpcChildProcess<In = unknown, Out = unknown>
   readonly stderr: ReadableStream<Uint8Array>;
   /**
    * Sends a signal to the child, every time it is called (so `SIGKILL`
-   * after an ignored `SIGTERM` works). With `--allow-run` restricted to
-   * some commands, Deno allows one signal only: give the parent a plain
-   * `--allow-run` to escalate.
+   * after an ignored `SIGTERM` works). With a plain `--allow-run` it goes
+   * through `Deno.kill`, and `status` names the signal that really ended
+   * the child; with `--allow-run` limited to some commands, through
+   * `node:child_process`, and `status` names the last signal sent.
    *
    * @param signal The signal. @default {"SIGTERM"}
    * @returns `true` when it was sent, `false` when the child has already
@@ -291,6 +292,9 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
     // Node's kill() sends one signal only, then reports that one as the
     // cause of the exit; Deno.kill sends each, and the real cause is seen.
     if (Deno.permissions.querySync({ name: "run" }).state !== "granted") {
+      // Deno.kill needs a plain --allow-run. Node's kill() is allowed, but
+      // skips every signal after the first once `killed` is set: clear it.
+      (this.#child as { killed: boolean }).killed = false;
       return this.#child.kill(signal as NodeJS.Signals);
     }
     try {

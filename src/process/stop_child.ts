@@ -45,8 +45,8 @@ export interface StopChildOptions {
  * which step ended the child: `signal` is `null` when it exited by itself.
  *
  * A child that has already exited is not signalled; its status is returned.
- * Signals go to the process by its id each time (with a full `--allow-run`),
- * so a child that ignores `SIGTERM` still gets the `SIGKILL`.
+ * Each signal is sent, so a child that ignores `SIGTERM` still gets the
+ * `SIGKILL`.
  *
  * @param child The child, as `spawnWithIpc()` returns it.
  * @param options `killTimeout` and the `graceful` first step.

@@ -7,7 +7,7 @@ import {
   type IpcChildStatus,
   stopChild,
 } from "../../mod.ts";
-import { isRunning, spawnFixture, within } from "../helpers.ts";
+import { fixture, isRunning, spawnFixture, within } from "../helpers.ts";
 
 /** A child that ignores SIGTERM, once it said it is ready. */
 async function stubborn(
@@ -199,4 +199,27 @@ Deno.test("spawnWithIpc() refuses a killTimeout that is not a positive, finite n
     () => spawnFixture("echo_child.ts", [], { killTimeout: "5s" }),
     TypeError,
   );
+});
+
+Deno.test("with --allow-run limited to some commands, a child that ignores SIGTERM is still killed", async () => {
+  const { code, stdout, stderr } = await within(
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--allow-env",
+        "--allow-read",
+        `--allow-run=${Deno.execPath()}`,
+        fixture("restricted_run_parent.ts"),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output(),
+    "the parent",
+  );
+  const text = new TextDecoder().decode(stdout);
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  const report = JSON.parse(text);
+  assert.notEqual(report.run, "granted", "Deno.kill is refused there");
+  assert.equal(report.status.signal, "SIGKILL");
 });
