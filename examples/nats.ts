@@ -96,7 +96,7 @@ async function round(title: string, count: number) {
         byMember.set(member, (byMember.get(member) ?? 0) + 1);
       } catch (error) {
         failed++;
-        console.log(`  a call failed: ${(error as Error).message}`);
+        console.log(`  a call failed: ${(error as Error).name}`);
       }
     }
   }));
@@ -117,6 +117,9 @@ const [killed, survivor] = members;
 killed.process.kill("SIGKILL");
 await killed.process.status;
 console.log(`killed member ${killed.pid}`);
+// Calls sent before the server has noticed the member is gone go to it and
+// time out (IpcTimeoutError); once it has, every call goes to the survivor.
+await round("200 calls right after", 200);
 await round("200 more calls", 200);
 
 const { succeeded, failed, latency } = calls.stats();

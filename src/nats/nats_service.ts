@@ -208,7 +208,7 @@ export class NatsService implements IpcNatsService {
     }
     let body: Uint8Array;
     try {
-      body = encodeAnswer({ result: result === undefined ? null : result });
+      body = encodeAnswer({ result });
       checkPayload(
         `the result of "${method}"`,
         body.length,

@@ -73,7 +73,8 @@ export interface IpcNatsConnection {
 /**
  * Where the NATS server is and how to log in: either `servers` (and the
  * credentials), or a `connection` opened by the caller. Every mechanism is
- * NATS's own: TLS, user and password, token, NKEY.
+ * NATS's own: TLS, user and password, token, NKEY. A connection opened from
+ * `servers` reconnects for as long as the server is away.
  *
  * @example Connect with TLS and an NKEY
  * ```ts
@@ -134,7 +135,11 @@ export function clientOptions(
       );
     }
   }
-  const result: ConnectionOptions = { servers: servers ?? "127.0.0.1:4222" };
+  const result: ConnectionOptions = {
+    servers: servers ?? "127.0.0.1:4222",
+    // A worker or a caller outlives a server restart, however long it takes.
+    maxReconnectAttempts: -1,
+  };
   if (tls !== undefined) result.tls = { ...tls };
   if (user !== undefined) result.user = user;
   if (pass !== undefined) result.pass = pass;

@@ -38,7 +38,13 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 /** The body of a request: the params as JSON, nothing for `undefined`. */
 export function encodeParams(params: unknown): Uint8Array {
   if (params === undefined) return new Uint8Array(0);
-  return encoder.encode(JSON.stringify(params));
+  const text = JSON.stringify(params);
+  if (text === undefined) {
+    throw new TypeError(
+      `Cannot send params of type ${typeof params}: they have no JSON form. Send a JSON value.`,
+    );
+  }
+  return encoder.encode(text);
 }
 
 /**
@@ -54,9 +60,15 @@ export function decodeParams(body: Uint8Array): unknown {
 /** The body of an answer. */
 export type AnswerBody = { result: unknown } | { error: WireError };
 
-/** The body of an answer, as bytes. */
+/**
+ * The body of an answer, as bytes. A result with no JSON form (`undefined`,
+ * a function) is sent as `null`.
+ */
 export function encodeAnswer(answer: AnswerBody): Uint8Array {
-  return encoder.encode(JSON.stringify(answer));
+  if ("error" in answer) return encoder.encode(JSON.stringify(answer));
+  return encoder.encode(
+    `{"result":${JSON.stringify(answer.result) ?? "null"}}`,
+  );
 }
 
 /**

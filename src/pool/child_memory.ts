@@ -7,7 +7,7 @@
  */
 
 import type { IpcChildStatus } from "../process/spawn_with_ipc.ts";
-import { MEMORY_USAGE_METHOD } from "../process/memory_usage_method.ts";
+import { POOL_METHODS } from "../process/pool_methods.ts";
 import type { PoolChild } from "./pool_child.ts";
 
 /** A memory reading that takes longer than this is dropped. */
@@ -41,7 +41,7 @@ export class ChildMemory {
   check(child: PoolChild, over: () => void): void {
     if (child.probing || child.retired !== undefined) return;
     child.probing = true;
-    child.process.ipc.request<{ rss: number }>(MEMORY_USAGE_METHOD, null, {
+    child.process.ipc.request<{ rss: number }>(POOL_METHODS.memoryUsage, null, {
       timeout: PROBE_TIMEOUT_MS,
     }).then((usage) => {
       child.probing = false;

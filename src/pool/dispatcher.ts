@@ -203,6 +203,7 @@ export class Dispatcher {
     call.sentAt = performance.now();
     this.waitTime.record(call.sentAt - call.start);
     child.begin();
+    if (call.noneAhead) child.noneAhead++;
     this.#inFlight++;
     const ipc = child.process.ipc;
     (call.run?.(ipc, options) ?? ipc.request(call.method, call.params, options))
@@ -218,7 +219,7 @@ export class Dispatcher {
     this.succeeded++;
     call.state = "done";
     call.resolve(result);
-    this.#release(child);
+    this.#release(call, child);
     this.#afterCall();
   }
 
@@ -232,7 +233,7 @@ export class Dispatcher {
             { cause: error },
           ),
         );
-        this.#release(child);
+        this.#release(call, child);
         this.#afterCall();
         return;
       }
@@ -245,7 +246,7 @@ export class Dispatcher {
             reason: this.#recycler.explain(child, status),
           }),
         );
-        this.#release(child);
+        this.#release(call, child);
         this.#afterCall();
       });
       return;
@@ -266,7 +267,7 @@ export class Dispatcher {
     if (timedOut && call.killOnTimeout) {
       this.#recycler.timedOut(child, call.method, call.timeout!);
     }
-    this.#release(child);
+    this.#release(call, child);
     this.#afterCall();
   }
 
@@ -279,7 +280,8 @@ export class Dispatcher {
     this.#recycler.answered(child);
   }
 
-  #release(child: PoolChild): void {
+  #release(call: PoolCall, child: PoolChild): void {
+    if (call.noneAhead) child.noneAhead--;
     this.#inFlight--;
     if (child.end()) this.#children.released(child);
   }

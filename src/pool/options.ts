@@ -160,6 +160,18 @@ export interface IpcPoolOptions {
    * @default {1}
    */
   concurrency?: number;
+  /**
+   * Calls sent ahead to a child already running `concurrency` calls: each
+   * waits in the child and starts the moment a call there ends, so the
+   * child does not idle for a round trip between calls (as Celery's
+   * prefetch). The child still runs at most `concurrency` calls at once
+   * (`serveParentCalls()` enforces it); a child that does not use
+   * `serveParentCalls()` gets none. 0 sends a call only to a child with
+   * room.
+   *
+   * @default {1}
+   */
+  prefetch?: number;
   /** Default `timeout` of every call, in milliseconds, time in the queue included. */
   timeout?: number;
   /** Arguments of the module: each child's `Deno.args`. */
@@ -263,6 +275,8 @@ export interface PoolSettings {
   killOnTimeout: boolean;
   /** Calls one child runs at once. */
   concurrency: number;
+  /** Calls sent ahead to a busy child. */
+  prefetch: number;
   /** Most calls that may wait. */
   maxQueue: number;
   /** Default timeout of a call, if any. */
@@ -319,6 +333,7 @@ export function checkPoolOptions(options: IpcPoolOptions): PoolSettings {
     options.concurrency,
     1,
   );
+  const prefetch = integerOption(owner, "prefetch", options.prefetch, 1, 0);
   const maxQueue = limitOption(
     owner,
     "maxQueue",
@@ -361,6 +376,7 @@ export function checkPoolOptions(options: IpcPoolOptions): PoolSettings {
     maxMemoryMiB,
     killOnTimeout,
     concurrency,
+    prefetch,
     maxQueue,
     timeout,
   };

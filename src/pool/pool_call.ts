@@ -30,6 +30,14 @@ export class PoolCall {
   /** How to run it on the child, when not as a plain request (`pool_stream.ts`). */
   run: PoolRun | undefined = undefined;
 
+  /**
+   * No call may be sent ahead (prefetch) to its child while it runs: it may
+   * kill the child (`killOnTimeout`), or occupy it long (a stream).
+   */
+  get noneAhead(): boolean {
+    return this.killOnTimeout || this.run !== undefined;
+  }
+
   constructor(
     method: string,
     params: unknown,

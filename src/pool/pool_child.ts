@@ -5,13 +5,13 @@
  * @module
  */
 
-import { settlesWithin } from "../internal/deadline.ts";
+import { stopChild } from "../process/stop_child.ts";
 import type {
   IpcChildProcess,
   IpcChildStatus,
 } from "../process/spawn_with_ipc.ts";
 
-/** On `close()`, a child has this long to exit after its channel closes. */
+/** On `close()`, a child has this long to exit after its channel closes, and again after SIGTERM. */
 const STOP_GRACE_MS = 5000;
 /** A child stopped at once (forced close) has this long between SIGTERM and SIGKILL. */
 const FORCE_GRACE_MS = 1000;
@@ -50,6 +50,13 @@ export class PoolChild {
   retired: RetireCause | undefined;
   /** Its resident memory in bytes, as last reported, if known. */
   rss: number | undefined;
+  /** Calls it may be sent beyond `concurrency`: the pool's `prefetch` once it agreed to wait them out. */
+  prefetch = 0;
+  /**
+   * Calls in flight behind which no call is sent ahead to it: those that
+   * kill it if they time out (`killOnTimeout`), and streams.
+   */
+  noneAhead = 0;
   /** A memory check is under way. */
   probing = false;
   /** Why it was killed, to tell the calls it was running. */
@@ -88,32 +95,26 @@ export class PoolChild {
   kill(why?: string): void {
     if (this.exitStatus !== undefined) return;
     this.killedFor ??= why;
-    try {
-      this.process.kill("SIGKILL");
-    } catch {
-      // It exited meanwhile: its status is on the way.
-    }
+    this.process.kill("SIGKILL");
   }
 
   /**
-   * Closes the child's channel, so its handlers stop keeping it alive, and
-   * waits for it to exit, killing it if it has not within 5 s. With `force`,
-   * sends SIGTERM at once, and SIGKILL 1 s later.
+   * Stops the child with `stopChild()`: closes its channel, so its handlers
+   * stop keeping it alive, and gives it 5 s to exit, then SIGTERM, then
+   * SIGKILL 5 s later. With `force`, SIGTERM at once and SIGKILL 1 s later.
    */
   async stop(force = false): Promise<void> {
-    if (force && this.exitStatus === undefined) {
-      try {
-        this.process.kill("SIGTERM");
-      } catch {
-        // It exited meanwhile.
-      }
+    const ipc = this.process.ipc;
+    if (force) {
+      const closed = ipc.close();
+      await stopChild(this.process, { killTimeout: FORCE_GRACE_MS });
+      await closed;
+    } else {
+      await stopChild(this.process, {
+        killTimeout: STOP_GRACE_MS,
+        graceful: () => ipc.close(),
+      });
+      await ipc.close();
     }
-    const closed = this.process.ipc.close();
-    const grace = force ? FORCE_GRACE_MS : STOP_GRACE_MS;
-    if (!await settlesWithin(this.exited.promise, grace)) {
-      this.kill();
-      await this.exited.promise;
-    }
-    await closed;
   }
 }

@@ -13,6 +13,7 @@ import type {
   IpcChildStatus,
 } from "../process/spawn_with_ipc.ts";
 import { IdleWatch } from "./autoscaler.ts";
+import { POOL_METHODS } from "../process/pool_methods.ts";
 import type { PoolSettings } from "./options.ts";
 import { PoolChild, type RetireCause } from "./pool_child.ts";
 import { addTotals, type StreamTotals } from "./stats.ts";
@@ -51,6 +52,8 @@ export class Supervisor {
   #events: SupervisorEvents;
   #minSize: number;
   #maxSize: number;
+  #concurrency: number;
+  #prefetch: number;
   /** Children in service: they take calls. */
   #children: PoolChild[] = [];
   /** Every child process not known to have exited, to stop them all. */
@@ -86,7 +89,10 @@ export class Supervisor {
    * @param events What to tell the pool.
    */
   constructor(
-    settings: Pick<PoolSettings, "minSize" | "maxSize" | "idleTimeout">,
+    settings: Pick<
+      PoolSettings,
+      "minSize" | "maxSize" | "idleTimeout" | "concurrency" | "prefetch"
+    >,
     spawn: () => IpcChildProcess,
     events: SupervisorEvents,
   ) {
@@ -94,6 +100,8 @@ export class Supervisor {
     this.#events = events;
     this.#minSize = settings.minSize;
     this.#maxSize = settings.maxSize;
+    this.#concurrency = settings.concurrency;
+    this.#prefetch = settings.prefetch;
     this.#idle = new IdleWatch(settings.idleTimeout, {
       mayShrink: () => this.#children.length > this.#minSize,
       inService: (child) => this.#children.includes(child),
@@ -143,8 +151,8 @@ export class Supervisor {
   }
 
   /**
-   * The child with the fewest calls in flight, under `concurrency`; ties go
-   * round-robin.
+   * The child with the fewest calls in flight, under `concurrency` plus
+   * its prefetch; ties go round-robin.
    */
   leastBusy(concurrency: number): PoolChild | undefined {
     const children = this.#children;
@@ -153,7 +161,7 @@ export class Supervisor {
     for (let i = 0; i < count; i++) {
       const child = children[(this.#next + i) % count];
       if (
-        child.inFlight < concurrency &&
+        child.inFlight < concurrency + prefetchOf(child) &&
         (best === undefined || child.inFlight < best.inFlight)
       ) {
         best = child;
@@ -184,7 +192,9 @@ export class Supervisor {
 
   /** Whether a call could be sent now: a child runs fewer than `concurrency` calls, or the pool may grow. */
   hasRoom(concurrency: number): boolean {
-    return this.#children.some((child) => child.inFlight < concurrency) ||
+    return this.#children.some((child) =>
+      child.inFlight < concurrency + prefetchOf(child)
+    ) ||
       this.#mayGrow();
   }
 
@@ -250,7 +260,26 @@ export class Supervisor {
       this.#goneAliveMs += end - child.startedAt;
     });
     this.#idle.idle(child);
+    if (this.#prefetch > 0) this.#agreePrefetch(child);
     return child;
+  }
+
+  /**
+   * Tells the child the pool's `concurrency`, before any call; once it
+   * agrees to run no more at once, calls may be sent ahead to it.
+   */
+  #agreePrefetch(child: PoolChild): void {
+    const concurrency = this.#concurrency;
+    child.process.ipc.request(POOL_METHODS.concurrency, concurrency).then(
+      (limit) => {
+        if (limit !== concurrency || child.retired !== undefined) return;
+        child.prefetch = this.#prefetch;
+        if (!this.#stopping) this.#events.started();
+      },
+      () => {
+        // Not a serveParentCalls() child, or it ended: no prefetch.
+      },
+    );
   }
 
   /** The child's channel closed: it exited, or broke its channel and is useless. */
@@ -312,4 +341,9 @@ export class Supervisor {
     }, delay);
     this.#restartTimers.add(timer);
   }
+}
+
+/** Calls `child` may take beyond `concurrency`: none while a call that may kill it, or a stream, runs. */
+function prefetchOf(child: PoolChild): number {
+  return child.noneAhead === 0 ? child.prefetch : 0;
 }

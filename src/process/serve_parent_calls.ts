@@ -11,13 +11,16 @@ import {
   connectParentIpc,
   type ConnectParentIpcOptions,
 } from "./connect_parent_ipc.ts";
-import { MEMORY_USAGE_METHOD } from "./memory_usage_method.ts";
+import { CallGate } from "./call_gate.ts";
+import { POOL_METHODS } from "./pool_methods.ts";
 
 /**
  * Answers the parent's calls: opens the channel to the parent and registers
  * one handler per method, all at once, so no call can arrive before its
- * handler (and `tether.memoryUsage`, which answers `Deno.memoryUsage()`
- * for a pool's `maxMemoryMiB`). The process then runs until the parent closes the channel (as
+ * handler (and the pool's own: `tether.memoryUsage`, which answers
+ * `Deno.memoryUsage()` for `maxMemoryMiB`, and `tether.poolConcurrency`,
+ * after which at most the pool's `concurrency` handlers run at once and the
+ * calls sent ahead wait their turn). The process then runs until the parent closes the channel (as
  * `IpcPool.close()` does) or exits.
  *
  * Needs no permissions.
@@ -50,11 +53,20 @@ export function serveParentCalls(
   options?: ConnectParentIpcOptions,
 ): IpcJsonStream {
   const parent = connectParentIpc(options);
+  const gate = new CallGate();
   for (const [method, handler] of Object.entries(handlers)) {
-    parent.handle(method, handler);
+    parent.handle(method, gate.wrap(handler));
   }
-  if (!Object.hasOwn(handlers, MEMORY_USAGE_METHOD)) {
-    parent.handle(MEMORY_USAGE_METHOD, () => Deno.memoryUsage());
+  if (!Object.hasOwn(handlers, POOL_METHODS.memoryUsage)) {
+    parent.handle(POOL_METHODS.memoryUsage, () => Deno.memoryUsage());
+  }
+  if (!Object.hasOwn(handlers, POOL_METHODS.concurrency)) {
+    parent.handle(POOL_METHODS.concurrency, (limit: unknown) => {
+      if (Number.isSafeInteger(limit) && (limit as number) > 0) {
+        gate.limit = limit as number;
+      }
+      return gate.limit;
+    });
   }
   return parent;
 }

@@ -282,3 +282,26 @@ Deno.test("items for a stream this end does not know are dropped; the real strea
   assert.deepEqual(seen, [0, 1, 2]);
   assert.equal(step.value, "done");
 });
+
+Deno.test("a Python child with only its standard library streams within its credit, and stops when the loop breaks", async () => {
+  await using child = spawnWithIpc<unknown>("python3", {
+    args: [fixture("python_stream_child.py")],
+  });
+  const stream = child.ipc.stream<number, string>("count", { n: 5000 }, {
+    highWaterMark: 8,
+  });
+  let expected = 0;
+  let step;
+  while (!(step = await within(stream.next(), "an item")).done) {
+    assert.equal(step.value, expected++);
+  }
+  assert.equal(expected, 5000);
+  assert.equal(step.value, "done");
+  for await (const i of child.ipc.stream<number>("count", { n: 1e9 })) {
+    if (i === 100) break;
+  }
+  const report = await within(child.ipc.receive(), "the cancellation");
+  assert.equal((report as { cancelled: number }).cancelled > 0, true);
+  await child.ipc.close();
+  assert.equal((await within(child.status, "python to exit")).code, 0);
+});

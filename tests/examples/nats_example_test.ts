@@ -41,6 +41,14 @@ Deno.test("examples/nats.ts spreads calls over two members and goes on after one
   }
   const killed = output.match(/^killed member (\d+)$/m)?.[1];
   const survivor = members.find((member) => member !== killed);
+  // Right after the kill, a call can still reach the dead member (before
+  // the server has noticed) and time out; nothing else fails.
+  const right = output.match(/^200 calls right after: (.*); failed: (\d+)$/m);
+  assert.ok(right, output);
+  assert.match(right[1], new RegExp(`^member ${survivor}: \\d+$`), output);
+  const failures = output.match(/^ {2}a call failed: .*$/gm) ?? [];
+  assert.equal(failures.length, Number(right[2]), output);
+  assert.ok(failures.every((line) => line.endsWith("IpcTimeoutError")), output);
   assert.match(
     output,
     new RegExp(`^200 more calls: member ${survivor}: 200; failed: 0$`, "m"),

@@ -36,11 +36,20 @@ async function stalledSockets<In, Out>(
   return conns;
 }
 
-/** An honest client exchanges a message with the echo server. */
+/**
+ * An honest client exchanges a message with the echo server. How long its
+ * connection took is printed, for information only (never asserted).
+ */
 async function assertHonestClientServed(
   options: Parameters<typeof connectIpc>[0],
 ): Promise<void> {
+  const start = performance.now();
   const client = await within(connectIpc(options), "the honest client");
+  console.log(
+    `the honest client connected in ${
+      (performance.now() - start).toFixed(1)
+    } ms`,
+  );
   await client.send({ honest: true });
   assert.deepEqual(await within(client.receive(), "the echo"), {
     honest: true,

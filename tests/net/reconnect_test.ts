@@ -14,7 +14,7 @@ import {
   listenIpc,
 } from "../../mod.ts";
 import { fixture, isRunning, sleep, waitUntil, within } from "../helpers.ts";
-import { AUTH_KEY, serveEcho, tempSocket } from "../net_helpers.ts";
+import { AUTH_KEY, portOf, serveEcho, tempSocket } from "../net_helpers.ts";
 
 const QUICK = { minDelay: 10, maxDelay: 50 };
 
@@ -324,5 +324,27 @@ Deno.test("reconnect: while reconnecting, the wait keeps the process alive only 
   const printed = await within(waiting.output.read(), "its output");
   assert.equal(printed.value, '{"at":"last"}\n');
   assert.equal((await within(waiting.process.status, "its exit")).code, 0);
+  await listener.close();
+});
+
+Deno.test("reconnect over TCP: a listener restarted on the same port is found again", async () => {
+  let listener = await listenIpc({ port: 0, authKey: AUTH_KEY });
+  const port = portOf(listener);
+  const client = await connectIpc({
+    port,
+    authKey: AUTH_KEY,
+    reconnect: QUICK,
+  });
+  let channel = await within(listener.accept(), "the client");
+  await channel.send("first");
+  assert.equal(await within(client.receive(), "first"), "first");
+  await listener.close();
+  listener = await listenIpc({ port, authKey: AUTH_KEY });
+  channel = await within(listener.accept(), "the client again");
+  await channel.send("second");
+  assert.equal(await within(client.receive(), "second"), "second");
+  assert.equal(client.reconnects, 1);
+  assert.equal((client.remoteAddr as Deno.NetAddr).port, port);
+  await client.close();
   await listener.close();
 });

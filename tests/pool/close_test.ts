@@ -14,7 +14,8 @@ function pool(options: Partial<IpcPoolOptions> = {}): IpcPool {
 }
 
 Deno.test("close({ force: true }) rejects queued and running calls with IpcClosedError and leaves no child alive", async () => {
-  const workers = pool({ size: 2 });
+  // No prefetch: every call past the two running ones waits in the pool.
+  const workers = pool({ size: 2, prefetch: 0 });
   const pids = await Promise.all([
     workers.request<number>("sleep", { ms: 100 }),
     workers.request<number>("sleep", { ms: 100 }),
@@ -75,7 +76,7 @@ Deno.test("close() checks its options", () => {
 });
 
 Deno.test("needsDrain and ready() let a producer stay under maxQueue", async () => {
-  await using workers = pool({ size: 1, maxQueue: 2 });
+  await using workers = pool({ size: 1, maxQueue: 2, prefetch: 0 });
   assert.equal(workers.needsDrain, false);
   await workers.ready();
   const calls = [1, 2, 3].map((value) =>
