@@ -170,7 +170,12 @@ Deno.test("graceful cancel to a child that never asked for its cancel signal: a 
   await using child = spawnFixture("echo_child.ts", [], {
     signal: controller.signal,
     gracefulCancel: true,
-    killTimeout: 1500,
+    killTimeout: 5000,
+  });
+  // Abort only once the child is up: a slow start must not race the SIGTERM.
+  await child.ipc.send("up");
+  assert.deepEqual(await within(child.ipc.receive(), "the first echo"), {
+    echo: "up",
   });
   controller.abort("stop");
   assert.deepEqual(await within(child.ipc.receive(), "the echo"), {
