@@ -122,9 +122,11 @@ Deno.test("spawning and finishing hundreds of children leaves the parent's descr
   for (let i = 0; i < 150; i++) await within(roundTrip(), `child ${i}`);
   for (let i = 0; i < 50; i++) await within(kill(), `killed child ${i}`);
   const after = openFdCount();
-  // Flat, not growing: descriptors of earlier tests may still close meanwhile.
+  // Flat, not growing with the children: one descriptor kept per child would
+  // add 200. A few may come and go meanwhile with the runtime's own threads
+  // (seen: +3 on a loaded machine), hence the small slack.
   assert.ok(
-    after <= before,
+    after < before + 20,
     `descriptors: ${before} before, ${after} after 200 children`,
   );
 });
