@@ -4,10 +4,7 @@
 import assert from "node:assert/strict";
 import { within } from "../helpers.ts";
 import { tempSocket } from "../net_helpers.ts";
-
-function example(name: string): string {
-  return new URL(`../../examples/${name}`, import.meta.url).pathname;
-}
+import { daemonFlags, example, runDaemonClient } from "./daemon_demo.ts";
 
 /** The lines a process prints, read as they come. */
 class Lines {
@@ -57,11 +54,7 @@ class Lines {
 Deno.test("examples/daemon_follower.ts follows examples/daemon.ts across a restart", async () => {
   using temp = tempSocket();
   const dir = `${temp.dir}/demo`;
-  const flags = [
-    `--allow-read=${dir}`,
-    `--allow-write=${dir}`,
-    `--allow-net=unix:${dir}/daemon.sock`,
-  ];
+  const flags = daemonFlags(dir);
   const startDaemon = async () => {
     const process = new Deno.Command(Deno.execPath(), {
       args: ["run", "--quiet", ...flags, example("daemon.ts"), `dir=${dir}`],
@@ -72,19 +65,8 @@ Deno.test("examples/daemon_follower.ts follows examples/daemon.ts across a resta
     return { process, lines };
   };
   const runClient = async (name: string) => {
-    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        ...flags,
-        example("daemon_client.ts"),
-        name,
-        `dir=${dir}`,
-        "interval=20",
-      ],
-      stdout: "piped",
-    }).output();
-    assert.equal(code, 0, new TextDecoder().decode(stdout));
+    const { code, output } = await runDaemonClient(dir, name);
+    assert.equal(code, 0, output);
   };
 
   let daemon = await startDaemon();

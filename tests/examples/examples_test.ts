@@ -3,19 +3,12 @@
 import assert from "node:assert/strict";
 import { within } from "../helpers.ts";
 import { tempSocket } from "../net_helpers.ts";
-
-function example(name: string): string {
-  return new URL(`../../examples/${name}`, import.meta.url).pathname;
-}
+import { daemonFlags, example, runDaemonClient } from "./daemon_demo.ts";
 
 Deno.test("examples/daemon.ts serves two examples/daemon_client.ts at once, and stops on SIGTERM", async () => {
   using temp = tempSocket();
   const dir = `${temp.dir}/demo`;
-  const flags = [
-    `--allow-read=${dir}`,
-    `--allow-write=${dir}`,
-    `--allow-net=unix:${dir}/daemon.sock`,
-  ];
+  const flags = daemonFlags(dir);
   const daemon = new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", ...flags, example("daemon.ts"), `dir=${dir}`],
     stdout: "piped",
@@ -27,19 +20,7 @@ Deno.test("examples/daemon.ts serves two examples/daemon_client.ts at once, and 
   assert.equal(Deno.statSync(`${dir}/daemon.key`).mode! & 0o777, 0o600);
 
   const clients = ["alice", "bob"].map(async (name) => {
-    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        ...flags,
-        example("daemon_client.ts"),
-        name,
-        `dir=${dir}`,
-        "interval=20",
-      ],
-      stdout: "piped",
-    }).output();
-    const output = new TextDecoder().decode(stdout);
+    const { code, output } = await runDaemonClient(dir, name);
     assert.equal(code, 0, output);
     const mine = output.match(new RegExp(`\\(\\+\\d by ${name}\\)`, "g"));
     assert.equal(mine?.length, 5, output);
