@@ -14,6 +14,8 @@ import type { IpcCallStream } from "./stream_types.ts";
 export interface ConsumerEvents {
   /** Allow the peer `credit` more items. */
   grant(credit: number): void;
+  /** The peer broke the protocol: the call fails, and is cancelled in the peer. */
+  broken(error: unknown): void;
 }
 
 /** Items sent before any size is known. */
@@ -71,7 +73,7 @@ export class StreamConsumer<T, R> implements IpcCallStream<T, R> {
     return this.#granted;
   }
 
-  /** Fires when the loop leaves early or the peer broke the protocol. */
+  /** Fires when the loop leaves early: the caller cancels the call. */
   get cancelSignal(): AbortSignal {
     return this.#cancel.signal;
   }
@@ -94,7 +96,7 @@ export class StreamConsumer<T, R> implements IpcCallStream<T, R> {
         `the peer sent item ${this.#received} while only ${this.#granted} were allowed`,
       );
       this.fail(error);
-      this.#cancel.abort(error);
+      this.#events.broken(error);
     }
   }
 

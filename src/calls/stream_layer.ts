@@ -48,6 +48,8 @@ export interface StreamCalls {
     options: IpcRequestOptions | undefined,
     stream: StreamHooks,
   ): Promise<unknown>;
+  /** Fails call `id` and cancels it in the peer (a peer that broke the protocol). */
+  fail(id: number, error: unknown): void;
 }
 
 const noop = () => {};
@@ -93,6 +95,9 @@ export class StreamLayer {
       grant: (credit) =>
         this.#calls.send(streamNotification(CREDIT_METHOD, { id, credit }))
           .then(undefined, noop),
+      broken: (error) => {
+        if (id !== undefined) this.#calls.fail(id, error);
+      },
     });
     const signal = options?.signal === undefined
       ? consumer.cancelSignal

@@ -98,6 +98,44 @@ Deno.test("break cancels the generator in the child: its finally runs, its signa
   assert.equal(count, 50);
 });
 
+Deno.test("stats: a loop that leaves early or an aborted signal is a cancellation on both ends, a timeout a failure", async () => {
+  const { child, api } = startChild();
+  await using _ = child;
+  await api.pid(); // started
+  for await (const i of api.forever({ tag: "break" })) if (i === 5) break;
+  await nextReport(child);
+  const controller = new AbortController();
+  await (async () => {
+    for await (const i of api.forever({ tag: "signal" }, controller)) {
+      if (i === 5) controller.abort();
+    }
+  })().catch(() => {});
+  await nextReport(child);
+  const abort = new AbortController();
+  const waiting = child.ipc.request("wait", null, { signal: abort.signal });
+  await api.pid(); // the child has the call
+  abort.abort();
+  await waiting.catch(() => {});
+  await assert.rejects(
+    child.ipc.request("wait", null, { signal: abort.signal }),
+    "aborted before it starts",
+  );
+  await (async () => {
+    for await (const _ of api.stall({ tag: "timeout" }, { timeout: 300 }));
+  })().catch(() => {});
+  await nextReport(child);
+  await api.pid(); // the child's cancelled handlers have ended
+
+  const stats = child.ipc.stats();
+  assert.equal(stats.calls.cancelled, 4, "break, signal, abort, abort first");
+  assert.equal(stats.calls.failed, 1, "the timeout");
+  assert.equal(stats.errors, 1);
+  const childCalls = (await api.stats()).calls;
+  assert.equal(childCalls.peerCancelled, 4, "all but the one never sent");
+  assert.equal(childCalls.handlerErrors, 0);
+  assert.equal(childCalls.handled, 3, "the pid calls");
+});
+
 Deno.test("the call's signal cancels the generator in the child", async () => {
   const { child, api } = startChild();
   await using _ = child;
