@@ -17,7 +17,8 @@
  * - `credit` (both ways): grants `credit` more bytes.
  * - `batch` (both ways): `messages` in order, with their `sizes`.
  * - `end` (both ways): the sender closed its end.
- * - `exit` (worker → parent): the worker is going away (`self.close()`), for `reason`.
+ * - `exit` (worker → parent): the worker is going away (`self.close()`,
+ *   `Deno.exit()`), for `reason`, with the exit `code` when there is one.
  *
  * @module
  */
@@ -52,7 +53,7 @@ type Envelope =
   | { tetherIpc: "credit"; credit: number }
   | { tetherIpc: "batch"; messages: unknown[]; sizes: number[] }
   | { tetherIpc: "end" }
-  | { tetherIpc: "exit"; reason: string };
+  | { tetherIpc: "exit"; reason: string; code?: number };
 
 /** A batch handed to `write()`, waiting for credit. */
 interface OutgoingBatch {
@@ -67,10 +68,11 @@ export interface WorkerPortTransportOptions {
   /** Bytes the peer may post before this end grants more. @default {1048576} */
   window?: number;
   /**
-   * The parent's side: the worker said it is going away, for `reason`;
-   * `open` tells whether the channel was still open.
+   * The parent's side: the worker said it is going away, for `reason`, with
+   * its exit `code` if it called `Deno.exit()`; `open` tells whether the
+   * channel was still open.
    */
-  onExit?: (reason: string, open: boolean) => void;
+  onExit?: (reason: string, open: boolean, code: number | undefined) => void;
   /**
    * The parent's side: measures each incoming message itself instead of
    * trusting the sizes the worker sends (a worker may run untrusted code
@@ -86,7 +88,9 @@ export class WorkerPortTransport implements IpcMessageTransport {
   #port: WorkerPort;
   #side: "parent" | "worker";
   #window: number;
-  #onExit: ((reason: string, open: boolean) => void) | undefined;
+  #onExit:
+    | ((reason: string, open: boolean, code: number | undefined) => void)
+    | undefined;
   #checker: BatchChecker;
   /** Credit granted to the peer since the start (checked on the parent's side). */
   #granted = 0;
@@ -202,11 +206,16 @@ export class WorkerPortTransport implements IpcMessageTransport {
    * `reason`, even after the channel closed.
    *
    * @param reason What happened, e.g. `called self.close()`.
+   * @param code The exit code, for `Deno.exit()`.
    */
-  exiting(reason: string): void {
+  exiting(reason: string, code?: number): void {
     this.#draining = true;
     this.#flush();
-    this.#post({ tetherIpc: "exit", reason });
+    this.#post(
+      code === undefined
+        ? { tetherIpc: "exit", reason }
+        : { tetherIpc: "exit", reason, code },
+    );
   }
 
   #onMessage = (event: MessageEvent): void => {
@@ -241,9 +250,14 @@ export class WorkerPortTransport implements IpcMessageTransport {
         this.#deliver();
         return;
       case "exit": {
-        const reason = (data as { reason: string }).reason;
-        if (this.#onExit !== undefined) this.#onExit(reason, !this.#done);
-        else this.fail(new Error(`The peer ${reason}.`));
+        const { reason, code } = data as { reason: string; code?: unknown };
+        if (this.#onExit !== undefined) {
+          this.#onExit(
+            String(reason),
+            !this.#done,
+            typeof code === "number" ? code : undefined,
+          );
+        } else this.fail(new Error(`The peer ${reason}.`));
         return;
       }
     }
