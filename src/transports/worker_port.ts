@@ -16,7 +16,9 @@
  * - `open` (worker → parent, once): the worker's side is listening; grants `credit`.
  * - `credit` (both ways): grants `credit` more bytes.
  * - `batch` (both ways): `messages` in order, with their `sizes`.
- * - `end` (both ways): the sender closed its end.
+ * - `end` (both ways): the sender closed its end. The worker posts it a task
+ *   after its channel closed, so that a close on the way out of an uncaught
+ *   error (`await using`, `finally`) is never seen before the error.
  * - `exit` (worker → parent): the worker is going away (`self.close()`,
  *   `Deno.exit()`), for `reason`, with the exit `code` when there is one.
  *
@@ -106,6 +108,8 @@ export class WorkerPortTransport implements IpcMessageTransport {
   #owed = 0;
   #peerEnded = false;
   #ended = false;
+  /** The worker's side: its `end`, waiting for the next task. */
+  #endTimer: ReturnType<typeof setTimeout> | undefined;
   #closing: PromiseWithResolvers<void> | undefined;
   #done = false;
   /** The worker is going away: what is queued goes out without credit. */
@@ -211,6 +215,12 @@ export class WorkerPortTransport implements IpcMessageTransport {
   exiting(reason: string, code?: number): void {
     this.#draining = true;
     this.#flush();
+    if (this.#endTimer !== undefined) {
+      // A clean close comes first: this exit is not a failure.
+      clearTimeout(this.#endTimer);
+      this.#endTimer = undefined;
+      this.#post({ tetherIpc: "end" });
+    }
     this.#post(
       code === undefined
         ? { tetherIpc: "exit", reason }
@@ -369,7 +379,16 @@ export class WorkerPortTransport implements IpcMessageTransport {
   #sendEnd(): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#post({ tetherIpc: "end" });
+    if (this.#side === "parent") {
+      this.#post({ tetherIpc: "end" });
+      return;
+    }
+    // An uncaught error ends a worker before its next task: when this close
+    // is on the error's way out, the parent sees the error, not a clean end.
+    this.#endTimer = setTimeout(() => {
+      this.#endTimer = undefined;
+      this.#post({ tetherIpc: "end" });
+    }, 0);
   }
 
   #post(envelope: Envelope): void {
