@@ -34,7 +34,11 @@ import {
 } from "./incoming_limit.ts";
 import { OutgoingCall } from "./outgoing_call.ts";
 import { ReservedNotifications } from "./reserved_notifications.ts";
-import { checkProgressOption, StreamLayer } from "./stream_layer.ts";
+import {
+  checkProgressOption,
+  type StreamHooks,
+  StreamLayer,
+} from "./stream_layer.ts";
 import type { IpcCallStats } from "./stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "./types.ts";
 
@@ -87,22 +91,23 @@ export class CallLayer {
     );
     this.streams = new StreamLayer({
       send: (message) => channel.send(message),
-      request: (method, params, options, announce) =>
-        this.request(method, params, options, announce),
+      request: (method, params, options, stream) =>
+        this.request(method, params, options, stream),
     });
   }
 
   /**
    * Calls `method` in the peer; see `IpcJsonStream.request()`.
    *
-   * @param announce Runs with the call's id just before the request is sent.
+   * @param stream For a streaming call: its announcement, and its timeout's
+   *   message.
    * @returns The result the peer's handler returned.
    */
   request(
     method: string,
     params: unknown,
     options: IpcRequestOptions | undefined,
-    announce?: (id: number) => void,
+    stream?: StreamHooks,
   ): Promise<unknown> {
     if (typeof method !== "string") {
       return Promise.reject(
@@ -134,23 +139,25 @@ export class CallLayer {
     const message: RequestMessage = params === undefined
       ? { jsonrpc: "2.0", id, method }
       : { jsonrpc: "2.0", id, method, params: paramsToWire(params) };
-    announce?.(id);
+    stream?.announce(id);
     this.streams.watchProgress(id, options?.onProgress, promise);
     this.#channel.send(message).then(
       undefined,
       (error) => this.#onRequestNotSent(id, error),
     );
     if (timeout !== undefined && timeout !== Infinity) {
-      call.timer = setTimeout(
-        () =>
-          this.#abandon(
-            id,
-            new IpcTimeoutError(method, timeout, undefined, {
-              receiveBufferFull: this.#channel.receiving.plainFull,
-            }),
+      call.timer = setTimeout(() => {
+        const receiveBufferFull = this.#channel.receiving.plainFull;
+        this.#abandon(
+          id,
+          new IpcTimeoutError(
+            method,
+            timeout,
+            stream?.timeoutMessage(timeout, receiveBufferFull),
+            { receiveBufferFull },
           ),
-        timeout,
-      );
+        );
+      }, timeout);
     }
     if (signal !== undefined) {
       const onAbort = () => this.#abandon(id, signal.reason);
