@@ -34,7 +34,11 @@ import {
 } from "./incoming_limit.ts";
 import { OutgoingCall } from "./outgoing_call.ts";
 import { ReservedNotifications } from "./reserved_notifications.ts";
-import { checkProgressOption, StreamLayer } from "./stream_layer.ts";
+import {
+  checkProgressOption,
+  type StreamHooks,
+  StreamLayer,
+} from "./stream_layer.ts";
 import type { IpcCallStats } from "./stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "./types.ts";
 
@@ -66,8 +70,10 @@ export class CallLayer {
   #latency = new LatencyHistogram();
   #succeeded = 0;
   #failed = 0;
+  #cancelled = 0;
   #handled = 0;
   #handlerErrors = 0;
+  #peerCancelled = 0;
   #busy = false;
   /** Streaming calls, both ways (`stream_layer.ts`). */
   readonly streams: StreamLayer;
@@ -85,22 +91,24 @@ export class CallLayer {
     );
     this.streams = new StreamLayer({
       send: (message) => channel.send(message),
-      request: (method, params, options, announce) =>
-        this.request(method, params, options, announce),
+      request: (method, params, options, stream) =>
+        this.request(method, params, options, stream),
+      fail: (id, error) => this.#abandon(id, error, "failed"),
     });
   }
 
   /**
    * Calls `method` in the peer; see `IpcJsonStream.request()`.
    *
-   * @param announce Runs with the call's id just before the request is sent.
+   * @param stream For a streaming call: its announcement, and its timeout's
+   *   message.
    * @returns The result the peer's handler returned.
    */
   request(
     method: string,
     params: unknown,
     options: IpcRequestOptions | undefined,
-    announce?: (id: number) => void,
+    stream?: StreamHooks,
   ): Promise<unknown> {
     if (typeof method !== "string") {
       return Promise.reject(
@@ -121,7 +129,8 @@ export class CallLayer {
       checkCallStart(timeout, signal);
       checkProgressOption(options?.onProgress);
     } catch (error) {
-      this.#failed++;
+      if (signal?.aborted && error === signal.reason) this.#cancelled++;
+      else this.#failed++;
       return Promise.reject(error);
     }
     const id = this.#nextId++;
@@ -132,26 +141,29 @@ export class CallLayer {
     const message: RequestMessage = params === undefined
       ? { jsonrpc: "2.0", id, method }
       : { jsonrpc: "2.0", id, method, params: paramsToWire(params) };
-    announce?.(id);
+    stream?.announce(id);
     this.streams.watchProgress(id, options?.onProgress, promise);
     this.#channel.send(message).then(
       undefined,
       (error) => this.#onRequestNotSent(id, error),
     );
     if (timeout !== undefined && timeout !== Infinity) {
-      call.timer = setTimeout(
-        () =>
-          this.#abandon(
-            id,
-            new IpcTimeoutError(method, timeout, undefined, {
-              receiveBufferFull: this.#channel.receiving.plainFull,
-            }),
+      call.timer = setTimeout(() => {
+        const receiveBufferFull = this.#channel.receiving.plainFull;
+        this.#abandon(
+          id,
+          new IpcTimeoutError(
+            method,
+            timeout,
+            stream?.timeoutMessage(timeout, receiveBufferFull),
+            { receiveBufferFull },
           ),
-        timeout,
-      );
+          "failed",
+        );
+      }, timeout);
     }
     if (signal !== undefined) {
-      const onAbort = () => this.#abandon(id, signal.reason);
+      const onAbort = () => this.#abandon(id, signal.reason, "cancelled");
       signal.addEventListener("abort", onAbort, { once: true });
       call.signal = signal;
       call.onAbort = onAbort;
@@ -223,7 +235,7 @@ export class CallLayer {
       case "cancel": {
         const running = this.#incoming.get(call.id);
         if (running === undefined) this.#limit.cancelWaiting(call.id);
-        running?.abort((method) => new IpcCancelledError(method));
+        else this.#peerCancel(running);
         return true;
       }
       case "notification":
@@ -288,10 +300,12 @@ export class CallLayer {
       inFlight: this.#outgoing.size,
       succeeded: this.#succeeded,
       failed: this.#failed,
+      cancelled: this.#cancelled,
       handling: this.#incoming.size,
       waiting: this.#limit.waiting,
       handled: this.#handled,
       handlerErrors: this.#handlerErrors,
+      peerCancelled: this.#peerCancelled,
       latency: this.#latency.summary(),
     };
   }
@@ -324,9 +338,17 @@ export class CallLayer {
     return true;
   }
 
-  /** The caller gave up (timeout or abort): reject now and tell the peer. */
-  #abandon(id: number, reason: unknown): void {
-    if (!this.#rejectOutgoing(id, reason)) return;
+  /**
+   * This end gave up on call `id` (a timeout, an abort, a stream's loop
+   * leaving or its peer breaking the protocol): reject now, count it as
+   * `outcome`, and tell the peer.
+   */
+  #abandon(
+    id: number,
+    reason: unknown,
+    outcome: "failed" | "cancelled",
+  ): void {
+    if (!this.#rejectOutgoing(id, reason, outcome)) return;
     this.#channel.send({
       jsonrpc: "2.0",
       method: CANCEL_METHOD,
@@ -340,13 +362,18 @@ export class CallLayer {
   }
 
   /** Forgets call `id` and rejects it; `false` when it had settled already. */
-  #rejectOutgoing(id: number, reason: unknown): boolean {
+  #rejectOutgoing(
+    id: number,
+    reason: unknown,
+    outcome: "failed" | "cancelled" = "failed",
+  ): boolean {
     const call = this.#outgoing.get(id);
     if (call === undefined) return false;
     this.#outgoing.delete(id);
     this.#updateBusy();
     call.settle();
-    this.#failed++;
+    if (outcome === "cancelled") this.#cancelled++;
+    else this.#failed++;
     call.reject(reason);
     return true;
   }
@@ -381,6 +408,7 @@ export class CallLayer {
     const call = new IncomingCall(method, id, this.streams);
     if (limited && this.#limit.wasCancelled(id)) {
       // Cancelled while it waited: it never runs; the caller ignores the answer.
+      this.#peerCancel(call);
       this.#finishIncoming(call, new IpcCancelledError(method), true, true);
       return;
     }
@@ -406,6 +434,12 @@ export class CallLayer {
     }
   }
 
+  /** The peer cancelled `call`: its handler's signal fires. */
+  #peerCancel(call: IncomingCall): void {
+    call.peerCancelled = true;
+    call.abort((method) => new IpcCancelledError(method));
+  }
+
   #finishIncoming(
     call: IncomingCall,
     outcome: unknown,
@@ -417,15 +451,17 @@ export class CallLayer {
       this.#updateBusy();
     }
     if (this.#closed) return;
+    // The peer ignores the answer, but sending it frees the call's place.
+    if (call.peerCancelled) this.#peerCancelled++;
+    else if (threw) this.#handlerErrors++;
+    else this.#handled++;
     if (threw) {
-      this.#handlerErrors++;
       this.#answer(call.id, {
         jsonrpc: "2.0",
         id: call.id,
         error: errorToWire(outcome),
       }, limited);
     } else {
-      this.#handled++;
       this.#answer(call.id, {
         jsonrpc: "2.0",
         id: call.id,
