@@ -79,17 +79,15 @@ export class CallLayer {
   readonly streams: StreamLayer;
   /** `maxConcurrentCalls`: the peer's calls that run, and those that wait. */
   #limit: IncomingLimit<Arrived>;
+  /** Methods whose calls run at once, outside the limit (see {@linkcode CallLayer.limitCalls}). */
+  #unlimited = new Set<string>();
 
   /** @param channel The channel, seen through what the layer needs. */
   constructor(channel: CallChannel) {
     this.#channel = channel;
     this.#limit = new IncomingLimit(
       channel.receiving,
-      ({ message, announced }) => {
-        const pending = this.streams.swapAnnouncement(announced);
-        this.#onRequest(message);
-        this.streams.swapAnnouncement(pending);
-      },
+      (arrived) => this.#start(arrived, true),
     );
     this.streams = new StreamLayer({
       send: (message) => channel.send(message),
@@ -223,9 +221,13 @@ export class CallLayer {
     if (call === undefined) return this.streams.intercept(message, size);
     switch (call.kind) {
       case "request": {
-        const id = call.message.id;
-        const announced = this.streams.takeAnnouncement(id);
-        this.#limit.admit({ message: call.message, announced }, size);
+        const { id, method } = call.message;
+        const arrived = {
+          message: call.message,
+          announced: this.streams.takeAnnouncement(id),
+        };
+        if (this.#unlimited.has(method)) this.#start(arrived, false);
+        else this.#limit.admit(arrived, size);
         return true;
       }
       case "response":
@@ -250,6 +252,19 @@ export class CallLayer {
    */
   listen(method: string, listener: (params: unknown) => void): () => void {
     return this.#reserved.listen(method, listener);
+  }
+
+  /**
+   * Runs at most `max` of the peer's calls at once from now on (never more
+   * than `maxConcurrentCalls`), and the calls of `unlimited` at once,
+   * outside the limit. For the library's layers (a pool's `concurrency`).
+   *
+   * @returns The limit now in effect.
+   */
+  limitCalls(max: number, unlimited: readonly string[]): number {
+    for (const method of unlimited) this.#unlimited.add(method);
+    this.#limit.setMax(max);
+    return this.#limit.max;
   }
 
   /**
@@ -365,7 +380,17 @@ export class CallLayer {
 
   // Calls the peer makes -------------------------------------------------
 
-  #onRequest(message: RequestMessage): void {
+  /**
+   * Starts a request with its `$/stream` announcement in place; `limited`
+   * when it holds a place under the limit until its answer is sent.
+   */
+  #start({ message, announced }: Arrived, limited: boolean): void {
+    const pending = this.streams.swapAnnouncement(announced);
+    this.#onRequest(message, limited);
+    this.streams.swapAnnouncement(pending);
+  }
+
+  #onRequest(message: RequestMessage, limited: boolean): void {
     const { id, method } = message;
     const handler = this.#handlers.get(method);
     if (handler === undefined) {
@@ -377,11 +402,16 @@ export class CallLayer {
           code: ErrorCode.methodNotFound,
           message: `Method not found: ${method}`,
         },
-      });
+      }, limited);
       return;
     }
     const call = new IncomingCall(method, id, this.streams);
-    if (this.#limit.wasCancelled(id)) this.#peerCancel(call);
+    if (limited && this.#limit.wasCancelled(id)) {
+      // Cancelled while it waited: it never runs; the caller ignores the answer.
+      this.#peerCancel(call);
+      this.#finishIncoming(call, new IpcCancelledError(method), true, true);
+      return;
+    }
     this.#incoming.set(id, call);
     this.#updateBusy();
     let result: unknown;
@@ -391,16 +421,16 @@ export class CallLayer {
         handler(paramsFromWire(message.params), call),
       );
     } catch (error) {
-      this.#finishIncoming(call, error, true);
+      this.#finishIncoming(call, error, true, limited);
       return;
     }
     if (isPromiseLike(result)) {
       result.then(
-        (value) => this.#finishIncoming(call, value, false),
-        (error) => this.#finishIncoming(call, error, true),
+        (value) => this.#finishIncoming(call, value, false, limited),
+        (error) => this.#finishIncoming(call, error, true, limited),
       );
     } else {
-      this.#finishIncoming(call, result, false);
+      this.#finishIncoming(call, result, false, limited);
     }
   }
 
@@ -410,7 +440,12 @@ export class CallLayer {
     call.abort((method) => new IpcCancelledError(method));
   }
 
-  #finishIncoming(call: IncomingCall, outcome: unknown, threw: boolean): void {
+  #finishIncoming(
+    call: IncomingCall,
+    outcome: unknown,
+    threw: boolean,
+    limited: boolean,
+  ): void {
     if (this.#incoming.get(call.id) === call) {
       this.#incoming.delete(call.id);
       this.#updateBusy();
@@ -425,19 +460,22 @@ export class CallLayer {
         jsonrpc: "2.0",
         id: call.id,
         error: errorToWire(outcome),
-      });
+      }, limited);
     } else {
       this.#answer(call.id, {
         jsonrpc: "2.0",
         id: call.id,
         result: outcome === undefined ? null : outcome,
-      });
+      }, limited);
     }
   }
 
-  /** Sends an answer (or an error saying why it cannot be), then frees the call's place. */
-  #answer(id: CallId, response: unknown): void {
-    const release = () => this.#limit.release();
+  /**
+   * Sends an answer (or an error saying why it cannot be), then frees the
+   * call's place if it held one.
+   */
+  #answer(id: CallId, response: unknown, limited: boolean): void {
+    const release = limited ? () => this.#limit.release() : noop;
     this.#channel.send(response).then(release, (error) => {
       release();
       if (
