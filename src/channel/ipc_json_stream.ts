@@ -41,6 +41,27 @@ import { Wire } from "./wire.ts";
 const BAD_INPUT_WRITE_GRACE_MS = 2000;
 /** Listens for a reserved `$/` notification; for the library's layers only (not in mod.ts). */
 export let listenReserved: ListenReserved<IpcJsonStream>;
+/**
+ * Hands the heartbeat's control signals to a listener (`src/net/heartbeat.ts`);
+ * for the library's layers only (not in mod.ts).
+ */
+export let listenControl: <In, Out>(
+  stream: IpcJsonStream<In, Out>,
+  listener: (signal: number) => void,
+) => boolean;
+/**
+ * Calls back once the program has taken every plain message received so far
+ * (the heartbeat's acknowledgements); for the library's layers only.
+ */
+export let afterReceivedTaken: <In, Out>(
+  stream: IpcJsonStream<In, Out>,
+  callback: () => void,
+) => void;
+/** Sends a heartbeat signal after what was sent so far; for the library's layers only. */
+export let sendSignal: <In, Out>(
+  stream: IpcJsonStream<In, Out>,
+  signal: number,
+) => void;
 
 /**
  * A two-way channel of messages: `send()` a value, iterate to receive, and
@@ -335,6 +356,12 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   static {
     listenReserved = (stream, method, listener) =>
       stream.#callLayer().listen(method, listener);
+    listenControl = (stream, listener) => stream.#wire.listenControl(listener);
+    afterReceivedTaken = (stream, callback) =>
+      stream.#received.afterTaken(callback);
+    sendSignal = (stream, signal) => {
+      if (stream.#life.state === "open") stream.#sending.signal(signal);
+    };
   }
 
   /** The call layer, made on first use; it learns when the channel closes. */

@@ -36,6 +36,8 @@ export interface Sender {
   readonly bytesOut: number;
   /** Queues a message: see {@linkcode SendQueue.send}. */
   send(message: unknown): Promise<void>;
+  /** Queues a heartbeat signal: see {@linkcode SendQueue.signal}. */
+  signal(signal: number): void;
   /** `true` once something sent could not be written (a failed write, or dropped by `stop()`). */
   readonly lost: boolean;
   /** Hands everything queued to the transport: see {@linkcode SendQueue.flushAll}. */
@@ -129,23 +131,37 @@ export class SendQueue<D> implements Sender {
       return Promise.reject(error);
     }
     this.#messagesOut++;
-    let queued = encoder.size;
-    if (!this.#writing) {
-      if (queued >= FLUSH_BYTES) {
-        this.#writeNext();
-        queued = encoder.size;
-      } else if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        this.#lengthSeen = 0;
-        queueMicrotask(this.#flushTick);
-      }
-    }
+    const queued = this.#schedule();
     if (queued <= this.#sendBufferBytes) return RESOLVED;
     if (this.#drain === undefined) {
       this.#drain = Promise.withResolvers<void>();
       this.#events.busyChanged();
     }
     return this.#drain.promise;
+  }
+
+  /**
+   * Queues a heartbeat signal after the messages queued so far, without
+   * counting it as a message or waiting for room (it is a few bytes).
+   */
+  signal(signal: number): void {
+    const encoder = this.#encoder;
+    if (encoder.pushSignal === undefined) return;
+    encoder.pushSignal(signal);
+    this.#schedule();
+  }
+
+  /** Schedules the write of what is queued; returns the bytes still queued. */
+  #schedule(): number {
+    if (this.#writing) return this.#encoder.size;
+    if (this.#encoder.size >= FLUSH_BYTES) {
+      this.#writeNext();
+    } else if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      this.#lengthSeen = 0;
+      queueMicrotask(this.#flushTick);
+    }
+    return this.#encoder.size;
   }
 
   /**
