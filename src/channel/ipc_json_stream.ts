@@ -22,6 +22,7 @@ import {
   type IpcByteStreams,
   WebStreamTransport,
 } from "../transports/web_streams.ts";
+import { IpcProtocolError } from "./errors.ts";
 import { flushSent } from "./exit_flush.ts";
 import { ChannelLifecycle } from "./lifecycle.ts";
 import {
@@ -378,14 +379,24 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   }
 
   #onEnd(reason?: Error): void {
+    let why = reason?.message ?? "the peer closed it";
     if (this.#life.state === "open") {
       const failure = this.#wire.endInput();
       if (failure !== undefined) {
-        this.#failRead(failure);
-        return;
+        // A peer that died (the transport says how) was cut off: the
+        // message it was writing is lost with it; that is no bad input.
+        if (
+          reason === undefined ||
+          !(failure instanceof IpcProtocolError && failure.truncated)
+        ) {
+          this.#failRead(failure);
+          return;
+        }
+        why +=
+          `; message #${failure.messageIndex}, which it was sending, was cut off and is lost`;
       }
     }
-    this.#startClosing(reason?.message ?? "the peer closed it", reason);
+    this.#startClosing(why, reason);
     this.#finish();
   }
 

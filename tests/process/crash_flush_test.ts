@@ -1,7 +1,9 @@
 // Issue 20, item 5: a child that dies of an uncaught exception or rejection
 // after sending still delivers everything it sent, in order; the parent
-// sees its exit status, never a protocol error.
+// sees its exit status, never a protocol error, also when the child was
+// cut off in the middle of a message.
 import assert from "node:assert/strict";
+import { IpcChildEndedError, IpcClosedError } from "../../mod.ts";
 import { collect, spawnFixture, waitUntil, within } from "../helpers.ts";
 
 const COUNT = 100_000;
@@ -125,4 +127,41 @@ Deno.test("a listener added after the channel that handles the error: all arrive
   }
   assert.match(out, /one more send: IpcClosedError: .*preventDefault\(\)/);
   assert.equal((await child.status).code, 0);
+});
+
+/**
+ * Runs `raw_writer_child.ts` with `scenario` (two messages, then half of a
+ * third, then the child dies) and returns the messages, the iterator's
+ * error, the child's status and the error `receive()` gives afterwards.
+ */
+async function cutOff(scenario: string, flags: string[] = []) {
+  await using child = spawnFixture("raw_writer_child.ts", [scenario], {
+    flags,
+    stderr: "null",
+  });
+  const { messages, error } = await within(collect(child.ipc), "the messages");
+  const status = await child.status;
+  const closed = await child.ipc.receive().catch((error) => error);
+  return { messages, error, status, closed };
+}
+
+Deno.test("a child killed in the middle of a message: the messages before it arrive, then iteration ends and status has the signal", async () => {
+  const { messages, error, status, closed } = await cutOff("truncated-kill", [
+    "--allow-run",
+  ]);
+  assert.deepEqual(messages, [{ n: 1 }, { n: 2 }]);
+  assert.equal(error, undefined);
+  assert.equal(status.signal, "SIGKILL");
+  assert.ok(closed instanceof IpcClosedError, String(closed));
+  assert.ok(closed.cause instanceof IpcChildEndedError, String(closed.cause));
+  assert.match(closed.message, /killed by SIGKILL.*message #2,.*is lost/);
+});
+
+Deno.test("a child that crashes in the middle of a message: the messages before it arrive, then iteration ends and status has the code", async () => {
+  const { messages, error, status, closed } = await cutOff("truncated-crash");
+  assert.deepEqual(messages, [{ n: 1 }, { n: 2 }]);
+  assert.equal(error, undefined);
+  assert.deepEqual(status, { success: false, code: 1, signal: null });
+  assert.ok(closed instanceof IpcClosedError, String(closed));
+  assert.match(closed.message, /exited with code 1.*message #2,.*is lost/);
 });
