@@ -132,6 +132,18 @@ Deno.test("when the parent dies of an uncaught exception, the orphaned child get
   await waitUntil(() => !isRunning(childPid), "the orphaned child to exit");
 });
 
+Deno.test("a parent that survives an error a later listener handles still waits for its child", async () => {
+  // The children were released for an exit that did not come.
+  await using parent = spawnFixture("orphan_parent.ts", ["handled"], {
+    flags: ["--allow-run", "--allow-env"],
+    stdout: "piped",
+  });
+  const stdout = new Response(parent.stdout).text();
+  await within(parent.ipc.receive(), "the child's pid");
+  assert.equal((await within(parent.status, "the parent to end")).code, 0);
+  assert.equal(await within(stdout, "its output"), "the child exited: 0\n");
+});
+
 Deno.test("spawning and finishing hundreds of children leaves the parent's descriptor count flat", async () => {
   const roundTrip = async () => {
     const child = spawnFixture("echo_child.ts");
