@@ -32,9 +32,17 @@ import {
   type CallReceiving,
   IncomingLimit,
 } from "./incoming_limit.ts";
-import { OutgoingCall } from "./outgoing_call.ts";
+import {
+  OutgoingCall,
+  PEER_DONE,
+  type PeerDoneOption,
+} from "./outgoing_call.ts";
 import { ReservedNotifications } from "./reserved_notifications.ts";
-import { checkProgressOption, StreamLayer } from "./stream_layer.ts";
+import {
+  checkProgressOption,
+  type StreamHooks,
+  StreamLayer,
+} from "./stream_layer.ts";
 import type { IpcCallStats } from "./stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "./types.ts";
 
@@ -60,51 +68,57 @@ export class CallLayer {
   #closed = false;
   #nextId = 1;
   #outgoing = new Map<number, OutgoingCall>();
+  /** Calls this end gave up on whose peer is not done yet: their `PEER_DONE`. */
+  #abandoned = new Map<number, () => void>();
   #incoming = new Map<CallId, IncomingCall>();
   #reserved = new ReservedNotifications();
   #handlers = new Map<string, IpcHandler<unknown>>();
   #latency = new LatencyHistogram();
   #succeeded = 0;
   #failed = 0;
+  #cancelled = 0;
   #handled = 0;
   #handlerErrors = 0;
+  #peerCancelled = 0;
   #busy = false;
   /** Streaming calls, both ways (`stream_layer.ts`). */
   readonly streams: StreamLayer;
   /** `maxConcurrentCalls`: the peer's calls that run, and those that wait. */
   #limit: IncomingLimit<Arrived>;
+  /** Methods whose calls run at once, outside the limit (see {@linkcode CallLayer.limitCalls}). */
+  #unlimited = new Set<string>();
 
   /** @param channel The channel, seen through what the layer needs. */
   constructor(channel: CallChannel) {
     this.#channel = channel;
     this.#limit = new IncomingLimit(
       channel.receiving,
-      ({ message, announced }) => {
-        const pending = this.streams.swapAnnouncement(announced);
-        this.#onRequest(message);
-        this.streams.swapAnnouncement(pending);
-      },
+      (arrived) => this.#start(arrived, true),
     );
     this.streams = new StreamLayer({
       send: (message) => channel.send(message),
-      request: (method, params, options, announce) =>
-        this.request(method, params, options, announce),
+      request: (method, params, options, stream) =>
+        this.request(method, params, options, stream),
+      fail: (id, error) => this.#abandon(id, error, "failed"),
     });
   }
 
   /**
    * Calls `method` in the peer; see `IpcJsonStream.request()`.
    *
-   * @param announce Runs with the call's id just before the request is sent.
+   * @param stream For a streaming call: its announcement, and its timeout's
+   *   message.
    * @returns The result the peer's handler returned.
    */
   request(
     method: string,
     params: unknown,
     options: IpcRequestOptions | undefined,
-    announce?: (id: number) => void,
+    stream?: StreamHooks,
   ): Promise<unknown> {
+    const peerDone = (options as PeerDoneOption | undefined)?.[PEER_DONE];
     if (typeof method !== "string") {
+      peerDone?.();
       return Promise.reject(
         new TypeError(
           `The method to call must be a string, got ${typeof method}.`,
@@ -113,6 +127,7 @@ export class CallLayer {
     }
     if (this.#closed) {
       this.#failed++;
+      peerDone?.();
       return Promise.reject(
         this.#channel.closedError(`call "${method}"`),
       );
@@ -123,37 +138,43 @@ export class CallLayer {
       checkCallStart(timeout, signal);
       checkProgressOption(options?.onProgress);
     } catch (error) {
-      this.#failed++;
+      if (signal?.aborted && error === signal.reason) this.#cancelled++;
+      else this.#failed++;
+      peerDone?.();
       return Promise.reject(error);
     }
     const id = this.#nextId++;
     const { promise, resolve, reject } = Promise.withResolvers<unknown>();
     const call = new OutgoingCall(method, resolve, reject, performance.now());
+    call.peerDone = peerDone;
     this.#outgoing.set(id, call);
     this.#updateBusy();
     const message: RequestMessage = params === undefined
       ? { jsonrpc: "2.0", id, method }
       : { jsonrpc: "2.0", id, method, params: paramsToWire(params) };
-    announce?.(id);
+    stream?.announce(id);
     this.streams.watchProgress(id, options?.onProgress, promise);
     this.#channel.send(message).then(
       undefined,
       (error) => this.#onRequestNotSent(id, error),
     );
     if (timeout !== undefined && timeout !== Infinity) {
-      call.timer = setTimeout(
-        () =>
-          this.#abandon(
-            id,
-            new IpcTimeoutError(method, timeout, undefined, {
-              receiveBufferFull: this.#channel.receiving.plainFull,
-            }),
+      call.timer = setTimeout(() => {
+        const receiveBufferFull = this.#channel.receiving.plainFull;
+        this.#abandon(
+          id,
+          new IpcTimeoutError(
+            method,
+            timeout,
+            stream?.timeoutMessage(timeout, receiveBufferFull),
+            { receiveBufferFull },
           ),
-        timeout,
-      );
+          "failed",
+        );
+      }, timeout);
     }
     if (signal !== undefined) {
-      const onAbort = () => this.#abandon(id, signal.reason);
+      const onAbort = () => this.#abandon(id, signal.reason, "cancelled");
       signal.addEventListener("abort", onAbort, { once: true });
       call.signal = signal;
       call.onAbort = onAbort;
@@ -211,9 +232,13 @@ export class CallLayer {
     if (call === undefined) return this.streams.intercept(message, size);
     switch (call.kind) {
       case "request": {
-        const id = call.message.id;
-        const announced = this.streams.takeAnnouncement(id);
-        this.#limit.admit({ message: call.message, announced }, size);
+        const { id, method } = call.message;
+        const arrived = {
+          message: call.message,
+          announced: this.streams.takeAnnouncement(id),
+        };
+        if (this.#unlimited.has(method)) this.#start(arrived, false);
+        else this.#limit.admit(arrived, size);
         return true;
       }
       case "response":
@@ -221,7 +246,7 @@ export class CallLayer {
       case "cancel": {
         const running = this.#incoming.get(call.id);
         if (running === undefined) this.#limit.cancelWaiting(call.id);
-        running?.abort((method) => new IpcCancelledError(method));
+        else this.#peerCancel(running);
         return true;
       }
       case "notification":
@@ -241,6 +266,19 @@ export class CallLayer {
   }
 
   /**
+   * Runs at most `max` of the peer's calls at once from now on (never more
+   * than `maxConcurrentCalls`), and the calls of `unlimited` at once,
+   * outside the limit. For the library's layers (a pool's `concurrency`).
+   *
+   * @returns The limit now in effect.
+   */
+  limitCalls(max: number, unlimited: readonly string[]): number {
+    for (const method of unlimited) this.#unlimited.add(method);
+    this.#limit.setMax(max);
+    return this.#limit.max;
+  }
+
+  /**
    * The channel closed: calls waiting for an answer reject, running handlers
    * are told through their signal, and the process may exit.
    */
@@ -253,10 +291,14 @@ export class CallLayer {
     for (const call of outgoing) {
       this.#failed++;
       call.settle();
+      call.peerDone?.();
       call.reject(
         this.#channel.closedError(`get an answer to the call "${call.method}"`),
       );
     }
+    const abandoned = [...this.#abandoned.values()];
+    this.#abandoned.clear();
+    for (const peerDone of abandoned) peerDone();
     const incoming = [...this.#incoming.values()];
     this.#incoming.clear();
     for (const call of incoming) {
@@ -273,10 +315,12 @@ export class CallLayer {
       inFlight: this.#outgoing.size,
       succeeded: this.#succeeded,
       failed: this.#failed,
+      cancelled: this.#cancelled,
       handling: this.#incoming.size,
       waiting: this.#limit.waiting,
       handled: this.#handled,
       handlerErrors: this.#handlerErrors,
+      peerCancelled: this.#peerCancelled,
       latency: this.#latency.summary(),
     };
   }
@@ -291,13 +335,17 @@ export class CallLayer {
     const call = typeof id === "number" ? this.#outgoing.get(id) : undefined;
     if (call === undefined) {
       // An answer to a call abandoned after a timeout or an abort is
-      // dropped; an id this end never used is not ours: a plain message.
+      // dropped, once it told that its handler ended; an id this end never
+      // used is not ours: a plain message.
+      this.#peerDoneAfterAbandon(id);
       return Number.isSafeInteger(id) && (id as number) > 0 &&
         (id as number) < this.#nextId;
     }
     this.#outgoing.delete(id as number);
     this.#updateBusy();
     call.settle();
+    // Before the caller can see the answer, which may run its code at once.
+    call.peerDone?.();
     this.#latency.record(performance.now() - call.start);
     if (error === undefined) {
       this.#succeeded++;
@@ -309,9 +357,29 @@ export class CallLayer {
     return true;
   }
 
-  /** The caller gave up (timeout or abort): reject now and tell the peer. */
-  #abandon(id: number, reason: unknown): void {
-    if (!this.#rejectOutgoing(id, reason)) return;
+  /** The peer is done with call `id`, which this end gave up on. */
+  #peerDoneAfterAbandon(id: CallId): void {
+    if (typeof id !== "number") return;
+    const peerDone = this.#abandoned.get(id);
+    if (peerDone === undefined) return;
+    this.#abandoned.delete(id);
+    peerDone();
+  }
+
+  /**
+   * This end gave up on call `id` (a timeout, an abort, a stream's loop
+   * leaving or its peer breaking the protocol): reject now, count it as
+   * `outcome`, and tell the peer.
+   */
+  #abandon(
+    id: number,
+    reason: unknown,
+    outcome: "failed" | "cancelled",
+  ): void {
+    const call = this.#rejectOutgoing(id, reason, outcome);
+    if (call === undefined) return;
+    // Its answer still comes, when the peer's handler really ends.
+    if (call.peerDone !== undefined) this.#abandoned.set(id, call.peerDone);
     this.#channel.send({
       jsonrpc: "2.0",
       method: CANCEL_METHOD,
@@ -321,24 +389,41 @@ export class CallLayer {
 
   /** `send()` refused the request (not JSON, too large) or the channel closed. */
   #onRequestNotSent(id: number, error: unknown): void {
+    this.#outgoing.get(id)?.peerDone?.();
+    this.#peerDoneAfterAbandon(id);
     this.#rejectOutgoing(id, error);
   }
 
-  /** Forgets call `id` and rejects it; `false` when it had settled already. */
-  #rejectOutgoing(id: number, reason: unknown): boolean {
+  /** Forgets call `id` and rejects it; `undefined` when it had settled already. */
+  #rejectOutgoing(
+    id: number,
+    reason: unknown,
+    outcome: "failed" | "cancelled" = "failed",
+  ): OutgoingCall | undefined {
     const call = this.#outgoing.get(id);
-    if (call === undefined) return false;
+    if (call === undefined) return undefined;
     this.#outgoing.delete(id);
     this.#updateBusy();
     call.settle();
-    this.#failed++;
+    if (outcome === "cancelled") this.#cancelled++;
+    else this.#failed++;
     call.reject(reason);
-    return true;
+    return call;
   }
 
   // Calls the peer makes -------------------------------------------------
 
-  #onRequest(message: RequestMessage): void {
+  /**
+   * Starts a request with its `$/stream` announcement in place; `limited`
+   * when it holds a place under the limit until its answer is sent.
+   */
+  #start({ message, announced }: Arrived, limited: boolean): void {
+    const pending = this.streams.swapAnnouncement(announced);
+    this.#onRequest(message, limited);
+    this.streams.swapAnnouncement(pending);
+  }
+
+  #onRequest(message: RequestMessage, limited: boolean): void {
     const { id, method } = message;
     const handler = this.#handlers.get(method);
     if (handler === undefined) {
@@ -350,12 +435,15 @@ export class CallLayer {
           code: ErrorCode.methodNotFound,
           message: `Method not found: ${method}`,
         },
-      });
+      }, limited);
       return;
     }
     const call = new IncomingCall(method, id, this.streams);
-    if (this.#limit.wasCancelled(id)) {
-      call.abort((method) => new IpcCancelledError(method));
+    if (limited && this.#limit.wasCancelled(id)) {
+      // Cancelled while it waited: it never runs; the caller ignores the answer.
+      this.#peerCancel(call);
+      this.#finishIncoming(call, new IpcCancelledError(method), true, true);
+      return;
     }
     this.#incoming.set(id, call);
     this.#updateBusy();
@@ -366,45 +454,61 @@ export class CallLayer {
         handler(paramsFromWire(message.params), call),
       );
     } catch (error) {
-      this.#finishIncoming(call, error, true);
+      this.#finishIncoming(call, error, true, limited);
       return;
     }
     if (isPromiseLike(result)) {
       result.then(
-        (value) => this.#finishIncoming(call, value, false),
-        (error) => this.#finishIncoming(call, error, true),
+        (value) => this.#finishIncoming(call, value, false, limited),
+        (error) => this.#finishIncoming(call, error, true, limited),
       );
     } else {
-      this.#finishIncoming(call, result, false);
+      this.#finishIncoming(call, result, false, limited);
     }
   }
 
-  #finishIncoming(call: IncomingCall, outcome: unknown, threw: boolean): void {
+  /** The peer cancelled `call`: its handler's signal fires. */
+  #peerCancel(call: IncomingCall): void {
+    call.peerCancelled = true;
+    call.abort((method) => new IpcCancelledError(method));
+  }
+
+  #finishIncoming(
+    call: IncomingCall,
+    outcome: unknown,
+    threw: boolean,
+    limited: boolean,
+  ): void {
     if (this.#incoming.get(call.id) === call) {
       this.#incoming.delete(call.id);
       this.#updateBusy();
     }
     if (this.#closed) return;
+    // The peer ignores the answer, but sending it frees the call's place.
+    if (call.peerCancelled) this.#peerCancelled++;
+    else if (threw) this.#handlerErrors++;
+    else this.#handled++;
     if (threw) {
-      this.#handlerErrors++;
       this.#answer(call.id, {
         jsonrpc: "2.0",
         id: call.id,
         error: errorToWire(outcome),
-      });
+      }, limited);
     } else {
-      this.#handled++;
       this.#answer(call.id, {
         jsonrpc: "2.0",
         id: call.id,
         result: outcome === undefined ? null : outcome,
-      });
+      }, limited);
     }
   }
 
-  /** Sends an answer (or an error saying why it cannot be), then frees the call's place. */
-  #answer(id: CallId, response: unknown): void {
-    const release = () => this.#limit.release();
+  /**
+   * Sends an answer (or an error saying why it cannot be), then frees the
+   * call's place if it held one.
+   */
+  #answer(id: CallId, response: unknown, limited: boolean): void {
+    const release = limited ? () => this.#limit.release() : noop;
     this.#channel.send(response).then(release, (error) => {
       release();
       if (

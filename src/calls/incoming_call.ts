@@ -21,6 +21,8 @@ export interface ProgressSink {
 export class IncomingCall implements IpcCallContext {
   readonly method: string;
   readonly id: CallId;
+  /** The peer cancelled the call (`$/cancelRequest`). */
+  peerCancelled = false;
   #controller: AbortController | undefined;
   #reason: unknown;
   #aborted = false;

@@ -35,8 +35,13 @@ export interface IpcCaller {
  *
  * @typeParam H The type of the handlers object the peer serves.
  * @param caller A channel or a pool.
- * @returns The proxy; `then` and names that are not strings are `undefined`,
- *   so the proxy itself is not mistaken for a promise.
+ * @returns The proxy. It behaves as an ordinary object for the names of
+ *   conversions, which are therefore not methods of the peer: `then` and
+ *   `toJSON` are `undefined` (so `await api` gives the proxy, not a call),
+ *   `toString` and `valueOf` are `Object`'s (`String(api)` is `"[object
+ *   IpcRemote]"`), and symbols are `undefined` but `Symbol.toStringTag` and
+ *   the inspect hooks of Deno and Node (`console.log(api)` shows
+ *   `IpcRemote { caller: IpcJsonStream }`).
  *
  * @example
  * ```ts
@@ -58,9 +63,12 @@ export interface IpcCaller {
  */
 export function remote<H>(caller: IpcCaller): IpcRemote<H> {
   const methods = new Map<string, unknown>();
-  return new Proxy({}, {
-    get(_target, name) {
-      if (typeof name !== "string" || name === "then") return undefined;
+  const target = objectPart(caller);
+  return new Proxy(target, {
+    get(target, name) {
+      if (typeof name !== "string" || OBJECT_NAMES.has(name)) {
+        return Reflect.get(target, name);
+      }
       let method = methods.get(name);
       if (method === undefined) {
         method = (params?: unknown, options?: IpcStreamOptions) =>
@@ -70,6 +78,30 @@ export function remote<H>(caller: IpcCaller): IpcRemote<H> {
       return method;
     },
   }) as IpcRemote<H>;
+}
+
+/**
+ * Names the proxy answers as an ordinary object does, from its target:
+ * `await`, `String()`, template literals and `JSON.stringify` look them up.
+ */
+const OBJECT_NAMES = new Set(["then", "toJSON", "toString", "valueOf"]);
+
+/**
+ * The proxy's target: what an ordinary object would have for the names in
+ * `OBJECT_NAMES` and for symbols (inspectors read the target of a proxy).
+ */
+function objectPart(caller: IpcCaller): object {
+  const name = (caller as { constructor?: { name?: unknown } }).constructor
+    ?.name;
+  const text = `IpcRemote { caller: ${
+    typeof name === "string" && name !== "" ? name : "Object"
+  } }`;
+  const show = () => text;
+  return Object.defineProperties({}, {
+    [Symbol.toStringTag]: { value: "IpcRemote" },
+    [Symbol.for("Deno.customInspect")]: { value: show },
+    [Symbol.for("nodejs.util.inspect.custom")]: { value: show },
+  });
 }
 
 /** One call through the proxy: a request once awaited, a stream once iterated. */

@@ -63,10 +63,15 @@ export interface IpcCallStats {
   /** Calls this end made that got a result. */
   succeeded: number;
   /**
-   * Calls this end made that failed: an error from the peer, a timeout, an
-   * abort, a value that could not be sent, or the channel closing first.
+   * Calls this end made that failed: an error from the peer, a timeout, a
+   * value that could not be sent, or the channel closing first.
    */
   failed: number;
+  /**
+   * Calls this end cancelled itself, which are not failures: their signal
+   * aborted, or a stream's loop left early (`break`, `return`, a throw).
+   */
+  cancelled: number;
   /** Calls from the peer whose handler is running. */
   handling: number;
   /** Calls from the peer waiting for a place under `maxConcurrentCalls`. */
@@ -75,6 +80,13 @@ export interface IpcCallStats {
   handled: number;
   /** Calls from the peer answered with an error (including unknown methods). */
   handlerErrors: number;
+  /**
+   * Calls from the peer that it cancelled while their handler ran, or while
+   * they waited for a place (they never ran then): its signal, its loop
+   * leaving a stream, or its timeout (this end cannot tell which). They
+   * count in neither `handled` nor `handlerErrors`.
+   */
+  peerCancelled: number;
   /**
    * Latency of the calls this end made, from `request()` to the answer
    * (result or error; timeouts and aborts are not measured).
@@ -88,10 +100,12 @@ export function noCallStats(): IpcCallStats {
     inFlight: 0,
     succeeded: 0,
     failed: 0,
+    cancelled: 0,
     handling: 0,
     waiting: 0,
     handled: 0,
     handlerErrors: 0,
+    peerCancelled: 0,
     latency: { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 },
   };
 }

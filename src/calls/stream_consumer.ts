@@ -14,6 +14,8 @@ import type { IpcCallStream } from "./stream_types.ts";
 export interface ConsumerEvents {
   /** Allow the peer `credit` more items. */
   grant(credit: number): void;
+  /** The peer broke the protocol: the call fails, and is cancelled in the peer. */
+  broken(error: unknown): void;
 }
 
 /** Items sent before any size is known. */
@@ -45,6 +47,8 @@ export class StreamConsumer<T, R> implements IpcCallStream<T, R> {
   #received = 0;
   #consumed = 0;
   #receivedBytes = 0;
+  /** When the last items arrived (`performance.now()`). */
+  #lastItemAt = 0;
   #result: R | undefined;
   #ended = false;
   #cancel = new AbortController();
@@ -69,7 +73,7 @@ export class StreamConsumer<T, R> implements IpcCallStream<T, R> {
     return this.#granted;
   }
 
-  /** Fires when the loop leaves early or the peer broke the protocol. */
+  /** Fires when the loop leaves early: the caller cancels the call. */
   get cancelSignal(): AbortSignal {
     return this.#cancel.signal;
   }
@@ -80,6 +84,7 @@ export class StreamConsumer<T, R> implements IpcCallStream<T, R> {
     const allowed = this.#granted - this.#received;
     this.#received += values.length;
     this.#receivedBytes += size;
+    this.#lastItemAt = performance.now();
     const { items, bytes } = this.#limits;
     const average = this.#receivedBytes / this.#received;
     this.#window = Math.max(1, Math.min(items, Math.floor(bytes / average)));
@@ -91,7 +96,7 @@ export class StreamConsumer<T, R> implements IpcCallStream<T, R> {
         `the peer sent item ${this.#received} while only ${this.#granted} were allowed`,
       );
       this.fail(error);
-      this.#cancel.abort(error);
+      this.#events.broken(error);
     }
   }
 
@@ -108,6 +113,50 @@ export class StreamConsumer<T, R> implements IpcCallStream<T, R> {
     if (this.#ended) return;
     this.#ended = true;
     this.#queue.end(error);
+  }
+
+  /**
+   * The message of the call's timeout, worded by what the stream got: no
+   * item; items until the end (the timeout covers the whole stream); items,
+   * then none for at least half the timeout (the generator stalled); or
+   * items the loop had not taken, which held the generator back.
+   *
+   * @param timeout The call's timeout, in milliseconds.
+   * @param receiveBufferFull Reading was paused behind unread plain messages.
+   */
+  timeoutMessage(timeout: number, receiveBufferFull: boolean): string {
+    const method = JSON.stringify(this.method);
+    const cancelled = ", and was cancelled in the peer. ";
+    const paused = receiveBufferFull
+      ? "Reading from the peer was paused meanwhile: receiveBufferBytes of plain messages lay unread. " +
+        `Read them (for await, receive()), or set receiveOverflow: "drop". `
+      : "";
+    const received = this.#received;
+    if (received === 0) {
+      return `The streaming call ${method} got no item within its timeout of ${timeout} ms${cancelled}` +
+        paused +
+        "The timeout covers the whole stream: raise it, or make the generator yield sooner.";
+    }
+    // A late timer must not make the last item older than the timeout.
+    const ago = Math.min(
+      timeout,
+      Math.round(performance.now() - this.#lastItemAt),
+    );
+    const untaken = received - this.#consumed;
+    const heldBack = untaken > 0 && received >= this.#granted;
+    const idle = !heldBack && ago >= timeout / 2;
+    return `The streaming call ${method} did not end within its timeout of ${timeout} ms ` +
+      `(${received} ${received === 1 ? "item" : "items"} received, ` +
+      `the last one ${ago} ms before the timeout` +
+      (heldBack
+        ? `; ${untaken} of them not yet taken by the loop, which held the generator back`
+        : "") +
+      `)${cancelled}${paused}` +
+      (idle
+        ? "The generator had stopped yielding: find what it waits for, or raise the timeout (it covers the whole stream)."
+        : "The timeout covers the whole stream, not each item: raise it, or leave it out and stop " +
+          "the loop with break or the signal option" +
+          (heldBack ? "; or take the items sooner." : "."));
   }
 
   async next(): Promise<IteratorResult<T, R | undefined>> {

@@ -4,10 +4,12 @@ import { INITIAL_CREDIT, StreamConsumer } from "./stream_consumer.ts";
 
 function consumer(items: number, bytes: number) {
   const grants: number[] = [];
+  const broken: unknown[] = [];
   const stream = new StreamConsumer<number, string>("m", { items, bytes }, {
     grant: (credit) => grants.push(credit),
+    broken: (error) => broken.push(error),
   });
-  return { stream, grants };
+  return { stream, grants, broken };
 }
 
 const sixteen = Array.from({ length: 16 }, (_, i) => i);
@@ -34,14 +36,18 @@ Deno.test("large items cut the window to highWaterMarkBytes, and never below one
 });
 
 Deno.test("items past the credit fail the stream after the ones within it", async () => {
-  const { stream } = consumer(4, 1 << 20);
+  const { stream, broken } = consumer(4, 1 << 20);
   stream.push([0, 1, 2, 3, 4], 50);
+  // A failure, not the caller's cancellation.
+  assert.equal(broken.length, 1);
+  assert.ok(!stream.cancelSignal.aborted);
   const seen: number[] = [];
   const error = await (async () => {
     for await (const item of stream) seen.push(item);
   })().catch((error) => error);
   assert.deepEqual(seen, [0, 1, 2, 3]);
   assert.ok(error instanceof IpcStreamProtocolError);
+  assert.equal(error, broken[0]);
 });
 
 Deno.test("the end of the call ends the loop after the buffered items, with the return value", async () => {

@@ -21,6 +21,7 @@ import {
   streamNotification,
 } from "./stream_messages.ts";
 import { StreamProducer } from "./stream_producer.ts";
+import { PEER_DONE, type PeerDoneOption } from "./outgoing_call.ts";
 import type { IpcCallStream, IpcStreamOptions } from "./stream_types.ts";
 import type { IpcRequestOptions } from "./types.ts";
 
@@ -29,17 +30,27 @@ export const DEFAULT_HIGH_WATER_MARK = 1024;
 /** About the most bytes of items a stream's peer may send ahead when `highWaterMarkBytes` is not given. */
 export const DEFAULT_HIGH_WATER_MARK_BYTES = 1024 * 1024;
 
+/** What a streaming call adds to the request that carries it. */
+export interface StreamHooks {
+  /** Runs with the call's id just before the request is sent. */
+  announce(id: number): void;
+  /** The message of the call's timeout, from what the stream received. */
+  timeoutMessage(timeout: number, receiveBufferFull: boolean): string;
+}
+
 /** What the stream layer needs from the call layer. */
 export interface StreamCalls {
   /** Sends one message. */
   send(message: unknown): Promise<void>;
-  /** Makes a call; `announce` runs with its id just before the request is sent. */
+  /** Makes a call, a stream's when `stream` is given. */
   request(
     method: string,
     params: unknown,
     options: IpcRequestOptions | undefined,
-    announce: (id: number) => void,
+    stream: StreamHooks,
   ): Promise<unknown>;
+  /** Fails call `id` and cancels it in the peer (a peer that broke the protocol). */
+  fail(id: number, error: unknown): void;
 }
 
 const noop = () => {};
@@ -85,20 +96,21 @@ export class StreamLayer {
       grant: (credit) =>
         this.#calls.send(streamNotification(CREDIT_METHOD, { id, credit }))
           .then(undefined, noop),
+      broken: (error) => {
+        if (id !== undefined) this.#calls.fail(id, error);
+      },
     });
     const signal = options?.signal === undefined
       ? consumer.cancelSignal
       : AbortSignal.any([options.signal, consumer.cancelSignal]);
-    const callOptions = {
+    const callOptions: IpcRequestOptions & PeerDoneOption = {
       signal,
       timeout: options?.timeout,
       onProgress: options?.onProgress,
+      [PEER_DONE]: (options as PeerDoneOption | undefined)?.[PEER_DONE],
     };
-    const answer = this.#calls.request(
-      method,
-      params,
-      callOptions,
-      (callId) => {
+    const answer = this.#calls.request(method, params, callOptions, {
+      announce: (callId) => {
         id = callId;
         this.#consumers.set(
           callId,
@@ -108,7 +120,9 @@ export class StreamLayer {
           streamNotification(STREAM_METHOD, { id, credit: consumer.credit }),
         ).then(undefined, noop);
       },
-    );
+      timeoutMessage: (timeout, receiveBufferFull) =>
+        consumer.timeoutMessage(timeout, receiveBufferFull),
+    });
     consumer.answer = answer;
     answer.then(
       (result) => consumer.finish(result as R),

@@ -42,6 +42,16 @@ import { Wire } from "./wire.ts";
 const BAD_INPUT_WRITE_GRACE_MS = 2000;
 /** Listens for a reserved `$/` notification; for the library's layers only (not in mod.ts). */
 export let listenReserved: ListenReserved<IpcJsonStream>;
+/**
+ * Limits the peer's calls that run at once, but for those of `unlimited`;
+ * returns the limit in effect. For the library's layers only (a pool's
+ * `concurrency`; not in mod.ts).
+ */
+export let limitCalls: (
+  stream: IpcJsonStream,
+  max: number,
+  unlimited: readonly string[],
+) => number;
 
 /**
  * A two-way channel of messages: `send()` a value, iterate to receive, and
@@ -336,6 +346,8 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   static {
     listenReserved = (stream, method, listener) =>
       stream.#callLayer().listen(method, listener);
+    limitCalls = (stream, max, unlimited) =>
+      stream.#callLayer().limitCalls(max, unlimited);
   }
 
   /** The call layer, made on first use; it learns when the channel closes. */

@@ -5,7 +5,9 @@
  * @module
  */
 
-import { type Codec, codecFor, type IpcSerialization } from "../codec/codec.ts";
+import { advancedCodec } from "../codec/advanced.ts";
+import type { Codec, IpcSerialization } from "../codec/codec.ts";
+import { jsonCodec } from "../codec/json.ts";
 import {
   choiceOption,
   integerOption,
@@ -175,6 +177,12 @@ export interface IpcJsonStreamOptions<In = unknown> {
   trace?: IpcTraceFunction;
 }
 
+/** The codec of each `serialization`: the one place that picks it by name. */
+const CODECS: Record<IpcSerialization, Codec> = {
+  json: jsonCodec,
+  advanced: advancedCodec,
+};
+
 /** The options of a stream, checked, with the defaults applied. */
 export interface StreamSettings {
   /** The codec of the `serialization` option. */
@@ -205,15 +213,15 @@ export function checkStreamOptions(
 ): StreamSettings {
   const owner = "IpcJsonStream";
   return {
-    codec: codecFor(
+    codec: CODECS[
       choiceOption(
         owner,
         "serialization",
         options.serialization,
         ["json", "advanced"],
         "json",
-      ),
-    ),
+      )
+    ],
     maxMessageBytes: integerOption(
       owner,
       "maxMessageBytes",

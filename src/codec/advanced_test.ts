@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import v8 from "node:v8";
-import { AdvancedDecoder } from "./advanced_decoder.ts";
-import { encodeAdvancedMessage } from "./advanced_frame.ts";
 import {
   IpcMessageTooLargeError,
   IpcProtocolError,
 } from "../channel/errors.ts";
+import {
+  AdvancedDecoder,
+  AdvancedEncoder,
+  encodeAdvancedMessage,
+} from "./advanced.ts";
 
 const NO_LIMIT = 1 << 30;
 
@@ -172,7 +175,9 @@ Deno.test("an advanced frame announcing more than maxMessageBytes fails before i
   const error = decoder.push(new Uint8Array([0, 0, 0x10, 0]));
   assert.ok(error instanceof IpcMessageTooLargeError);
   assert.equal(error.size, 4096);
-  assert.equal(decoder.pendingBytes, 0);
+  // Nothing of the frame is kept: more bytes and the end report the same error.
+  assert.equal(decoder.push(new Uint8Array(4096)), error);
+  assert.equal(decoder.end(), error);
 });
 
 Deno.test("encodeAdvancedMessage refuses what V8 cannot clone and what is too large", () => {
@@ -189,4 +194,36 @@ Deno.test("encodeAdvancedMessage refuses what V8 cannot clone and what is too la
     () => encodeAdvancedMessage(new Uint8Array(100_000), 1000),
     IpcMessageTooLargeError,
   );
+});
+
+Deno.test("AdvancedEncoder writes a large typed array's bytes as they are, and joins small frames", () => {
+  const encoder = new AdvancedEncoder(1 << 30);
+  const body = new Uint8Array(2 * 1024 * 1024);
+  encoder.push(body);
+  encoder.push({ a: 1 });
+  encoder.push([2]);
+  const writes: Uint8Array[] = [];
+  for (
+    let write = encoder.take();
+    write !== undefined;
+    write = encoder.take()
+  ) {
+    writes.push(write.data as Uint8Array);
+  }
+  assert.equal(
+    writes.length,
+    3,
+    "header, the array's own bytes, the two small frames together",
+  );
+  assert.equal(writes[1].buffer, body.buffer, "the large piece is not copied");
+  assert.equal(encoder.size, 0);
+});
+
+Deno.test("AdvancedEncoder.clear drops everything", () => {
+  const encoder = new AdvancedEncoder(1 << 30);
+  encoder.push(new Uint8Array(3 * 1024 * 1024));
+  encoder.take();
+  encoder.clear();
+  assert.equal(encoder.size, 0);
+  assert.equal(encoder.take(), undefined);
 });

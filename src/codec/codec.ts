@@ -1,8 +1,9 @@
 /**
- * The codec seam: how messages become bytes on the wire and back. Each wire
- * format is one {@linkcode Codec} in its own file, the way Node holds its
- * `"json"` and `"advanced"` IPC serializations as objects of one shape; a
- * channel picks one with {@linkcode codecFor} and never asks which again.
+ * The shape every wire format shares: {@linkcode Codec} (an encoder and a
+ * decoder factory), the serialization names and the join limit. Each format
+ * lives whole in its own file (`json.ts`, `advanced.ts`) and imports this one;
+ * the channel's options pick a codec by name, so this file imports neither
+ * format and no cycle forms.
  *
  * @module
  */
@@ -11,8 +12,6 @@ import type {
   IpcMessageTooLargeError,
   IpcProtocolError,
 } from "../channel/errors.ts";
-import { advancedCodec } from "./advanced.ts";
-import { jsonCodec } from "./json.ts";
 
 /**
  * How messages are written on the wire: `"json"` (newline-delimited JSON) or
@@ -79,12 +78,8 @@ export type DecodeError = IpcProtocolError | IpcMessageTooLargeError;
 
 /** An incremental decoder of one wire format: bytes in, messages out. */
 export interface MessageDecoder {
-  /** Messages delivered so far. */
-  readonly messageCount: number;
   /** Bytes pushed so far. */
   readonly bytesReceived: number;
-  /** Bytes of a message that is not complete yet. */
-  readonly pendingBytes: number;
   /**
    * Decodes one chunk, delivering each complete message to the sink.
    *
@@ -118,9 +113,4 @@ export interface Codec {
    * @param maxMessageBytes The largest message accepted.
    */
   decoder(sink: MessageSink, maxMessageBytes: number): MessageDecoder;
-}
-
-/** The codec of a wire format. */
-export function codecFor(serialization: IpcSerialization): Codec {
-  return serialization === "advanced" ? advancedCodec : jsonCodec;
 }

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { IpcMessageTooLargeError } from "../channel/errors.ts";
-import { codecFor, type MessageEncoder } from "./codec.ts";
+import { advancedCodec } from "./advanced.ts";
+import type { MessageEncoder } from "./codec.ts";
+import { jsonCodec } from "./json.ts";
 
 /** Everything an encoder has queued, as the bytes it would write. */
 function bytesOf(encoder: MessageEncoder): Uint8Array {
@@ -20,9 +22,10 @@ function bytesOf(encoder: MessageEncoder): Uint8Array {
   return Buffer.concat(writes);
 }
 
-for (const serialization of ["json", "advanced"] as const) {
+const CODECS = [["json", jsonCodec], ["advanced", advancedCodec]] as const;
+
+for (const [serialization, codec] of CODECS) {
   Deno.test(`the ${serialization} codec decodes what it encodes, however the bytes are cut`, () => {
-    const codec = codecFor(serialization);
     assert.equal(codec.serialization, serialization);
     const messages = [
       { a: 1 },
@@ -41,12 +44,10 @@ for (const serialization of ["json", "advanced"] as const) {
     }
     assert.equal(decoder.end(), undefined);
     assert.deepEqual(received, messages);
-    assert.equal(decoder.messageCount, messages.length);
     assert.equal(decoder.bytesReceived, wire.length);
   });
 
   Deno.test(`the ${serialization} codec refuses a message over the limit before encoding it whole`, () => {
-    const codec = codecFor(serialization);
     const encoder = codec.encoder(50);
     assert.throws(() => encoder.push("y".repeat(100)), IpcMessageTooLargeError);
     assert.equal(encoder.length, 0);

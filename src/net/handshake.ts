@@ -40,6 +40,7 @@ import {
   readExactly,
   readTag,
   send,
+  silentClose,
   tlsHandshake,
   withTimeout,
 } from "./handshake_io.ts";
@@ -115,8 +116,7 @@ export function serverHandshake(
   return withTimeout(conn, options.timeoutMs, "client", peer, async () => {
     await tlsHandshake(conn, "client", peer);
     if (key === undefined) {
-      await send(conn, "client", peer, ascii(Tag.serverOpen));
-      const tag = await readTag(conn, "client", peer);
+      const tag = await greet(conn, peer, ascii(Tag.serverOpen));
       if (tag === Tag.clientRefuse) {
         throw new IpcAuthenticationError(
           `The client at ${peer} requires authentication (it was given an authKey) but this listener has none; ` +
@@ -129,13 +129,11 @@ export function serverHandshake(
       return;
     }
     const serverNonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
-    await send(
+    const tag = await greet(
       conn,
-      "client",
       peer,
       concat(ascii(Tag.serverAuth), serverNonce),
     );
-    const tag = await readTag(conn, "client", peer);
     if (tag === Tag.clientRefuse) {
       throw new IpcAuthenticationError(
         `The client at ${peer} has no authKey, and this listener requires one; ` +
@@ -168,6 +166,24 @@ export function serverHandshake(
     const proof = await hmac(key, Label.server, serverNonce, clientNonce);
     await send(conn, "client", peer, concat(ascii(Tag.serverAccept), proof));
   });
+}
+
+/**
+ * Sends the server's greeting and reads the client's first tag. A client
+ * that closes before sending a byte (a liveness check, a port check) fails
+ * with an error marked by `silentClose()`.
+ */
+async function greet(
+  conn: Deno.Conn,
+  peer: string,
+  greeting: Uint8Array,
+): Promise<string> {
+  try {
+    await send(conn, "client", peer, greeting);
+  } catch (error) {
+    throw silentClose(error as Error);
+  }
+  return await readTag(conn, "client", peer, true);
 }
 
 /**

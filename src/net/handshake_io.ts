@@ -84,27 +84,50 @@ function isTlsConn(conn: Deno.Conn): conn is Deno.TlsConn {
   return typeof (conn as Partial<Deno.TlsConn>).handshake === "function";
 }
 
+/**
+ * Failures of connections that closed before sending a byte: the check
+ * `listenIpc()` makes on a socket in use, a port check. Not worth reporting.
+ */
+const silentCloses = new WeakSet<Error>();
+
+/** `true` when `error` is a connection that closed before sending a byte. */
+export function closedSilently(error: unknown): boolean {
+  return error instanceof Error && silentCloses.has(error);
+}
+
+/** Marks `error` as the failure of a connection that never sent a byte. */
+export function silentClose<E extends Error>(error: E): E {
+  silentCloses.add(error);
+  return error;
+}
+
 export async function readExactly(
   conn: Deno.Conn,
   length: number,
   peerRole: Role,
   peer: string,
+  first = false,
 ): Promise<Uint8Array> {
   const bytes = new Uint8Array(length);
   let filled = 0;
+  // With `first`, a peer gone before its first byte closed silently.
+  const failed = (error: Error) =>
+    first && filled === 0 ? silentClose(error) : error;
   while (filled < length) {
     let count: number | null;
     try {
       count = await conn.read(bytes.subarray(filled));
     } catch (error) {
-      throw lostConnection(peerRole, peer, error);
+      throw failed(lostConnection(peerRole, peer, error));
     }
     if (count === null) {
-      throw new IpcHandshakeError(
-        `The ${peerRole} at ${peer} closed the connection in the middle of the handshake` +
-          (peerRole === "client"
-            ? " (it gave up, or does not speak this protocol)."
-            : ". Is it a tether-ipc listener, and was this client's key accepted?"),
+      throw failed(
+        new IpcHandshakeError(
+          `The ${peerRole} at ${peer} closed the connection in the middle of the handshake` +
+            (peerRole === "client"
+              ? " (it gave up, or does not speak this protocol)."
+              : ". Is it a tether-ipc listener, and was this client's key accepted?"),
+        ),
       );
     }
     filled += count;
@@ -116,8 +139,9 @@ export async function readTag(
   conn: Deno.Conn,
   peerRole: Role,
   peer: string,
+  first = false,
 ): Promise<string> {
-  const bytes = await readExactly(conn, TAG_BYTES, peerRole, peer);
+  const bytes = await readExactly(conn, TAG_BYTES, peerRole, peer, first);
   return String.fromCharCode(...bytes);
 }
 

@@ -15,7 +15,7 @@ import { clientAddressKey, describeNetAddr } from "./address.ts";
 import { IpcHandshakeDroppedError } from "./errors.ts";
 import { busyError, refuseBusy, serverHandshake } from "./handshake.ts";
 import { type DroppedHandshake, HandshakeBudget } from "./handshake_budget.ts";
-import { closeQuietly } from "./handshake_io.ts";
+import { closedSilently, closeQuietly } from "./handshake_io.ts";
 import { IpcNetStream } from "./ipc_net_stream.ts";
 import type { IpcListener } from "./listen_ipc.ts";
 
@@ -196,6 +196,8 @@ export class Listener<In, Out> implements IpcListener<In, Out> {
       closeQuietly(conn);
       if (this.#closing !== undefined) return;
       const dropped = this.#dropped.get(conn);
+      // Connected and closed without a byte: a check that something listens.
+      if (dropped === undefined && closedSilently(error)) return;
       this.#report(
         dropped === undefined
           ? error

@@ -2,9 +2,11 @@
  * The `$/cancelProcess` notification of graceful cancel: the parent's
  * {@linkcode sendCancel}, and {@linkcode cancelReasonFromWire} for the child.
  *
- * The abort reason travels as `{ "error": { "name", "message" } }` when it
- * is an `Error` (a `DOMException` included), else as `{ "reason": value }`
- * when it is JSON, else as its `String()`.
+ * The abort reason travels as `{ "error": { "name", "message", "stack" } }`
+ * when it is an `Error` (a `DOMException` included), else as
+ * `{ "reason": value }` when it is JSON, else as its `String()`. The stack
+ * is the parent's, without the frames of this library and of the runtime:
+ * it shows where the user's code cancelled.
  *
  * @module
  */
@@ -32,7 +34,14 @@ export function sendCancel<In, Out>(
 
 function reasonToWire(reason: unknown): Record<string, unknown> {
   if (reason instanceof Error) {
-    return { error: { name: reason.name, message: reason.message } };
+    const { name, message, stack } = reason;
+    return {
+      error: {
+        name,
+        message,
+        stack: `${name}: ${message}${userFrames(stack)}`,
+      },
+    };
   }
   try {
     if (reason === undefined || JSON.stringify(reason) === undefined) {
@@ -44,10 +53,33 @@ function reasonToWire(reason: unknown): Record<string, unknown> {
   }
 }
 
+/** Where this library's modules are: `src/`. */
+const LIBRARY = new URL("../", import.meta.url).href;
+
+/**
+ * The frames of `stack` that are the user's: those of this library (which
+ * made or passed on the reason) and of the runtime (`AbortController`'s
+ * own) are dropped. Each kept frame starts with a newline.
+ */
+function userFrames(stack: unknown): string {
+  if (typeof stack !== "string") return "";
+  let frames = "";
+  for (const line of stack.split("\n")) {
+    if (!/^\s+at /.test(line)) continue;
+    if (line.includes(LIBRARY) || /\((ext|node):|at (ext|node):/.test(line)) {
+      continue;
+    }
+    frames += "\n" + line;
+  }
+  return frames;
+}
+
 /**
  * The child's view of the abort reason in the notification's `params`: an
- * `Error` with the same name and message, the JSON value, or (with no
- * reason) `undefined`, which aborts with the default `AbortError`.
+ * `Error` with the same name and message, and the parent's stack (none of
+ * the child's frames, which would only show this library receiving it), the
+ * JSON value, or (with no reason) `undefined`, which aborts with the default
+ * `AbortError`.
  *
  * @param params The notification's `params`.
  * @returns The reason to abort with.
@@ -56,9 +88,12 @@ export function cancelReasonFromWire(params: unknown): unknown {
   if (typeof params !== "object" || params === null) return undefined;
   const { error, reason } = params as { error?: unknown; reason?: unknown };
   if (typeof error === "object" && error !== null) {
-    const { name, message } = error as { name?: unknown; message?: unknown };
+    const { name, message, stack } = error as Record<string, unknown>;
     const copy = new Error(typeof message === "string" ? message : "");
     if (typeof name === "string") copy.name = name;
+    copy.stack = typeof stack === "string"
+      ? stack
+      : `${copy.name}: ${copy.message}`;
     return copy;
   }
   return reason;

@@ -44,3 +44,10 @@ Deno.test("a reason JSON cannot carry is sent as its String(); params is always 
   assert.equal(cancelReasonFromWire("junk"), undefined);
   assert.equal(cancelReasonFromWire(null), undefined);
 });
+
+Deno.test("without a stack from the parent, the child's reason has none of the child's frames", () => {
+  const error = cancelReasonFromWire({
+    error: { name: "TypeError", message: "from Python" },
+  }) as Error;
+  assert.equal(error.stack, "TypeError: from Python");
+});

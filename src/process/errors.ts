@@ -7,7 +7,7 @@
  * ├── IpcChannelNotFoundError   connectParentIpc() found no channel on fd 3
  * ├── IpcChildEndedError        a spawnWithIpc() child crashed or was killed: why its channel closed
  * ├── IpcChildExitedError       a pool's child exited before answering a call
- * ├── IpcWorkerExitedError      a worker threw, closed itself or was terminated
+ * ├── IpcWorkerExitedError      a worker threw, exited, closed itself or was terminated
  * └── IpcUnstableFlagError      worker permissions without --unstable-worker-options
  * ```
  *
@@ -220,9 +220,10 @@ export class IpcSpawnError extends IpcError {
 /**
  * A worker started by {@linkcode spawnWorkerWithIpc} ended while its channel
  * was open: it threw an uncaught error (at top level or later), called
- * `self.close()`, sent a message that could not be cloned back, or the
- * parent called `terminate()`. The channel is closed with this error as its
- * cause, so calls in flight reject with an `IpcClosedError` naming it.
+ * `Deno.exit()` (`code` says with which code) or `self.close()`, sent a
+ * message that could not be cloned back, or the parent called `terminate()`.
+ * The channel is closed with this error as its cause, so calls in flight
+ * reject with an `IpcClosedError` naming it.
  *
  * @example Tell a crashed worker from a clean end
  * ```ts ignore
@@ -236,17 +237,28 @@ export class IpcSpawnError extends IpcError {
 export class IpcWorkerExitedError extends IpcError {
   /** The worker's name. */
   readonly workerName: string;
+  /**
+   * The exit code when the worker called `Deno.exit()` (or
+   * `process.exit()`); `undefined` when it ended another way.
+   */
+  readonly code: number | undefined;
 
   /**
    * Creates the error.
    *
    * @param workerName The worker's name.
    * @param how What happened, e.g. `threw an uncaught error: …`.
-   * @param options The underlying `cause`, if any.
+   * @param options The underlying `cause`, if any, and the exit `code`, if
+   *   the worker called `Deno.exit()`.
    */
-  constructor(workerName: string, how: string, options?: ErrorOptions) {
+  constructor(
+    workerName: string,
+    how: string,
+    options?: ErrorOptions & { code?: number },
+  ) {
     super(`Worker "${workerName}" ${how}`, options);
     this.workerName = workerName;
+    this.code = options?.code;
   }
 }
 

@@ -14,8 +14,9 @@ let cancel: AbortController | undefined;
 /**
  * In a child started by `spawnWithIpc(command, { signal, gracefulCancel:
  * true })`: an `AbortSignal` that aborts when the parent cancels, with the
- * parent's abort reason (an `Error` keeps its name and message; a JSON
- * value arrives as is). The child should then clean up and exit: after the
+ * parent's abort reason (an `Error` keeps its name and message, and its
+ * `stack` is the parent's: where the parent's code cancelled, not the
+ * library's frames; a JSON value arrives as is). The child should then clean up and exit: after the
  * parent's `killTimeout` it gets `SIGTERM`, then `SIGKILL`.
  *
  * Opens the parent channel (`connectParentIpc()`), and needs no

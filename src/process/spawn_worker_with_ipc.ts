@@ -63,8 +63,8 @@ export interface IpcWorker<In = unknown, Out = unknown>
   readonly ipc: IpcJsonStream<In, Out>;
   /**
    * Resolves once the worker is gone: with the {@linkcode IpcWorkerExitedError}
-   * that ended it when it threw or closed itself while the channel was
-   * open, else with `undefined`. It never rejects.
+   * that ended it when it threw, exited or closed itself while the channel
+   * was open, else with `undefined`. It never rejects.
    */
   readonly closed: Promise<IpcWorkerExitedError | undefined>;
   /**
@@ -91,9 +91,9 @@ export interface IpcWorker<In = unknown, Out = unknown>
  *
  * A Deno worker runs until it is terminated or calls `self.close()`, and
  * keeps this process alive meanwhile: end it with `terminate()` or
- * `await using`. A worker that throws an uncaught error or closes itself
- * while the channel is open ends the channel with an
- * {@linkcode IpcWorkerExitedError}.
+ * `await using`. A worker that throws an uncaught error, calls
+ * `Deno.exit()` or closes itself while the channel is open ends the channel
+ * with an {@linkcode IpcWorkerExitedError}.
  *
  * @typeParam In The type of the messages from the worker.
  * @typeParam Out The type of the messages to the worker.
@@ -149,8 +149,8 @@ class WorkerWithIpc<In, Out> implements IpcWorker<In, Out> {
       side: "parent",
       window: settings.receiveBufferBytes,
       incomingLimit: settings.maxMessageBytes,
-      onExit: (reason, open) => {
-        if (open) this.#fail(reason);
+      onExit: (reason, open, code) => {
+        if (open) this.#fail(reason, code);
         else this.#end();
       },
     });
@@ -179,8 +179,8 @@ class WorkerWithIpc<In, Out> implements IpcWorker<In, Out> {
   }
 
   /** The worker failed: the channel closes with the error, and the worker is ended. */
-  #fail(how: string): void {
-    const error = new IpcWorkerExitedError(this.name, how);
+  #fail(how: string, code?: number): void {
+    const error = new IpcWorkerExitedError(this.name, how, { code });
     if (!this.#transport.finished) {
       this.#failure ??= error;
       this.#transport.fail(error);

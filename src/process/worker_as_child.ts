@@ -11,9 +11,10 @@ import type { IpcWorker } from "./spawn_worker_with_ipc.ts";
 
 /**
  * A worker as an {@linkcode IpcChildProcess}: `pid` is this process's (the
- * worker runs in it); `status` resolves when the worker is gone, with code
- * 1 when it failed (threw, closed itself with its channel open) and 0
- * otherwise; `kill()` terminates it, whatever the signal (`false` once it
+ * worker runs in it); `status` resolves when the worker is gone, with the
+ * code it gave `Deno.exit()` with its channel open, 1 when it failed
+ * otherwise (threw, closed itself with its channel open), and 0 after a
+ * clean end; `kill()` terminates it, whatever the signal (`false` once it
  * ended). Once its channel
  * is closed, the worker is terminated: a pool's worker has nothing left to
  * do then. It has no standard streams of its own.
@@ -27,9 +28,8 @@ export function workerAsChild<In, Out>(
   let gone = false;
   const status: Promise<IpcChildStatus> = worker.closed.then((failure) => {
     gone = true;
-    return failure === undefined
-      ? { success: true, code: 0, signal: null }
-      : { success: false, code: 1, signal: null };
+    const code = failure === undefined ? 0 : failure.code ?? 1;
+    return { success: code === 0, code, signal: null };
   });
   worker.ipc.closed.then(() => worker.terminate());
   const noStream = (name: string) =>

@@ -30,8 +30,9 @@ export function inWorker(): boolean {
 
 /**
  * Opens the channel to the parent through this worker's own port. A
- * `self.close()` from now on first tells the parent, so its channel ends
- * with an error naming the cause instead of waiting forever.
+ * `self.close()` or `Deno.exit()` from now on first tells the parent, so its
+ * channel ends with an error naming the cause instead of waiting forever:
+ * the parent's `Worker` has no event for either.
  *
  * @param options The channel's options.
  * @returns The channel to the parent.
@@ -45,13 +46,22 @@ export function workerParentChannel<In>(
     side: "worker",
     window: settings.receiveBufferBytes,
   });
+  const channel = new IpcJsonStream<In, unknown>(transport, options);
+  let closing = false;
+  // Deno.exit() fires `unload` (after the channel's own listener has handed
+  // over what it queued, which then goes out before the notice).
+  globalThis.addEventListener("unload", () => {
+    if (closing) transport.exiting("called self.close()");
+    else {
+      const code = Deno.exitCode;
+      transport.exiting(`called Deno.exit(${code})`, code);
+    }
+  });
   const close = scope.close.bind(scope);
   scope.close = () => {
-    // As on Deno.exit(): the channels hand over what they queued (see
-    // SendQueue), which then goes out before the notice.
+    closing = true;
     globalThis.dispatchEvent(new Event("unload"));
-    transport.exiting("called self.close()");
     close();
   };
-  return new IpcJsonStream<In, unknown>(transport, options);
+  return channel;
 }

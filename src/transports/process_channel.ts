@@ -11,7 +11,7 @@
  */
 
 import process from "node:process";
-import { encodeJsonText } from "../codec/json_encoder.ts";
+import { encodeJsonText } from "../codec/json.ts";
 import type { IpcMessageSink, IpcMessageTransport } from "./transport.ts";
 
 /** `true` when the runtime set up a Node-style IPC channel for this process. */

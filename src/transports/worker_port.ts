@@ -16,8 +16,11 @@
  * - `open` (worker → parent, once): the worker's side is listening; grants `credit`.
  * - `credit` (both ways): grants `credit` more bytes.
  * - `batch` (both ways): `messages` in order, with their `sizes`.
- * - `end` (both ways): the sender closed its end.
- * - `exit` (worker → parent): the worker is going away (`self.close()`), for `reason`.
+ * - `end` (both ways): the sender closed its end. The worker posts it a task
+ *   after its channel closed, so that a close on the way out of an uncaught
+ *   error (`await using`, `finally`) is never seen before the error.
+ * - `exit` (worker → parent): the worker is going away (`self.close()`,
+ *   `Deno.exit()`), for `reason`, with the exit `code` when there is one.
  *
  * @module
  */
@@ -52,7 +55,7 @@ type Envelope =
   | { tetherIpc: "credit"; credit: number }
   | { tetherIpc: "batch"; messages: unknown[]; sizes: number[] }
   | { tetherIpc: "end" }
-  | { tetherIpc: "exit"; reason: string };
+  | { tetherIpc: "exit"; reason: string; code?: number };
 
 /** A batch handed to `write()`, waiting for credit. */
 interface OutgoingBatch {
@@ -67,10 +70,11 @@ export interface WorkerPortTransportOptions {
   /** Bytes the peer may post before this end grants more. @default {1048576} */
   window?: number;
   /**
-   * The parent's side: the worker said it is going away, for `reason`;
-   * `open` tells whether the channel was still open.
+   * The parent's side: the worker said it is going away, for `reason`, with
+   * its exit `code` if it called `Deno.exit()`; `open` tells whether the
+   * channel was still open.
    */
-  onExit?: (reason: string, open: boolean) => void;
+  onExit?: (reason: string, open: boolean, code: number | undefined) => void;
   /**
    * The parent's side: measures each incoming message itself instead of
    * trusting the sizes the worker sends (a worker may run untrusted code
@@ -86,7 +90,9 @@ export class WorkerPortTransport implements IpcMessageTransport {
   #port: WorkerPort;
   #side: "parent" | "worker";
   #window: number;
-  #onExit: ((reason: string, open: boolean) => void) | undefined;
+  #onExit:
+    | ((reason: string, open: boolean, code: number | undefined) => void)
+    | undefined;
   #checker: BatchChecker;
   /** Credit granted to the peer since the start (checked on the parent's side). */
   #granted = 0;
@@ -102,6 +108,8 @@ export class WorkerPortTransport implements IpcMessageTransport {
   #owed = 0;
   #peerEnded = false;
   #ended = false;
+  /** The worker's side: its `end`, waiting for the next task. */
+  #endTimer: ReturnType<typeof setTimeout> | undefined;
   #closing: PromiseWithResolvers<void> | undefined;
   #done = false;
   /** The worker is going away: what is queued goes out without credit. */
@@ -202,11 +210,22 @@ export class WorkerPortTransport implements IpcMessageTransport {
    * `reason`, even after the channel closed.
    *
    * @param reason What happened, e.g. `called self.close()`.
+   * @param code The exit code, for `Deno.exit()`.
    */
-  exiting(reason: string): void {
+  exiting(reason: string, code?: number): void {
     this.#draining = true;
     this.#flush();
-    this.#post({ tetherIpc: "exit", reason });
+    if (this.#endTimer !== undefined) {
+      // A clean close comes first: this exit is not a failure.
+      clearTimeout(this.#endTimer);
+      this.#endTimer = undefined;
+      this.#post({ tetherIpc: "end" });
+    }
+    this.#post(
+      code === undefined
+        ? { tetherIpc: "exit", reason }
+        : { tetherIpc: "exit", reason, code },
+    );
   }
 
   #onMessage = (event: MessageEvent): void => {
@@ -241,9 +260,14 @@ export class WorkerPortTransport implements IpcMessageTransport {
         this.#deliver();
         return;
       case "exit": {
-        const reason = (data as { reason: string }).reason;
-        if (this.#onExit !== undefined) this.#onExit(reason, !this.#done);
-        else this.fail(new Error(`The peer ${reason}.`));
+        const { reason, code } = data as { reason: string; code?: unknown };
+        if (this.#onExit !== undefined) {
+          this.#onExit(
+            String(reason),
+            !this.#done,
+            typeof code === "number" ? code : undefined,
+          );
+        } else this.fail(new Error(`The peer ${reason}.`));
         return;
       }
     }
@@ -355,7 +379,16 @@ export class WorkerPortTransport implements IpcMessageTransport {
   #sendEnd(): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#post({ tetherIpc: "end" });
+    if (this.#side === "parent") {
+      this.#post({ tetherIpc: "end" });
+      return;
+    }
+    // An uncaught error ends a worker before its next task: when this close
+    // is on the error's way out, the parent sees the error, not a clean end.
+    this.#endTimer = setTimeout(() => {
+      this.#endTimer = undefined;
+      this.#post({ tetherIpc: "end" });
+    }, 0);
   }
 
   #post(envelope: Envelope): void {

@@ -98,6 +98,44 @@ Deno.test("break cancels the generator in the child: its finally runs, its signa
   assert.equal(count, 50);
 });
 
+Deno.test("stats: a loop that leaves early or an aborted signal is a cancellation on both ends, a timeout a failure", async () => {
+  const { child, api } = startChild();
+  await using _ = child;
+  await api.pid(); // started
+  for await (const i of api.forever({ tag: "break" })) if (i === 5) break;
+  await nextReport(child);
+  const controller = new AbortController();
+  await (async () => {
+    for await (const i of api.forever({ tag: "signal" }, controller)) {
+      if (i === 5) controller.abort();
+    }
+  })().catch(() => {});
+  await nextReport(child);
+  const abort = new AbortController();
+  const waiting = child.ipc.request("wait", null, { signal: abort.signal });
+  await api.pid(); // the child has the call
+  abort.abort();
+  await waiting.catch(() => {});
+  await assert.rejects(
+    child.ipc.request("wait", null, { signal: abort.signal }),
+    "aborted before it starts",
+  );
+  await (async () => {
+    for await (const _ of api.stall({ tag: "timeout" }, { timeout: 300 }));
+  })().catch(() => {});
+  await nextReport(child);
+  await api.pid(); // the child's cancelled handlers have ended
+
+  const stats = child.ipc.stats();
+  assert.equal(stats.calls.cancelled, 4, "break, signal, abort, abort first");
+  assert.equal(stats.calls.failed, 1, "the timeout");
+  assert.equal(stats.errors, 1);
+  const childCalls = (await api.stats()).calls;
+  assert.equal(childCalls.peerCancelled, 4, "all but the one never sent");
+  assert.equal(childCalls.handlerErrors, 0);
+  assert.equal(childCalls.handled, 3, "the pid calls");
+});
+
 Deno.test("the call's signal cancels the generator in the child", async () => {
   const { child, api } = startChild();
   await using _ = child;
@@ -127,12 +165,75 @@ Deno.test("the call's timeout ends the loop with IpcTimeoutError and cancels the
   })().catch((error) => error);
   assert.ok(error instanceof IpcTimeoutError, String(error));
   assert.ok(seen.length <= 1 && seen.every((item) => item === "first"));
+  // An idle stream: the message says how many items came, none says "no answer".
+  assert.equal(itemsIn(error.message, "stall", 300), seen.length);
   assert.deepEqual(await nextReport(child), {
     finally: "timeout",
     aborted: true,
     reason: "IpcCancelledError",
   });
   assert.equal(await api.fib({ n: 6 }), 8);
+});
+
+/**
+ * The items a stream's timeout message says were received (0 for "no
+ * item"); fails when it is not worded by what happened.
+ */
+function itemsIn(message: string, method: string, timeout: number): number {
+  assert.doesNotMatch(message, /no answer/);
+  if (message.startsWith(`The streaming call "${method}" got no item`)) {
+    assert.match(message, new RegExp(`within its timeout of ${timeout} ms`));
+    return 0;
+  }
+  const match = message.match(
+    new RegExp(
+      `^The streaming call "${method}" did not end within its timeout of ${timeout} ms ` +
+        `\\((\\d+) items? received, the last one \\d+ ms before the timeout`,
+    ),
+  );
+  assert.ok(match !== null, message);
+  return Number(match[1]);
+}
+
+Deno.test('the timeout of a stream whose items keep arriving says how many came, not "no answer"', async () => {
+  const { child, api } = startChild();
+  await using _ = child;
+  await api.pid(); // started
+  const seen: number[] = [];
+  const error = await (async () => {
+    for await (const i of api.ticks({ ms: 10 }, { timeout: 1000 })) {
+      seen.push(i);
+    }
+  })().catch((error) => error);
+  assert.ok(error instanceof IpcTimeoutError, String(error));
+  assert.ok(seen.length > 0);
+  assert.equal(itemsIn(error.message, "ticks", 1000), seen.length);
+  assert.match(error.message, /covers the whole stream/);
+});
+
+Deno.test("the timeout of a stream held back by a loop that does not take items says so", async () => {
+  const { child } = startChild();
+  await using _ = child;
+  await child.ipc.request("pid"); // started
+  const stream = child.ipc.stream<number>("forever", { tag: "held" }, {
+    timeout: 1500,
+    highWaterMark: 4,
+  });
+  // The loop takes nothing until well after the timeout.
+  await sleep(2000);
+  const seen: number[] = [];
+  const error = await (async () => {
+    for await (const i of stream) seen.push(i);
+  })().catch((error) => error);
+  assert.ok(error instanceof IpcTimeoutError, String(error));
+  assert.deepEqual(seen, [0, 1, 2, 3]);
+  assert.equal(itemsIn(error.message, "forever", 1500), 4);
+  assert.match(error.message, /4 of them not yet taken by the loop/);
+  assert.deepEqual(await nextReport(child), {
+    finally: "held",
+    aborted: true,
+    reason: "IpcCancelledError",
+  });
 });
 
 Deno.test("an item JSON cannot carry fails that stream with a TypeError from the child, and the channel stays usable", async () => {

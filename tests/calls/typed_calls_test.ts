@@ -1,6 +1,7 @@
 // Calls typed from the handlers object: the typed proxy runs against a real
 // child, and `deno check` rejects misuse at compile time.
 import assert from "node:assert/strict";
+import { inspect } from "node:util";
 import type { handlers } from "../fixtures/stream_child.ts";
 import { spawnFixture } from "../helpers.ts";
 
@@ -33,6 +34,30 @@ Deno.test("the typed proxy of child.ipc.remote<typeof handlers>() calls and stre
   assert.deepEqual(items, [0, 1, 2, 3]);
   const pending = [api.fib({ n: 1 }), api.fib({ n: 2 })];
   assert.deepEqual(await Promise.all(pending), [1, 1]);
+});
+
+Deno.test("the proxy reads as an ordinary object: String(), a template, inspect, JSON and await send nothing", async () => {
+  await using child = spawnFixture("stream_child.ts");
+  const api = child.ipc.remote<typeof handlers>();
+  assert.equal(await api.pid(), child.pid);
+  const sent = child.ipc.stats().messagesOut;
+  assert.equal(String(api), "[object IpcRemote]");
+  assert.equal(`${api}`, "[object IpcRemote]");
+  assert.equal("" + api, "[object IpcRemote]");
+  assert.equal(Object.prototype.toString.call(api), "[object IpcRemote]");
+  assert.equal(api.valueOf(), api);
+  assert.equal(JSON.stringify(api), "{}");
+  assert.equal(Deno.inspect(api), "IpcRemote { caller: IpcJsonStream }");
+  assert.equal(inspect(api), "IpcRemote { caller: IpcJsonStream }");
+  console.log("the proxy logs as", api);
+  // Not a thenable: awaiting it gives the proxy itself, not a call.
+  assert.equal(await api, api);
+  assert.equal(await Promise.resolve(api), api);
+  const symbols = api as unknown as Record<symbol, unknown>;
+  assert.equal(symbols[Symbol.toPrimitive], undefined);
+  assert.equal(symbols[Symbol.asyncIterator], undefined);
+  assert.equal(child.ipc.stats().messagesOut, sent, "nothing was sent");
+  assert.equal(await api.fib({ n: 10 }), 55, "the proxy still calls");
 });
 
 Deno.test("deno check accepts the typed calls and rejects each misuse marked @ts-expect-error", async () => {

@@ -26,6 +26,7 @@ import {
   selfSignedCertificate,
   serveEcho,
   tempSocket,
+  writeBytes,
 } from "../net_helpers.ts";
 
 Deno.test("unix socket: messages go both ways, in a new 0700 directory, through a 0600 socket", async () => {
@@ -309,7 +310,7 @@ Deno.test("maxConnections: one client too many is turned away as busy; the slot 
   await served;
 });
 
-Deno.test("a live server's socket is never taken over", async () => {
+Deno.test("a live server's socket is never taken over, and the check is not reported as an error", async () => {
   using socket = tempSocket();
   const { errors, onError } = errorLog();
   const first = await listenIpc({ path: socket.path, onError });
@@ -322,10 +323,33 @@ Deno.test("a live server's socket is never taken over", async () => {
   await client.send("still here");
   assert.equal(await within(client.receive(), "echo"), "still here");
   await client.close();
+  // The check that found it alive connected and closed without a byte: not
+  // an error of the running server (close() waits for its handshake task).
   await first.close();
   await served;
-  // The probe that found it alive was a connection without a handshake.
-  assert.ok(errors.every((error) => error instanceof IpcHandshakeError));
+  assert.deepEqual(errors.map((error) => error.message), []);
+});
+
+Deno.test("a connection that closes before sending a byte is not reported; one that sends a byte and closes is", async () => {
+  const { errors, onError } = errorLog();
+  const listener = await listenIpc({
+    port: 0,
+    authKey: AUTH_KEY,
+    onError,
+  });
+  const served = serveEcho(listener);
+  // A port check: connect, close.
+  closeConn(await rawConnect(listener));
+  // A client that began the handshake and gave up.
+  const quitter = await rawConnect(listener);
+  await writeBytes(quitter, "tipc/1a\n");
+  closeConn(quitter);
+  await waitUntil(() => errors.length >= 1, "the quitter to be reported");
+  assert.ok(errors[0] instanceof IpcHandshakeError, String(errors[0]));
+  // close() waits for every handshake task: nothing else was reported.
+  await listener.close();
+  await served;
+  assert.deepEqual(errors.map((error) => error.message), [errors[0].message]);
 });
 
 Deno.test("a stale socket file left by a killed server is replaced", async () => {

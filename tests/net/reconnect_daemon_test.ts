@@ -1,13 +1,19 @@
-// A real daemon process restarted 10 times (SIGKILL and SIGTERM in turn)
+// A real daemon process restarted 20 times (SIGKILL and SIGTERM in turn)
 // under a client process that sends all along with connectIpc({ reconnect }):
 // the client's iterator never ends, no message arrives twice or out of order,
 // every call that resolved ran exactly once, and the client's descriptors and
-// heap do not grow.
+// memory do not grow with the restarts.
 import assert from "node:assert/strict";
 import { fixture, openFdCount, spawnFixture, within } from "../helpers.ts";
 import { AUTH_KEY, tempSocket } from "../net_helpers.ts";
 
-const RESTARTS = 10;
+/**
+ * Restarts between the two measures, and before the first: a leak grows over
+ * the second HALF as over the first, while what the runtime opens once (2
+ * descriptors at the first graceful restart here) stays behind in the first.
+ */
+const HALF = 10;
+const RESTARTS = 2 * HALF;
 /** Messages each daemon gets before it is restarted. */
 const PER_DAEMON = 100;
 
@@ -82,7 +88,7 @@ interface Report {
   reconnects: number;
 }
 
-Deno.test("a real daemon restarted 10 times under a sending client: nothing twice, calls that resolved ran once, no fd or heap growth", async () => {
+Deno.test("a real daemon restarted 20 times under a sending client: nothing twice, calls that resolved ran once, no fd or memory growth", async () => {
   using socket = tempSocket();
   const { dir, path } = socket;
   const daemons: Daemon[] = [await startDaemon(dir, path, 0)];
@@ -100,25 +106,25 @@ Deno.test("a real daemon restarted 10 times under a sending client: nothing twic
   );
   const measure = async () => {
     await client.ipc.send({ gc: true });
-    const { heap } = await within(client.ipc.receive(), "the heap") as {
-      heap: number;
+    const { memory } = await within(client.ipc.receive(), "the memory") as {
+      memory: number;
     };
-    return { heap, fds: openFdCount(client.pid) };
+    return { memory, fds: openFdCount(client.pid) };
   };
 
-  let baseline: { heap: number; fds: number } | undefined;
+  /** The client's figures after HALF restarts, then after RESTARTS. */
+  const measures: { memory: number; fds: number }[] = [];
   for (let generation = 1; generation <= RESTARTS; generation++) {
     const daemon = daemons.at(-1)!;
     await waitForMessages(daemon, PER_DAEMON);
-    if (generation === 2) baseline = await measure();
+    if (generation === HALF + 1) measures.push(await measure());
     daemon.process.kill(generation % 2 === 1 ? "SIGKILL" : "SIGTERM");
     await daemon.process.status;
     await daemon.output;
     daemons.push(await startDaemon(dir, path, generation));
   }
   await waitForMessages(daemons.at(-1)!, PER_DAEMON);
-  const end = await measure();
-
+  measures.push(await measure());
   await client.ipc.send("stop");
   const report = await within(client.ipc.receive(), "the report") as Report;
   assert.equal((await within(client.status, "the client's exit")).code, 0);
@@ -167,18 +173,23 @@ Deno.test("a real daemon restarted 10 times under a sending client: nothing twic
     assert.match(failure, /: connection lost; reconnecting$/);
   }
 
-  // No descriptor or heap growth from the restarts between the two measures.
-  assert.ok(end.fds <= baseline!.fds + 1, `fds ${baseline!.fds} -> ${end.fds}`);
+  // No growth with the restarts: over the last HALF restarts, a descriptor
+  // kept per connection adds HALF, a connection kept alive (its 64 KiB read
+  // buffer) adds ~700 KiB; both were injected to check. Without a leak the
+  // second half grew by 0 descriptors and under 100 KiB in repeated runs.
+  const [mid, end] = measures;
+  const figures =
+    `after ${HALF} restarts: ${mid.fds} fds, ${mid.memory} bytes; ` +
+    `after ${RESTARTS}: ${end.fds} fds, ${end.memory} bytes`;
+  assert.ok(end.fds - mid.fds < HALF / 2, `descriptors grew: ${figures}`);
   assert.ok(
-    end.heap < baseline!.heap + 8 * 1024 * 1024,
-    `heap ${baseline!.heap} -> ${end.heap}`,
+    end.memory - mid.memory < HALF * 32 * 1024,
+    `memory grew: ${figures}`,
   );
   const lost = report.sent.filter((seq) => !seen.has(seq)).length;
   console.log(
     `${report.sent.length} sends resolved, ${seen.size} arrived, ${lost} lost in the drops; ` +
       `${report.acked.length} calls answered, ${report.failed.length} interrupted; ` +
-      `client fds ${baseline!.fds} -> ${end.fds}, heap ${
-        baseline!.heap
-      } -> ${end.heap}`,
+      `client ${figures}`,
   );
 });

@@ -45,6 +45,20 @@ Deno.test("a worker that crashes in a call: the call rejects, the pool replaces 
   assert.equal(await pool.request("add", { a: 2, b: 3 }), 5);
 });
 
+Deno.test("a worker that calls Deno.exit(5) in a call: the call rejects with the code, the pool replaces the worker", async () => {
+  await using pool = new IpcPool({ kind: "worker", module: MODULE, size: 1 });
+  const first = await within(pool.request<string>("name"), "a call", 180_000);
+  await assert.rejects(
+    within(pool.request("exit", 5), "the exited call"),
+    (error: unknown) =>
+      error instanceof IpcChildExitedError && error.code === 5 &&
+      /called Deno\.exit\(5\)/.test(String((error.cause as Error).message)),
+  );
+  const second = await within(pool.request<string>("name"), "a call");
+  assert.notEqual(second, first, "a new worker answers");
+  assert.equal(pool.stats().restarts, 1);
+});
+
 Deno.test("killOnTimeout terminates a worker stuck in a runaway call", async () => {
   await using pool = new IpcPool({
     kind: "worker",

@@ -144,7 +144,7 @@ Deno.test("a parent that survives an error a later listener handles still waits 
   assert.equal(await within(stdout, "its output"), "the child exited: 0\n");
 });
 
-Deno.test("spawning and finishing hundreds of children leaves the parent's descriptor count flat", async () => {
+Deno.test("spawning and finishing hundreds of children: the parent's descriptors do not grow with them", async () => {
   const roundTrip = async () => {
     const child = spawnFixture("echo_child.ts");
     await child.ipc.send("hi");
@@ -159,18 +159,22 @@ Deno.test("spawning and finishing hundreds of children leaves the parent's descr
     await child.status;
     await child.ipc.closed;
   };
-  for (let i = 0; i < 5; i++) await roundTrip(); // runtime descriptors opened once
-  const before = openFdCount();
-  for (let i = 0; i < 150; i++) await within(roundTrip(), `child ${i}`);
-  for (let i = 0; i < 50; i++) await within(kill(), `killed child ${i}`);
-  const after = openFdCount();
-  // Flat, not growing with the children: one descriptor kept per child would
-  // add 200. A few may come and go meanwhile with the runtime's own threads
-  // (seen: +3 on a loaded machine), hence the small slack.
-  assert.ok(
-    after < before + 20,
-    `descriptors: ${before} before, ${after} after 200 children`,
-  );
+  /** 50 children, 15 of them killed; then the descriptor count. */
+  const fifty = async () => {
+    for (let i = 0; i < 35; i++) await within(roundTrip(), `child ${i}`);
+    for (let i = 0; i < 15; i++) await within(kill(), `killed child ${i}`);
+    return openFdCount();
+  };
+  const start = openFdCount();
+  const mid = await fifty();
+  const end = await fifty();
+  const figures =
+    `${start} at the start, ${mid} after 50 children, ${end} after 100`;
+  console.log(`descriptors: ${figures}`);
+  // A leak grows over the second fifty as over the first (one descriptor
+  // kept per child adds 50, per killed child 15; injected to check); what the
+  // runtime opens once stays in the first fifty. Seen: +0..3 in all.
+  assert.ok(end - mid < 8, `descriptors grew: ${figures}`);
 });
 
 Deno.test("await using kills a running child and closes the channel", async () => {

@@ -136,6 +136,42 @@ Deno.test("graceful cancel: the child sees the reason and exits by itself", asyn
   assert.deepEqual(status, { success: true, code: 0, signal: null });
 });
 
+/** The user's code that cancels, named so its frame can be found. */
+function pressStop(): Error {
+  return new RangeError("the user pressed stop");
+}
+
+Deno.test("graceful cancel: the reason's stack in the child is the parent's, without the library's frames", async () => {
+  const library = new URL("../../src/", import.meta.url).href;
+  const frames = (stack: string) =>
+    stack.split("\n").filter((line) => /^\s+at /.test(line));
+  const { said } = await cancel(
+    ["exit", "ignore", "stack"],
+    pressStop(),
+    10_000,
+  );
+  const { stack } = said as { stack: string };
+  assert.match(stack, /^RangeError: the user pressed stop\n/);
+  assert.match(frames(stack)[0], /at pressStop .*stop_test\.ts:/);
+  assert.deepEqual(
+    frames(stack).filter((line) => line.includes(library)),
+    [],
+    stack,
+  );
+  // The default AbortError: the frames of the runtime's abort() go too.
+  const aborted = await cancel(["exit", "ignore", "stack"], undefined, 10_000);
+  const abortStack = (aborted.said as { stack: string }).stack;
+  assert.match(abortStack, /^AbortError: The signal has been aborted\n/);
+  assert.match(frames(abortStack)[0], /stop_test\.ts:/);
+  assert.deepEqual(
+    frames(abortStack).filter((line) =>
+      line.includes(library) || line.includes("ext:")
+    ),
+    [],
+    abortStack,
+  );
+});
+
 // killTimeout 1500: time for the child to report the cancel before SIGTERM.
 Deno.test("graceful cancel: a JSON reason arrives as is; a child that stays gets SIGTERM", async () => {
   const reason = { why: "deadline", after: 3 };

@@ -106,6 +106,63 @@ Deno.test("a worker that throws at top level: the call waiting for it rejects na
   assert.ok(await worker.closed instanceof IpcWorkerExitedError);
 });
 
+Deno.test("a worker that calls Deno.exit(5) in a call: calls in flight reject naming the exit and its code, closed settles", async () => {
+  const worker = spawnWorkerWithIpc(WORKER, { name: "serve" });
+  assert.equal(
+    await within(worker.ipc.request("add", { a: 1, b: 2 }), "a call"),
+    3,
+  );
+  const hanging = worker.ipc.request("hang");
+  const exiting = worker.ipc.request("exit", 5);
+  for (const call of [exiting, hanging]) {
+    await assert.rejects(
+      within(call, "the rejection"),
+      (error: unknown) =>
+        error instanceof IpcClosedError &&
+        /Worker "serve" called Deno\.exit\(5\)/.test(error.message) &&
+        error.cause instanceof IpcWorkerExitedError &&
+        error.cause.code === 5,
+    );
+  }
+  const exit = await within(worker.closed, "the worker's end");
+  assert.ok(exit instanceof IpcWorkerExitedError);
+  assert.equal(exit.code, 5);
+  await assert.rejects(worker.ipc.send("more"), IpcClosedError);
+});
+
+Deno.test("a worker that calls Deno.exit(3) with sends queued: they arrive, then the channel ends with the code", async () => {
+  const worker = spawnWorkerWithIpc(WORKER, { name: "exit-top" });
+  const { messages } = await within(collect(worker.ipc), "the messages");
+  assert.deepEqual(messages, ["one", "two"]);
+  const exit = await within(worker.closed, "the worker's end");
+  assert.ok(exit instanceof IpcWorkerExitedError);
+  assert.equal(exit.code, 3);
+  await assert.rejects(worker.ipc.receive(), /called Deno\.exit\(3\)/);
+});
+
+for (const mode of ["throw-in-loop", "throw-in-using-loop"]) {
+  Deno.test(`a worker that throws out of its loop over the parent's messages (${mode}): the channel ends naming the error, every time`, async () => {
+    // With "await using", the worker's channel closes on the error's way
+    // out, before the error ends the worker: the error must still win.
+    // Repeated, since the two reach the parent by different paths.
+    for (let run = 0; run < 20; run++) {
+      const worker = spawnWorkerWithIpc(WORKER, { name: mode });
+      await worker.ipc.send("go");
+      const { messages } = await within(collect(worker.ipc), "the end");
+      assert.deepEqual(messages, []);
+      await assert.rejects(
+        worker.ipc.receive(),
+        (error: unknown) =>
+          error instanceof IpcClosedError &&
+          /threw .*thrown in the loop after "go"/.test(error.message),
+        `run ${run}`,
+      );
+      const exit = await within(worker.closed, "the worker's end");
+      assert.match(String(exit?.message), /thrown in the loop/, `run ${run}`);
+    }
+  });
+}
+
 Deno.test("a worker that calls self.close(): what it sent arrives, then the channel ends with the cause", async () => {
   const worker = spawnWorkerWithIpc(WORKER, { name: "close-top" });
   const { messages } = await within(collect(worker.ipc), "the messages");
