@@ -32,7 +32,11 @@ import {
   type CallReceiving,
   IncomingLimit,
 } from "./incoming_limit.ts";
-import { OutgoingCall } from "./outgoing_call.ts";
+import {
+  OutgoingCall,
+  PEER_DONE,
+  type PeerDoneOption,
+} from "./outgoing_call.ts";
 import { ReservedNotifications } from "./reserved_notifications.ts";
 import {
   checkProgressOption,
@@ -64,6 +68,8 @@ export class CallLayer {
   #closed = false;
   #nextId = 1;
   #outgoing = new Map<number, OutgoingCall>();
+  /** Calls this end gave up on whose peer is not done yet: their `PEER_DONE`. */
+  #abandoned = new Map<number, () => void>();
   #incoming = new Map<CallId, IncomingCall>();
   #reserved = new ReservedNotifications();
   #handlers = new Map<string, IpcHandler<unknown>>();
@@ -79,17 +85,15 @@ export class CallLayer {
   readonly streams: StreamLayer;
   /** `maxConcurrentCalls`: the peer's calls that run, and those that wait. */
   #limit: IncomingLimit<Arrived>;
+  /** Methods whose calls run at once, outside the limit (see {@linkcode CallLayer.limitCalls}). */
+  #unlimited = new Set<string>();
 
   /** @param channel The channel, seen through what the layer needs. */
   constructor(channel: CallChannel) {
     this.#channel = channel;
     this.#limit = new IncomingLimit(
       channel.receiving,
-      ({ message, announced }) => {
-        const pending = this.streams.swapAnnouncement(announced);
-        this.#onRequest(message);
-        this.streams.swapAnnouncement(pending);
-      },
+      (arrived) => this.#start(arrived, true),
     );
     this.streams = new StreamLayer({
       send: (message) => channel.send(message),
@@ -112,7 +116,9 @@ export class CallLayer {
     options: IpcRequestOptions | undefined,
     stream?: StreamHooks,
   ): Promise<unknown> {
+    const peerDone = (options as PeerDoneOption | undefined)?.[PEER_DONE];
     if (typeof method !== "string") {
+      peerDone?.();
       return Promise.reject(
         new TypeError(
           `The method to call must be a string, got ${typeof method}.`,
@@ -121,6 +127,7 @@ export class CallLayer {
     }
     if (this.#closed) {
       this.#failed++;
+      peerDone?.();
       return Promise.reject(
         this.#channel.closedError(`call "${method}"`),
       );
@@ -133,11 +140,13 @@ export class CallLayer {
     } catch (error) {
       if (signal?.aborted && error === signal.reason) this.#cancelled++;
       else this.#failed++;
+      peerDone?.();
       return Promise.reject(error);
     }
     const id = this.#nextId++;
     const { promise, resolve, reject } = Promise.withResolvers<unknown>();
     const call = new OutgoingCall(method, resolve, reject, performance.now());
+    call.peerDone = peerDone;
     this.#outgoing.set(id, call);
     this.#updateBusy();
     const message: RequestMessage = params === undefined
@@ -223,9 +232,13 @@ export class CallLayer {
     if (call === undefined) return this.streams.intercept(message, size);
     switch (call.kind) {
       case "request": {
-        const id = call.message.id;
-        const announced = this.streams.takeAnnouncement(id);
-        this.#limit.admit({ message: call.message, announced }, size);
+        const { id, method } = call.message;
+        const arrived = {
+          message: call.message,
+          announced: this.streams.takeAnnouncement(id),
+        };
+        if (this.#unlimited.has(method)) this.#start(arrived, false);
+        else this.#limit.admit(arrived, size);
         return true;
       }
       case "response":
@@ -253,6 +266,19 @@ export class CallLayer {
   }
 
   /**
+   * Runs at most `max` of the peer's calls at once from now on (never more
+   * than `maxConcurrentCalls`), and the calls of `unlimited` at once,
+   * outside the limit. For the library's layers (a pool's `concurrency`).
+   *
+   * @returns The limit now in effect.
+   */
+  limitCalls(max: number, unlimited: readonly string[]): number {
+    for (const method of unlimited) this.#unlimited.add(method);
+    this.#limit.setMax(max);
+    return this.#limit.max;
+  }
+
+  /**
    * The channel closed: calls waiting for an answer reject, running handlers
    * are told through their signal, and the process may exit.
    */
@@ -265,10 +291,14 @@ export class CallLayer {
     for (const call of outgoing) {
       this.#failed++;
       call.settle();
+      call.peerDone?.();
       call.reject(
         this.#channel.closedError(`get an answer to the call "${call.method}"`),
       );
     }
+    const abandoned = [...this.#abandoned.values()];
+    this.#abandoned.clear();
+    for (const peerDone of abandoned) peerDone();
     const incoming = [...this.#incoming.values()];
     this.#incoming.clear();
     for (const call of incoming) {
@@ -305,13 +335,17 @@ export class CallLayer {
     const call = typeof id === "number" ? this.#outgoing.get(id) : undefined;
     if (call === undefined) {
       // An answer to a call abandoned after a timeout or an abort is
-      // dropped; an id this end never used is not ours: a plain message.
+      // dropped, once it told that its handler ended; an id this end never
+      // used is not ours: a plain message.
+      this.#peerDoneAfterAbandon(id);
       return Number.isSafeInteger(id) && (id as number) > 0 &&
         (id as number) < this.#nextId;
     }
     this.#outgoing.delete(id as number);
     this.#updateBusy();
     call.settle();
+    // Before the caller can see the answer, which may run its code at once.
+    call.peerDone?.();
     this.#latency.record(performance.now() - call.start);
     if (error === undefined) {
       this.#succeeded++;
@@ -321,6 +355,15 @@ export class CallLayer {
       call.reject(errorFromWire(call.method, error));
     }
     return true;
+  }
+
+  /** The peer is done with call `id`, which this end gave up on. */
+  #peerDoneAfterAbandon(id: CallId): void {
+    if (typeof id !== "number") return;
+    const peerDone = this.#abandoned.get(id);
+    if (peerDone === undefined) return;
+    this.#abandoned.delete(id);
+    peerDone();
   }
 
   /**
@@ -333,7 +376,10 @@ export class CallLayer {
     reason: unknown,
     outcome: "failed" | "cancelled",
   ): void {
-    if (!this.#rejectOutgoing(id, reason, outcome)) return;
+    const call = this.#rejectOutgoing(id, reason, outcome);
+    if (call === undefined) return;
+    // Its answer still comes, when the peer's handler really ends.
+    if (call.peerDone !== undefined) this.#abandoned.set(id, call.peerDone);
     this.#channel.send({
       jsonrpc: "2.0",
       method: CANCEL_METHOD,
@@ -343,29 +389,41 @@ export class CallLayer {
 
   /** `send()` refused the request (not JSON, too large) or the channel closed. */
   #onRequestNotSent(id: number, error: unknown): void {
+    this.#outgoing.get(id)?.peerDone?.();
+    this.#peerDoneAfterAbandon(id);
     this.#rejectOutgoing(id, error);
   }
 
-  /** Forgets call `id` and rejects it; `false` when it had settled already. */
+  /** Forgets call `id` and rejects it; `undefined` when it had settled already. */
   #rejectOutgoing(
     id: number,
     reason: unknown,
     outcome: "failed" | "cancelled" = "failed",
-  ): boolean {
+  ): OutgoingCall | undefined {
     const call = this.#outgoing.get(id);
-    if (call === undefined) return false;
+    if (call === undefined) return undefined;
     this.#outgoing.delete(id);
     this.#updateBusy();
     call.settle();
     if (outcome === "cancelled") this.#cancelled++;
     else this.#failed++;
     call.reject(reason);
-    return true;
+    return call;
   }
 
   // Calls the peer makes -------------------------------------------------
 
-  #onRequest(message: RequestMessage): void {
+  /**
+   * Starts a request with its `$/stream` announcement in place; `limited`
+   * when it holds a place under the limit until its answer is sent.
+   */
+  #start({ message, announced }: Arrived, limited: boolean): void {
+    const pending = this.streams.swapAnnouncement(announced);
+    this.#onRequest(message, limited);
+    this.streams.swapAnnouncement(pending);
+  }
+
+  #onRequest(message: RequestMessage, limited: boolean): void {
     const { id, method } = message;
     const handler = this.#handlers.get(method);
     if (handler === undefined) {
@@ -377,11 +435,16 @@ export class CallLayer {
           code: ErrorCode.methodNotFound,
           message: `Method not found: ${method}`,
         },
-      });
+      }, limited);
       return;
     }
     const call = new IncomingCall(method, id, this.streams);
-    if (this.#limit.wasCancelled(id)) this.#peerCancel(call);
+    if (limited && this.#limit.wasCancelled(id)) {
+      // Cancelled while it waited: it never runs; the caller ignores the answer.
+      this.#peerCancel(call);
+      this.#finishIncoming(call, new IpcCancelledError(method), true, true);
+      return;
+    }
     this.#incoming.set(id, call);
     this.#updateBusy();
     let result: unknown;
@@ -391,16 +454,16 @@ export class CallLayer {
         handler(paramsFromWire(message.params), call),
       );
     } catch (error) {
-      this.#finishIncoming(call, error, true);
+      this.#finishIncoming(call, error, true, limited);
       return;
     }
     if (isPromiseLike(result)) {
       result.then(
-        (value) => this.#finishIncoming(call, value, false),
-        (error) => this.#finishIncoming(call, error, true),
+        (value) => this.#finishIncoming(call, value, false, limited),
+        (error) => this.#finishIncoming(call, error, true, limited),
       );
     } else {
-      this.#finishIncoming(call, result, false);
+      this.#finishIncoming(call, result, false, limited);
     }
   }
 
@@ -410,7 +473,12 @@ export class CallLayer {
     call.abort((method) => new IpcCancelledError(method));
   }
 
-  #finishIncoming(call: IncomingCall, outcome: unknown, threw: boolean): void {
+  #finishIncoming(
+    call: IncomingCall,
+    outcome: unknown,
+    threw: boolean,
+    limited: boolean,
+  ): void {
     if (this.#incoming.get(call.id) === call) {
       this.#incoming.delete(call.id);
       this.#updateBusy();
@@ -425,19 +493,22 @@ export class CallLayer {
         jsonrpc: "2.0",
         id: call.id,
         error: errorToWire(outcome),
-      });
+      }, limited);
     } else {
       this.#answer(call.id, {
         jsonrpc: "2.0",
         id: call.id,
         result: outcome === undefined ? null : outcome,
-      });
+      }, limited);
     }
   }
 
-  /** Sends an answer (or an error saying why it cannot be), then frees the call's place. */
-  #answer(id: CallId, response: unknown): void {
-    const release = () => this.#limit.release();
+  /**
+   * Sends an answer (or an error saying why it cannot be), then frees the
+   * call's place if it held one.
+   */
+  #answer(id: CallId, response: unknown, limited: boolean): void {
+    const release = limited ? () => this.#limit.release() : noop;
     this.#channel.send(response).then(release, (error) => {
       release();
       if (

@@ -63,6 +63,8 @@ export class IncomingLimit<T> {
   #running = 0;
   #waiting = new ArrayQueue<T>();
   #paused = false;
+  /** The limit set by {@linkcode IncomingLimit.setMax}, under `maxConcurrentCalls`. */
+  #max: number | undefined;
   /** Ids of calls the peer cancelled while they waited (at most as many as wait). */
   #cancelled = new Set<unknown>();
 
@@ -86,6 +88,21 @@ export class IncomingLimit<T> {
     return this.#waiting.length;
   }
 
+  /** Calls that may run at once. */
+  get max(): number {
+    return this.#max ?? this.#receiving.maxConcurrentCalls;
+  }
+
+  /**
+   * Runs at most `max` calls at once from now on (a pool's `concurrency`),
+   * and never more than `maxConcurrentCalls`; waiting calls start if that
+   * leaves room.
+   */
+  setMax(max: number): void {
+    this.#max = Math.min(max, this.#receiving.maxConcurrentCalls);
+    this.#runWaiting();
+  }
+
   /**
    * `true` when more than `limitBytes` of calls wait: reading must pause.
    * Asking marks the limit paused, so draining to half resumes reading.
@@ -98,10 +115,7 @@ export class IncomingLimit<T> {
 
   /** A call arrived, weighing `size` bytes: it runs now if there is room, else waits. */
   admit(call: T, size: number): void {
-    if (
-      this.#waiting.length === 0 &&
-      this.#running < this.#receiving.maxConcurrentCalls
-    ) {
+    if (this.#waiting.length === 0 && this.#running < this.max) {
       this.#running++;
       this.#run(call);
     } else {
@@ -111,7 +125,7 @@ export class IncomingLimit<T> {
 
   /**
    * The peer cancelled call `id`, which is not running: if it waits, it
-   * will start with its signal fired (see {@linkcode IncomingLimit.wasCancelled}).
+   * will never run (see {@linkcode IncomingLimit.wasCancelled}).
    */
   cancelWaiting(id: unknown): void {
     if (this.#waiting.length > this.#cancelled.size) this.#cancelled.add(id);
@@ -125,11 +139,12 @@ export class IncomingLimit<T> {
   /** A call is over (its answer was handed to the channel): the next one runs. */
   release(): void {
     this.#running--;
+    this.#runWaiting();
+  }
+
+  #runWaiting(): void {
     const waiting = this.#waiting;
-    while (
-      waiting.length > 0 &&
-      this.#running < this.#receiving.maxConcurrentCalls
-    ) {
+    while (waiting.length > 0 && this.#running < this.max) {
       this.#running++;
       this.#run(waiting.shift() as T);
     }

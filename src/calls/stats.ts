@@ -81,9 +81,10 @@ export interface IpcCallStats {
   /** Calls from the peer answered with an error (including unknown methods). */
   handlerErrors: number;
   /**
-   * Calls from the peer that it cancelled while their handler ran (its
-   * signal, its loop leaving a stream, or its timeout: this end cannot tell
-   * which). They count in neither `handled` nor `handlerErrors`.
+   * Calls from the peer that it cancelled while their handler ran, or while
+   * they waited for a place (they never ran then): its signal, its loop
+   * leaving a stream, or its timeout (this end cannot tell which). They
+   * count in neither `handled` nor `handlerErrors`.
    */
   peerCancelled: number;
   /**

@@ -22,6 +22,7 @@ import {
   type IpcByteStreams,
   WebStreamTransport,
 } from "../transports/web_streams.ts";
+import { IpcProtocolError } from "./errors.ts";
 import { flushSent } from "./exit_flush.ts";
 import { ChannelLifecycle } from "./lifecycle.ts";
 import {
@@ -62,6 +63,16 @@ export let sendSignal: <In, Out>(
   stream: IpcJsonStream<In, Out>,
   signal: number,
 ) => void;
+/**
+ * Limits the peer's calls that run at once, but for those of `unlimited`;
+ * returns the limit in effect. For the library's layers only (a pool's
+ * `concurrency`; not in mod.ts).
+ */
+export let limitCalls: (
+  stream: IpcJsonStream,
+  max: number,
+  unlimited: readonly string[],
+) => number;
 
 /**
  * A two-way channel of messages: `send()` a value, iterate to receive, and
@@ -362,6 +373,8 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     sendSignal = (stream, signal) => {
       if (stream.#life.state === "open") stream.#sending.signal(signal);
     };
+    limitCalls = (stream, max, unlimited) =>
+      stream.#callLayer().limitCalls(max, unlimited);
   }
 
   /** The call layer, made on first use; it learns when the channel closes. */
@@ -405,14 +418,24 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   }
 
   #onEnd(reason?: Error): void {
+    let why = reason?.message ?? "the peer closed it";
     if (this.#life.state === "open") {
       const failure = this.#wire.endInput();
       if (failure !== undefined) {
-        this.#failRead(failure);
-        return;
+        // A peer that died (the transport says how) was cut off: the
+        // message it was writing is lost with it; that is no bad input.
+        if (
+          reason === undefined ||
+          !(failure instanceof IpcProtocolError && failure.truncated)
+        ) {
+          this.#failRead(failure);
+          return;
+        }
+        why +=
+          `; message #${failure.messageIndex}, which it was sending, was cut off and is lost`;
       }
     }
-    this.#startClosing(reason?.message ?? "the peer closed it", reason);
+    this.#startClosing(why, reason);
     this.#finish();
   }
 

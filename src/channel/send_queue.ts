@@ -6,7 +6,12 @@
  */
 
 import type { MessageEncoder } from "../codec/codec.ts";
-import { flushAtExit, type WriteAtExit } from "./exit_flush.ts";
+import {
+  endsProcess,
+  FATAL_EVENTS,
+  flushAtExit,
+  type WriteAtExit,
+} from "./exit_flush.ts";
 
 /**
  * With no write in flight, queued messages are written as soon as they reach
@@ -94,6 +99,9 @@ export class SendQueue<D> implements Sender {
     this.#sendBufferBytes = sendBufferBytes;
     this.#events = events;
     globalThis.addEventListener("unload", this.#flushOnExit);
+    for (const type of FATAL_EVENTS) {
+      globalThis.addEventListener(type, this.#flushOnFatalError);
+    }
   }
 
   /** `true` while a write is in flight or a sender waits for room. */
@@ -184,6 +192,9 @@ export class SendQueue<D> implements Sender {
   /** Drops what is queued and rejects a sender waiting for room with `error`. */
   stop(error: Error): void {
     globalThis.removeEventListener("unload", this.#flushOnExit);
+    for (const type of FATAL_EVENTS) {
+      globalThis.removeEventListener(type, this.#flushOnFatalError);
+    }
     if (this.#encoder.size > 0 || this.#writing || this.#extraWrites > 0) {
       this.#lost = true;
     }
@@ -206,6 +217,14 @@ export class SendQueue<D> implements Sender {
   #flushOnExit = (): void => {
     if (this.#writeAtExit === undefined) this.flushAll();
     else flushAtExit(this.#encoder, this.#writeAtExit);
+  };
+
+  /**
+   * On an uncaught exception or rejection that is about to end the process:
+   * `unload` will not fire, and no event-loop turn comes after.
+   */
+  #flushOnFatalError = (event: Event): void => {
+    if (endsProcess(event)) this.#flushOnExit();
   };
 
   /**

@@ -136,8 +136,10 @@ export interface IpcPoolOptions {
   /**
    * When a call's `timeout` passes while it runs, kill its child (a runaway
    * loop or a handler that ignores its `signal`) and start a replacement.
-   * Without it the child keeps running the handler. Each call may override
-   * it.
+   * Without it the child keeps running the handler, which keeps counting
+   * on that child until it ends; a child whose handler has not ended 2 s
+   * after its call timed out is retired and replaced (see docs/pool.md).
+   * Each call may override it.
    *
    * @default {false}
    */

@@ -6,12 +6,11 @@
  */
 
 import type { IpcHandlers } from "../calls/types.ts";
-import type { IpcJsonStream } from "../channel/ipc_json_stream.ts";
+import { type IpcJsonStream, limitCalls } from "../channel/ipc_json_stream.ts";
 import {
   connectParentIpc,
   type ConnectParentIpcOptions,
 } from "./connect_parent_ipc.ts";
-import { CallGate } from "./call_gate.ts";
 import { POOL_METHODS } from "./pool_methods.ts";
 
 /**
@@ -19,9 +18,11 @@ import { POOL_METHODS } from "./pool_methods.ts";
  * one handler per method, all at once, so no call can arrive before its
  * handler (and the pool's own: `tether.memoryUsage`, which answers
  * `Deno.memoryUsage()` for `maxMemoryMiB`, and `tether.poolConcurrency`,
- * after which at most the pool's `concurrency` handlers run at once and the
- * calls sent ahead wait their turn). The process then runs until the parent closes the channel (as
- * `IpcPool.close()` does) or exits.
+ * which sets the channel's `maxConcurrentCalls` to the pool's
+ * `concurrency`: the calls sent ahead wait their turn, and a call holds its
+ * place until its handler ends, a stream until its generator ends, even
+ * after the call was cancelled). The process then runs until the parent
+ * closes the channel (as `IpcPool.close()` does) or exits.
  *
  * Needs no permissions.
  *
@@ -53,20 +54,22 @@ export function serveParentCalls(
   options?: ConnectParentIpcOptions,
 ): IpcJsonStream {
   const parent = connectParentIpc(options);
-  const gate = new CallGate();
   for (const [method, handler] of Object.entries(handlers)) {
-    parent.handle(method, gate.wrap(handler));
+    parent.handle(method, handler);
   }
   if (!Object.hasOwn(handlers, POOL_METHODS.memoryUsage)) {
     parent.handle(POOL_METHODS.memoryUsage, () => Deno.memoryUsage());
   }
   if (!Object.hasOwn(handlers, POOL_METHODS.concurrency)) {
-    parent.handle(POOL_METHODS.concurrency, (limit: unknown) => {
-      if (Number.isSafeInteger(limit) && (limit as number) > 0) {
-        gate.limit = limit as number;
-      }
-      return gate.limit;
-    });
+    // The pool's own calls run outside the limit, so none waits behind a call.
+    const unlimited = Object.values(POOL_METHODS);
+    parent.handle(
+      POOL_METHODS.concurrency,
+      (limit: unknown) =>
+        Number.isSafeInteger(limit) && (limit as number) > 0
+          ? limitCalls(parent, limit as number, unlimited)
+          : null,
+    );
   }
   return parent;
 }

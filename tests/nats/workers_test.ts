@@ -191,7 +191,7 @@ Deno.test("nats processes: an IpcPool behind serveNatsCalls", async () => {
   await using _worker = await serveNatsCalls(pool, {
     servers: server.url,
     service: "pooled",
-    methods: ["pid", "sleep", "fail"],
+    methods: ["pid", "sleep", "fail", "lines"],
   });
   await using calls = await connectNatsCalls({
     servers: server.url,
@@ -211,6 +211,10 @@ Deno.test("nats processes: an IpcPool behind serveNatsCalls", async () => {
   assert.equal(error.remoteName, "RangeError");
   assert.equal(error.remoteMessage, "from the child");
   assert.match(error.remoteStack ?? "", /pool_worker\.ts/);
+  // A generator handler is refused as on a channel, not answered with `{}`.
+  const streamed = await calls.request("lines", { n: 2 }).catch((e) => e);
+  assert.ok(streamed instanceof IpcRemoteError, String(streamed));
+  assert.match(streamed.message, /it returned an async iterable/);
   // Cancelling reaches the pool's child.
   await assert.rejects(
     calls.request("sleep", { ms: 60_000 }, { timeout: 300 }),

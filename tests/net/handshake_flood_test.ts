@@ -75,10 +75,13 @@ for (const transport of ["unix", "tcp"] as const) {
       "the oldest stalled handshakes to be dropped",
     );
     assert.equal(listener.connections, 64);
-    // Our 300 ends plus the listener's 64: the other 236 were closed.
+    // Our 300 ends plus the listener's 64: the other 236 were closed. Kept,
+    // they would add 236 (injected to check); the bound lies halfway, out of
+    // reach of what the runtime opens meanwhile.
+    const grown = openFdCount() - fdsBefore;
     assert.ok(
-      openFdCount() - fdsBefore <= 300 + 64 + 8,
-      `fds grew by ${openFdCount() - fdsBefore}`,
+      grown < 300 + 64 + (300 - 64) / 2,
+      `fds grew by ${grown}: the listener kept dropped handshakes open`,
     );
     for (const error of errors) {
       assert.ok(error instanceof IpcHandshakeDroppedError, String(error));

@@ -102,7 +102,49 @@ Deno.test("when the parent dies, the orphaned child's iterator ends and it exits
   await waitUntil(() => !isRunning(childPid), "the orphaned child to exit");
 });
 
-Deno.test("spawning and finishing hundreds of children leaves the parent's descriptor count flat", async () => {
+Deno.test("when the parent dies of an uncaught exception, the orphaned child gets what was sent, sees its channel end, and exits", async () => {
+  // Deno would SIGKILL the child as the parent dies (it does after an
+  // uncaught error, not after Deno.exit() or a signal).
+  await using parent = spawnFixture("orphan_parent.ts", ["throw"], {
+    flags: ["--allow-run", "--allow-env"],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+  // The child writes to the parent's stdout, which ends once both are gone.
+  const stdout = new Response(parent.stdout).text();
+  const stderr = new Response(parent.stderr).text();
+  const { childPid } = await within(
+    parent.ipc.receive(),
+    "the child's pid",
+  ) as { childPid: number };
+  assert.equal((await within(parent.status, "the parent to die")).code, 1);
+  assert.match(
+    await stderr,
+    /^error: Uncaught \(in promise\) Error: orphan_parent: deliberate crash/,
+  );
+  assert.deepEqual((await within(stdout, "the child's output")).split("\n"), [
+    '"ping"',
+    '"last words"',
+    "the channel ended",
+    "",
+  ]);
+  await waitUntil(() => !isRunning(childPid), "the orphaned child to exit");
+});
+
+Deno.test("a parent that survives an error a later listener handles still waits for its child", async () => {
+  // The children were released for an exit that did not come.
+  await using parent = spawnFixture("orphan_parent.ts", ["handled"], {
+    flags: ["--allow-run", "--allow-env"],
+    stdout: "piped",
+  });
+  const stdout = new Response(parent.stdout).text();
+  await within(parent.ipc.receive(), "the child's pid");
+  assert.equal((await within(parent.status, "the parent to end")).code, 0);
+  assert.equal(await within(stdout, "its output"), "the child exited: 0\n");
+});
+
+Deno.test("spawning and finishing hundreds of children: the parent's descriptors do not grow with them", async () => {
   const roundTrip = async () => {
     const child = spawnFixture("echo_child.ts");
     await child.ipc.send("hi");
@@ -117,18 +159,22 @@ Deno.test("spawning and finishing hundreds of children leaves the parent's descr
     await child.status;
     await child.ipc.closed;
   };
-  for (let i = 0; i < 5; i++) await roundTrip(); // runtime descriptors opened once
-  const before = openFdCount();
-  for (let i = 0; i < 150; i++) await within(roundTrip(), `child ${i}`);
-  for (let i = 0; i < 50; i++) await within(kill(), `killed child ${i}`);
-  const after = openFdCount();
-  // Flat, not growing with the children: one descriptor kept per child would
-  // add 200. A few may come and go meanwhile with the runtime's own threads
-  // (seen: +3 on a loaded machine), hence the small slack.
-  assert.ok(
-    after < before + 20,
-    `descriptors: ${before} before, ${after} after 200 children`,
-  );
+  /** 50 children, 15 of them killed; then the descriptor count. */
+  const fifty = async () => {
+    for (let i = 0; i < 35; i++) await within(roundTrip(), `child ${i}`);
+    for (let i = 0; i < 15; i++) await within(kill(), `killed child ${i}`);
+    return openFdCount();
+  };
+  const start = openFdCount();
+  const mid = await fifty();
+  const end = await fifty();
+  const figures =
+    `${start} at the start, ${mid} after 50 children, ${end} after 100`;
+  console.log(`descriptors: ${figures}`);
+  // A leak grows over the second fifty as over the first (one descriptor
+  // kept per child adds 50, per killed child 15; injected to check); what the
+  // runtime opens once stays in the first fifty. Seen: +0..3 in all.
+  assert.ok(end - mid < 8, `descriptors grew: ${figures}`);
 });
 
 Deno.test("await using kills a running child and closes the channel", async () => {
