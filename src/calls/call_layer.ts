@@ -32,7 +32,11 @@ import {
   type CallReceiving,
   IncomingLimit,
 } from "./incoming_limit.ts";
-import { OutgoingCall } from "./outgoing_call.ts";
+import {
+  OutgoingCall,
+  PEER_DONE,
+  type PeerDoneOption,
+} from "./outgoing_call.ts";
 import { ReservedNotifications } from "./reserved_notifications.ts";
 import {
   checkProgressOption,
@@ -64,6 +68,8 @@ export class CallLayer {
   #closed = false;
   #nextId = 1;
   #outgoing = new Map<number, OutgoingCall>();
+  /** Calls this end gave up on whose peer is not done yet: their `PEER_DONE`. */
+  #abandoned = new Map<number, () => void>();
   #incoming = new Map<CallId, IncomingCall>();
   #reserved = new ReservedNotifications();
   #handlers = new Map<string, IpcHandler<unknown>>();
@@ -110,7 +116,9 @@ export class CallLayer {
     options: IpcRequestOptions | undefined,
     stream?: StreamHooks,
   ): Promise<unknown> {
+    const peerDone = (options as PeerDoneOption | undefined)?.[PEER_DONE];
     if (typeof method !== "string") {
+      peerDone?.();
       return Promise.reject(
         new TypeError(
           `The method to call must be a string, got ${typeof method}.`,
@@ -119,6 +127,7 @@ export class CallLayer {
     }
     if (this.#closed) {
       this.#failed++;
+      peerDone?.();
       return Promise.reject(
         this.#channel.closedError(`call "${method}"`),
       );
@@ -131,11 +140,13 @@ export class CallLayer {
     } catch (error) {
       if (signal?.aborted && error === signal.reason) this.#cancelled++;
       else this.#failed++;
+      peerDone?.();
       return Promise.reject(error);
     }
     const id = this.#nextId++;
     const { promise, resolve, reject } = Promise.withResolvers<unknown>();
     const call = new OutgoingCall(method, resolve, reject, performance.now());
+    call.peerDone = peerDone;
     this.#outgoing.set(id, call);
     this.#updateBusy();
     const message: RequestMessage = params === undefined
@@ -280,10 +291,14 @@ export class CallLayer {
     for (const call of outgoing) {
       this.#failed++;
       call.settle();
+      call.peerDone?.();
       call.reject(
         this.#channel.closedError(`get an answer to the call "${call.method}"`),
       );
     }
+    const abandoned = [...this.#abandoned.values()];
+    this.#abandoned.clear();
+    for (const peerDone of abandoned) peerDone();
     const incoming = [...this.#incoming.values()];
     this.#incoming.clear();
     for (const call of incoming) {
@@ -320,13 +335,17 @@ export class CallLayer {
     const call = typeof id === "number" ? this.#outgoing.get(id) : undefined;
     if (call === undefined) {
       // An answer to a call abandoned after a timeout or an abort is
-      // dropped; an id this end never used is not ours: a plain message.
+      // dropped, once it told that its handler ended; an id this end never
+      // used is not ours: a plain message.
+      this.#peerDoneAfterAbandon(id);
       return Number.isSafeInteger(id) && (id as number) > 0 &&
         (id as number) < this.#nextId;
     }
     this.#outgoing.delete(id as number);
     this.#updateBusy();
     call.settle();
+    // Before the caller can see the answer, which may run its code at once.
+    call.peerDone?.();
     this.#latency.record(performance.now() - call.start);
     if (error === undefined) {
       this.#succeeded++;
@@ -336,6 +355,15 @@ export class CallLayer {
       call.reject(errorFromWire(call.method, error));
     }
     return true;
+  }
+
+  /** The peer is done with call `id`, which this end gave up on. */
+  #peerDoneAfterAbandon(id: CallId): void {
+    if (typeof id !== "number") return;
+    const peerDone = this.#abandoned.get(id);
+    if (peerDone === undefined) return;
+    this.#abandoned.delete(id);
+    peerDone();
   }
 
   /**
@@ -348,7 +376,10 @@ export class CallLayer {
     reason: unknown,
     outcome: "failed" | "cancelled",
   ): void {
-    if (!this.#rejectOutgoing(id, reason, outcome)) return;
+    const call = this.#rejectOutgoing(id, reason, outcome);
+    if (call === undefined) return;
+    // Its answer still comes, when the peer's handler really ends.
+    if (call.peerDone !== undefined) this.#abandoned.set(id, call.peerDone);
     this.#channel.send({
       jsonrpc: "2.0",
       method: CANCEL_METHOD,
@@ -358,24 +389,26 @@ export class CallLayer {
 
   /** `send()` refused the request (not JSON, too large) or the channel closed. */
   #onRequestNotSent(id: number, error: unknown): void {
+    this.#outgoing.get(id)?.peerDone?.();
+    this.#peerDoneAfterAbandon(id);
     this.#rejectOutgoing(id, error);
   }
 
-  /** Forgets call `id` and rejects it; `false` when it had settled already. */
+  /** Forgets call `id` and rejects it; `undefined` when it had settled already. */
   #rejectOutgoing(
     id: number,
     reason: unknown,
     outcome: "failed" | "cancelled" = "failed",
-  ): boolean {
+  ): OutgoingCall | undefined {
     const call = this.#outgoing.get(id);
-    if (call === undefined) return false;
+    if (call === undefined) return undefined;
     this.#outgoing.delete(id);
     this.#updateBusy();
     call.settle();
     if (outcome === "cancelled") this.#cancelled++;
     else this.#failed++;
     call.reject(reason);
-    return true;
+    return call;
   }
 
   // Calls the peer makes -------------------------------------------------

@@ -21,6 +21,7 @@ import {
   streamNotification,
 } from "./stream_messages.ts";
 import { StreamProducer } from "./stream_producer.ts";
+import { PEER_DONE, type PeerDoneOption } from "./outgoing_call.ts";
 import type { IpcCallStream, IpcStreamOptions } from "./stream_types.ts";
 import type { IpcRequestOptions } from "./types.ts";
 
@@ -102,10 +103,11 @@ export class StreamLayer {
     const signal = options?.signal === undefined
       ? consumer.cancelSignal
       : AbortSignal.any([options.signal, consumer.cancelSignal]);
-    const callOptions = {
+    const callOptions: IpcRequestOptions & PeerDoneOption = {
       signal,
       timeout: options?.timeout,
       onProgress: options?.onProgress,
+      [PEER_DONE]: (options as PeerDoneOption | undefined)?.[PEER_DONE],
     };
     const answer = this.#calls.request(method, params, callOptions, {
       announce: (callId) => {

@@ -1,11 +1,14 @@
 /**
  * Flushing a channel's sent messages: {@linkcode flushSent} behind
  * `ipc.flush()`, and {@linkcode flushAtExit}, what a channel does with its
- * queued messages when the process exits.
+ * queued messages when the process exits: at `unload` (`Deno.exit()`, a
+ * normal end) and at an uncaught error ({@linkcode endsProcess}), for which
+ * `unload` does not fire.
  *
  * @module
  */
 
+import process from "node:process";
 import type { MessageEncoder } from "../codec/codec.ts";
 import type { ChannelLifecycle } from "./lifecycle.ts";
 import type { Sender } from "./send_queue.ts";
@@ -49,4 +52,27 @@ export function flushAtExit<D>(
         `Have the peer read, or await ipc.flush() (or close()) before exiting to know.`,
     );
   }
+}
+
+/** The events after which an uncaught error ends the process, with no `unload`. */
+export const FATAL_EVENTS = ["error", "unhandledrejection"] as const;
+
+/**
+ * `true` when `event`, an `error` or `unhandledrejection` event being
+ * dispatched, is going to end the process: no listener before this one
+ * called `preventDefault()`, and no Node-style `process` listener
+ * (`uncaughtException`, `unhandledRejection`), which runs after every
+ * global listener, will handle it. A global listener added after this one
+ * could still keep the process alive: the exit writer is safe for that.
+ */
+export function endsProcess(event: Event): boolean {
+  if (event.defaultPrevented) return false;
+  if (
+    process.listenerCount("uncaughtException") > 0 ||
+    process.hasUncaughtExceptionCaptureCallback()
+  ) {
+    return false;
+  }
+  return event.type !== "unhandledrejection" ||
+    process.listenerCount("unhandledRejection") === 0;
 }

@@ -22,6 +22,7 @@ import {
   type IpcByteStreams,
   WebStreamTransport,
 } from "../transports/web_streams.ts";
+import { IpcProtocolError } from "./errors.ts";
 import { flushSent } from "./exit_flush.ts";
 import { ChannelLifecycle } from "./lifecycle.ts";
 import {
@@ -41,6 +42,27 @@ import { Wire } from "./wire.ts";
 const BAD_INPUT_WRITE_GRACE_MS = 2000;
 /** Listens for a reserved `$/` notification; for the library's layers only (not in mod.ts). */
 export let listenReserved: ListenReserved<IpcJsonStream>;
+/**
+ * Hands the heartbeat's control signals to a listener (`src/net/heartbeat.ts`);
+ * for the library's layers only (not in mod.ts).
+ */
+export let listenControl: <In, Out>(
+  stream: IpcJsonStream<In, Out>,
+  listener: (signal: number) => void,
+) => boolean;
+/**
+ * Calls back once the program has taken every plain message received so far
+ * (the heartbeat's acknowledgements); for the library's layers only.
+ */
+export let afterReceivedTaken: <In, Out>(
+  stream: IpcJsonStream<In, Out>,
+  callback: () => void,
+) => void;
+/** Sends a heartbeat signal after what was sent so far; for the library's layers only. */
+export let sendSignal: <In, Out>(
+  stream: IpcJsonStream<In, Out>,
+  signal: number,
+) => void;
 /**
  * Limits the peer's calls that run at once, but for those of `unlimited`;
  * returns the limit in effect. For the library's layers only (a pool's
@@ -345,6 +367,12 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   static {
     listenReserved = (stream, method, listener) =>
       stream.#callLayer().listen(method, listener);
+    listenControl = (stream, listener) => stream.#wire.listenControl(listener);
+    afterReceivedTaken = (stream, callback) =>
+      stream.#received.afterTaken(callback);
+    sendSignal = (stream, signal) => {
+      if (stream.#life.state === "open") stream.#sending.signal(signal);
+    };
     limitCalls = (stream, max, unlimited) =>
       stream.#callLayer().limitCalls(max, unlimited);
   }
@@ -390,14 +418,24 @@ export class IpcJsonStream<In = unknown, Out = unknown>
   }
 
   #onEnd(reason?: Error): void {
+    let why = reason?.message ?? "the peer closed it";
     if (this.#life.state === "open") {
       const failure = this.#wire.endInput();
       if (failure !== undefined) {
-        this.#failRead(failure);
-        return;
+        // A peer that died (the transport says how) was cut off: the
+        // message it was writing is lost with it; that is no bad input.
+        if (
+          reason === undefined ||
+          !(failure instanceof IpcProtocolError && failure.truncated)
+        ) {
+          this.#failRead(failure);
+          return;
+        }
+        why +=
+          `; message #${failure.messageIndex}, which it was sending, was cut off and is lost`;
       }
     }
-    this.#startClosing(reason?.message ?? "the peer closed it", reason);
+    this.#startClosing(why, reason);
     this.#finish();
   }
 

@@ -7,6 +7,7 @@
  */
 
 import type { CallReceiving } from "../calls/incoming_limit.ts";
+import { ArrayQueue } from "../internal/array_queue.ts";
 import { AsyncQueue } from "../internal/async_queue.ts";
 import type { StreamSettings } from "./options.ts";
 
@@ -38,6 +39,10 @@ export class ReceiveQueue<T> extends AsyncQueue<T> implements CallReceiving {
   #paused = false;
   #dropped = 0;
   #events: ReceiveQueueEvents;
+  /** Buffered messages taken so far, by the iterator or by the call layer. */
+  #taken = 0;
+  /** Callbacks waiting for a count of `#taken`, in order. */
+  #afterTaken = new ArrayQueue<{ target: number; callback: () => void }>();
 
   /**
    * @param settings The channel's options: `receiveBufferBytes`,
@@ -47,6 +52,8 @@ export class ReceiveQueue<T> extends AsyncQueue<T> implements CallReceiving {
   constructor(settings: StreamSettings, events: ReceiveQueueEvents) {
     super({
       taken: (bytes) => {
+        this.#taken++;
+        this.#runAfterTaken();
         if (this.#paused && bytes <= this.limitBytes / 2) {
           this.#paused = false;
           if (this.calls?.full !== true) events.resume();
@@ -89,6 +96,38 @@ export class ReceiveQueue<T> extends AsyncQueue<T> implements CallReceiving {
       return;
     }
     super.push(item, weight);
+  }
+
+  /**
+   * Calls `callback` once every message buffered now has been taken (at
+   * once when none is): the heartbeat's acknowledgement of what was read.
+   */
+  afterTaken(callback: () => void): void {
+    if (this.length === 0) {
+      callback();
+      return;
+    }
+    this.#afterTaken.push({ target: this.#taken + this.length, callback });
+  }
+
+  /** Keeps the buffered items `keep` accepts; the others count as taken (the call layer took them). */
+  override retain(keep: (item: T) => boolean): void {
+    const before = this.length;
+    super.retain(keep);
+    this.#taken += before - this.length;
+    this.#runAfterTaken();
+  }
+
+  #runAfterTaken(): void {
+    const waiting = this.#afterTaken;
+    for (
+      let next = waiting.peek();
+      next !== undefined && next.target <= this.#taken;
+      next = waiting.peek()
+    ) {
+      waiting.shift();
+      next.callback();
+    }
   }
 
   /** The calls waiting to run went down to half: resume unless plain messages hold reading. */

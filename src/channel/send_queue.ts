@@ -6,7 +6,12 @@
  */
 
 import type { MessageEncoder } from "../codec/codec.ts";
-import { flushAtExit, type WriteAtExit } from "./exit_flush.ts";
+import {
+  endsProcess,
+  FATAL_EVENTS,
+  flushAtExit,
+  type WriteAtExit,
+} from "./exit_flush.ts";
 
 /**
  * With no write in flight, queued messages are written as soon as they reach
@@ -36,6 +41,8 @@ export interface Sender {
   readonly bytesOut: number;
   /** Queues a message: see {@linkcode SendQueue.send}. */
   send(message: unknown): Promise<void>;
+  /** Queues a heartbeat signal: see {@linkcode SendQueue.signal}. */
+  signal(signal: number): void;
   /** `true` once something sent could not be written (a failed write, or dropped by `stop()`). */
   readonly lost: boolean;
   /** Hands everything queued to the transport: see {@linkcode SendQueue.flushAll}. */
@@ -92,6 +99,9 @@ export class SendQueue<D> implements Sender {
     this.#sendBufferBytes = sendBufferBytes;
     this.#events = events;
     globalThis.addEventListener("unload", this.#flushOnExit);
+    for (const type of FATAL_EVENTS) {
+      globalThis.addEventListener(type, this.#flushOnFatalError);
+    }
   }
 
   /** `true` while a write is in flight or a sender waits for room. */
@@ -129,23 +139,37 @@ export class SendQueue<D> implements Sender {
       return Promise.reject(error);
     }
     this.#messagesOut++;
-    let queued = encoder.size;
-    if (!this.#writing) {
-      if (queued >= FLUSH_BYTES) {
-        this.#writeNext();
-        queued = encoder.size;
-      } else if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        this.#lengthSeen = 0;
-        queueMicrotask(this.#flushTick);
-      }
-    }
+    const queued = this.#schedule();
     if (queued <= this.#sendBufferBytes) return RESOLVED;
     if (this.#drain === undefined) {
       this.#drain = Promise.withResolvers<void>();
       this.#events.busyChanged();
     }
     return this.#drain.promise;
+  }
+
+  /**
+   * Queues a heartbeat signal after the messages queued so far, without
+   * counting it as a message or waiting for room (it is a few bytes).
+   */
+  signal(signal: number): void {
+    const encoder = this.#encoder;
+    if (encoder.pushSignal === undefined) return;
+    encoder.pushSignal(signal);
+    this.#schedule();
+  }
+
+  /** Schedules the write of what is queued; returns the bytes still queued. */
+  #schedule(): number {
+    if (this.#writing) return this.#encoder.size;
+    if (this.#encoder.size >= FLUSH_BYTES) {
+      this.#writeNext();
+    } else if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      this.#lengthSeen = 0;
+      queueMicrotask(this.#flushTick);
+    }
+    return this.#encoder.size;
   }
 
   /**
@@ -168,6 +192,9 @@ export class SendQueue<D> implements Sender {
   /** Drops what is queued and rejects a sender waiting for room with `error`. */
   stop(error: Error): void {
     globalThis.removeEventListener("unload", this.#flushOnExit);
+    for (const type of FATAL_EVENTS) {
+      globalThis.removeEventListener(type, this.#flushOnFatalError);
+    }
     if (this.#encoder.size > 0 || this.#writing || this.#extraWrites > 0) {
       this.#lost = true;
     }
@@ -190,6 +217,14 @@ export class SendQueue<D> implements Sender {
   #flushOnExit = (): void => {
     if (this.#writeAtExit === undefined) this.flushAll();
     else flushAtExit(this.#encoder, this.#writeAtExit);
+  };
+
+  /**
+   * On an uncaught exception or rejection that is about to end the process:
+   * `unload` will not fire, and no event-loop turn comes after.
+   */
+  #flushOnFatalError = (event: Event): void => {
+    if (endsProcess(event)) this.#flushOnExit();
   };
 
   /**

@@ -114,6 +114,16 @@ export class Wire {
   }
 
   /**
+   * Hands the heartbeat's control signals to `listener` (see
+   * `MessageDecoder.onControl`); `false` on a message transport, which has none.
+   */
+  listenControl(listener: (signal: number) => void): boolean {
+    if (this.#decoder === undefined) return false;
+    this.#decoder.onControl = listener;
+    return true;
+  }
+
+  /**
    * The input ended.
    *
    * @returns The error when it stopped in the middle of a message.

@@ -39,6 +39,8 @@ export const advancedCodec: Codec = {
 
 /** Length of the size before each payload. */
 const HEADER_BYTES = 4;
+/** Frame sizes from this up are the heartbeat's signals, not messages. */
+const CONTROL_FLOOR = 2 ** 32 - 8;
 /** Views at least this large are framed without the V8 serializer. */
 const DIRECT_VIEW_BYTES = 64 * 1024;
 
@@ -227,6 +229,13 @@ export class AdvancedEncoder implements MessageEncoder {
     }
   }
 
+  /** A frame header announcing 2^32 − `signal` bytes, without payload. */
+  pushSignal(signal: number): void {
+    const header = new Uint8Array(HEADER_BYTES);
+    new DataView(header.buffer).setUint32(0, 2 ** 32 - signal);
+    this.#pieces.push(header, HEADER_BYTES);
+  }
+
   /**
    * The first piece and as many after it as fit in 1 MiB together, copied
    * into one array; a piece alone (a large typed array's own bytes) is
@@ -268,6 +277,8 @@ const EXCERPT_BYTES = 16;
  * one copy, and decoded views (typed arrays) point into it without another.
  */
 export class AdvancedDecoder implements MessageDecoder {
+  /** See {@linkcode MessageDecoder.onControl}. */
+  onControl?: (signal: number) => void;
   #sink: MessageSink;
   #maxMessageBytes: number;
   #header = new Uint8Array(HEADER_BYTES);
@@ -311,6 +322,12 @@ export class AdvancedDecoder implements MessageDecoder {
         at += take;
         if (this.#headerFilled < HEADER_BYTES) break;
         const size = new DataView(this.#header.buffer).getUint32(0);
+        // The eight largest sizes are heartbeat signals (docs/protocol.md).
+        if (size >= CONTROL_FLOOR && this.onControl !== undefined) {
+          this.#headerFilled = 0;
+          this.onControl(2 ** 32 - size);
+          continue;
+        }
         if (size > this.#maxMessageBytes) {
           this.#fail(
             new IpcMessageTooLargeError(

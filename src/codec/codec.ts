@@ -61,6 +61,11 @@ export interface MessageEncoder<D = string | Uint8Array> {
    */
   push(message: unknown): void;
   /**
+   * Queues a heartbeat signal (`docs/protocol.md#the-heartbeat`) after the
+   * messages queued so far; formats without signals leave it out.
+   */
+  pushSignal?(signal: number): void;
+  /**
    * Removes the next write from the queue.
    *
    * @returns The write, or `undefined` when nothing is queued.
@@ -94,6 +99,13 @@ export interface MessageDecoder {
    *   the error that stopped the decoder earlier.
    */
   end(): DecodeError | undefined;
+  /**
+   * When set, gets the signals of the network heartbeat (numbered 1 to 8:
+   * `docs/protocol.md#the-heartbeat`) instead of treating them as the blank
+   * lines or oversized frames they look like to a peer that does not know
+   * them.
+   */
+  onControl?: (signal: number) => void;
 }
 
 /** One wire format: an encoder and a decoder factory. */

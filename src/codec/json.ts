@@ -74,6 +74,11 @@ export class JsonEncoder implements MessageEncoder {
     this.#texts.push(json, json.length + 1);
   }
 
+  /** A line of `signal` tabs. */
+  pushSignal(signal: number): void {
+    this.#texts.push("\t".repeat(signal), signal + 1);
+  }
+
   /**
    * The first line and as many after it as fit in 1 MiB together, or the
    * next slice of a long text.
@@ -200,6 +205,8 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
  * Measurements: `bench/optimizations.md`.
  */
 export class JsonDecoder implements MessageDecoder {
+  /** See {@linkcode MessageDecoder.onControl}. */
+  onControl?: (signal: number) => void;
   #sink: MessageSink;
   #maxMessageBytes: number;
   /** Bytes pushed so far. */
@@ -415,6 +422,10 @@ export class JsonDecoder implements MessageDecoder {
           : start + byteIndex(context, at, ascii);
         this.#failInvalidJson(line, offset, error);
         return false;
+      }
+      // A line of 1 to 8 tabs is a heartbeat signal (docs/protocol.md).
+      if (this.onControl !== undefined && line.length <= 8) {
+        if (line === "\t".repeat(line.length)) this.onControl(line.length);
       }
     }
     if (message !== SKIPPED) {

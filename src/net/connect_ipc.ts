@@ -7,7 +7,6 @@
 
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { DEFAULT_SEND_BUFFER_BYTES } from "../channel/options.ts";
-import { DenoConnTransport } from "../transports/deno_conn.ts";
 import { channelAddress } from "./address.ts";
 import {
   IpcConnectionRefusedError,
@@ -15,7 +14,8 @@ import {
 } from "./errors.ts";
 import { clientHandshake } from "./handshake.ts";
 import { closeQuietly } from "./handshake_io.ts";
-import { IpcNetStream } from "./ipc_net_stream.ts";
+import { heartbeatIntervalOf } from "./heartbeat.ts";
+import { type IpcNetStream, openNetStream } from "./ipc_net_stream.ts";
 import { IpcReconnectingStream } from "./ipc_reconnecting_stream.ts";
 import {
   type IpcReconnectOptions,
@@ -51,6 +51,22 @@ export interface ConnectIpcCommonOptions<In = unknown>
    * a wrong address or key fails at once.
    */
   reconnect?: IpcReconnectOptions | true;
+  /**
+   * Checks that the server is alive: when nothing arrived for `interval`
+   * milliseconds, the client pings, and once the server has answered a
+   * ping, nothing at all for two intervals means it is gone (stopped, hung,
+   * unreachable): the channel closes (calls waiting for an answer reject,
+   * `send()` stops waiting), and a reconnecting channel reconnects. Any
+   * traffic counts as a sign of life. A server that does not know the
+   * heartbeat (an older version, another implementation) never answers, and
+   * is never declared gone. `false` or `{ interval: 0 }` turns it off.
+   *
+   * The pings also acknowledge sends, for `sendsMaybeLost` of a
+   * reconnecting channel. See `docs/network.md#the-heartbeat`.
+   *
+   * @default {on (`interval` 5000) with `reconnect` and the `"json"` serialization; off otherwise}
+   */
+  heartbeat?: boolean | { interval?: number };
 }
 
 /**
@@ -227,6 +243,12 @@ export async function connectIpc<In = unknown, Out = unknown>(
   const settings = options.reconnect === undefined
     ? undefined
     : reconnectSettingsOf(options.reconnect);
+  // Off by default with "advanced": an older peer would fail on its signals.
+  const heartbeatMs = heartbeatIntervalOf(
+    "connectIpc",
+    options.heartbeat,
+    settings !== undefined && streamOptions.serialization !== "advanced",
+  );
   const connect = async () => {
     const conn = await open(options, hostname, peer, timeoutMs);
     try {
@@ -235,14 +257,15 @@ export async function connectIpc<In = unknown, Out = unknown>(
       closeQuietly(conn);
       throw error;
     }
-    return new IpcNetStream<In, Out>(
-      new DenoConnTransport(conn),
-      streamOptions,
+    return openNetStream<In, Out>(
       conn,
+      streamOptions,
+      heartbeatMs,
+      `the server at ${peer}`,
     );
   };
   const first = await connect();
-  if (settings === undefined) return first;
+  if (settings === undefined) return first.stream;
   return new IpcReconnectingStream<In, Out>(first, {
     connect,
     settings,

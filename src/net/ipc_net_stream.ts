@@ -5,9 +5,16 @@
  * @module
  */
 
-import { IpcJsonStream } from "../channel/ipc_json_stream.ts";
+import {
+  afterReceivedTaken,
+  IpcJsonStream,
+  listenControl,
+  sendSignal,
+} from "../channel/ipc_json_stream.ts";
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
+import { DenoConnTransport } from "../transports/deno_conn.ts";
 import type { IpcTransport } from "../transports/transport.ts";
+import { HeartbeatTransport } from "./heartbeat.ts";
 
 /**
  * The channels of {@linkcode listenIpc} and {@linkcode connectIpc}: an
@@ -56,4 +63,42 @@ export class IpcNetStream<In = unknown, Out = unknown>
     this.remoteAddr = conn.remoteAddr;
     this.localAddr = conn.localAddr;
   }
+}
+
+/** A channel on a connection, with its heartbeat. */
+export interface NetConnection<In, Out> {
+  /** The channel. */
+  stream: IpcNetStream<In, Out>;
+  /** Its heartbeat, between the channel and the connection. */
+  heartbeat: HeartbeatTransport;
+  /** The connection's own transport. */
+  transport: DenoConnTransport;
+}
+
+/**
+ * Opens the channel on `conn` once the handshake is done: the connection's
+ * transport, the heartbeat around it (which answers the peer's pings; with
+ * `intervalMs`, also watches the peer), and the channel on top.
+ *
+ * @param conn The connection, now owned by the channel.
+ * @param options The channel's options.
+ * @param intervalMs The heartbeat's interval; `0` for none.
+ * @param peer The peer, as errors name it.
+ */
+export function openNetStream<In, Out>(
+  conn: Deno.Conn,
+  options: IpcJsonStreamOptions<In>,
+  intervalMs: number,
+  peer: string,
+): NetConnection<In, Out> {
+  const transport = new DenoConnTransport(conn);
+  const heartbeat = new HeartbeatTransport(transport, intervalMs, peer);
+  const stream = new IpcNetStream<In, Out>(heartbeat, options, conn);
+  // Before the first read: reading starts in a later task.
+  listenControl(stream, (signal) => heartbeat.signalled(signal));
+  heartbeat.bind({
+    afterTaken: (callback) => afterReceivedTaken(stream, callback),
+    send: (signal) => sendSignal(stream, signal),
+  });
+  return { stream, heartbeat, transport };
 }

@@ -21,7 +21,7 @@ import {
 } from "./connection_lost.ts";
 import { ConnectionSlot } from "./connection_slot.ts";
 import { deferredCallStream } from "./deferred_call_stream.ts";
-import type { IpcNetStream } from "./ipc_net_stream.ts";
+import type { IpcNetStream, NetConnection } from "./ipc_net_stream.ts";
 import {
   backoffDelay,
   type IpcReconnectEvent,
@@ -41,10 +41,16 @@ interface Registered {
   unregister: (() => void) | undefined;
 }
 
+/** A connection, and what was sent on it. */
+interface Link<In, Out> extends NetConnection<In, Out> {
+  /** `send()`s that resolved on it. */
+  resolved: number;
+}
+
 /** How a reconnecting channel opens its next connection. */
 export interface Reconnector<In, Out> {
   /** Opens a connection and completes the handshake. */
-  connect(): Promise<IpcNetStream<In, Out>>;
+  connect(): Promise<NetConnection<In, Out>>;
   /** The checked `reconnect` option. */
   settings: ReconnectSettings;
   /** The server, as messages name it. */
@@ -75,11 +81,17 @@ export interface Reconnector<In, Out> {
  *   waiting for room then rejects like a call. While reconnecting, `send()`
  *   waits for the next connection and resolves once the message is handed
  *   to it, for up to `sendBufferBytes` of messages (measured as JSON); past
- *   that it rejects at once. No message is written twice. Use calls when you
- *   need to know that the server got something.
+ *   that it rejects at once. No message is written twice. At each drop,
+ *   `onStateChange` is told how many `send()`s resolved on that connection
+ *   without being known to have reached the server (`sendsMaybeLost`; the
+ *   heartbeat's acknowledgements tell the others); `stats()` adds them up.
+ *   Use calls when you need to know that the server got something.
+ * - **The heartbeat** (on by default with `"json"`) notices a server that
+ *   went silent, stopped or unreachable, and reconnects.
  * - **Handlers** registered with `handle()` serve every connection.
  * - `state` and the `onStateChange` option tell where it is; `stats()` are
- *   the current connection's.
+ *   the current connection's figures, with `reconnects` and
+ *   `sendsMaybeLost` across connections.
  * - `remote<H>(channel)` makes a typed proxy of it, as of any channel.
  *
  * @typeParam In The type of the messages from the server.
@@ -100,7 +112,8 @@ export class IpcReconnectingStream<In = unknown, Out = unknown>
   implements AsyncIterable<In>, AsyncDisposable {
   #reconnector: Reconnector<In, Out>;
   #slot: ConnectionSlot<IpcNetStream<In, Out>>;
-  #last: IpcNetStream<In, Out>;
+  /** The current connection (the last one between two). */
+  #link!: Link<In, Out>;
   #state: IpcReconnectState = "open";
   #handlers = new Map<string, Registered>();
   #waitingSends: WaitingSends<Out>;
@@ -109,6 +122,9 @@ export class IpcReconnectingStream<In = unknown, Out = unknown>
   #failureThrown = false;
   #closed = Promise.withResolvers<void>();
   #reconnects = 0;
+  #sendsMaybeLost = 0;
+  /** Those of the last drop, for the first event after it. */
+  #lostAtDrop: number | undefined;
   #timer: BackoffTimer;
   #iterator: AsyncIterableIterator<In>;
 
@@ -118,7 +134,10 @@ export class IpcReconnectingStream<In = unknown, Out = unknown>
    * @param first The first connection, handshake done.
    * @param reconnector How to open the next ones.
    */
-  constructor(first: IpcNetStream<In, Out>, reconnector: Reconnector<In, Out>) {
+  constructor(
+    first: NetConnection<In, Out>,
+    reconnector: Reconnector<In, Out>,
+  ) {
     this.#reconnector = reconnector;
     this.#waitingSends = new WaitingSends(
       reconnector.sendBufferBytes,
@@ -128,8 +147,7 @@ export class IpcReconnectingStream<In = unknown, Out = unknown>
     this.#timer = new BackoffTimer(() =>
       this.#slot.waiters > 0 || this.#handlers.size > 0
     );
-    this.#slot = new ConnectionSlot(first, () => this.#timer.update());
-    this.#last = first;
+    this.#slot = new ConnectionSlot(first.stream, () => this.#timer.update());
     const iterator: AsyncIterableIterator<In> = {
       next: () => this.#next(),
       return: () => Promise.resolve(DONE),
@@ -144,7 +162,7 @@ export class IpcReconnectingStream<In = unknown, Out = unknown>
     return this.#state;
   }
 
-  /** How many times it reconnected. */
+  /** How many times it reconnected (also in `stats()`). */
   get reconnects(): number {
     return this.#reconnects;
   }
@@ -174,9 +192,8 @@ export class IpcReconnectingStream<In = unknown, Out = unknown>
     if (this.#state === "closed") {
       return Promise.reject(this.#closedError("send a message"));
     }
-    const current = this.#slot.current;
-    if (current !== undefined) {
-      return this.#whileConnected(current.send(message, options), "send");
+    if (this.#slot.current !== undefined) {
+      return this.#sendOn(this.#link, message, options);
     }
     return this.#slot.hold(this.#waitingSends.push(message, options));
   }
@@ -260,9 +277,19 @@ export class IpcReconnectingStream<In = unknown, Out = unknown>
     };
   }
 
-  /** The figures of the current connection (the last one between two). */
-  stats(): IpcStreamStats {
-    return this.#last.stats();
+  /**
+   * The figures of the current connection (the last one between two), and
+   * across connections: `reconnects`, how many times it reconnected, and
+   * `sendsMaybeLost`, the `send()`s that resolved on a connection that then
+   * dropped without the server acknowledging that its program took them
+   * (they may have arrived or not; every other resolved `send()` did).
+   */
+  stats(): IpcStreamStats & { reconnects: number; sendsMaybeLost: number } {
+    return {
+      ...this.#link.stream.stats(),
+      reconnects: this.#reconnects,
+      sendsMaybeLost: this.#sendsMaybeLost,
+    };
   }
 
   /**
@@ -281,21 +308,49 @@ export class IpcReconnectingStream<In = unknown, Out = unknown>
 
   // Connections ------------------------------------------------------------
 
-  #attach(connection: IpcNetStream<In, Out>): void {
-    this.#last = connection;
+  #attach(connection: NetConnection<In, Out>): void {
+    const link: Link<In, Out> = { ...connection, resolved: 0 };
+    this.#link = link;
+    const { stream, heartbeat } = link;
+    heartbeat.trackAcks(() => link.resolved);
     for (const [method, entry] of this.#handlers) {
-      entry.unregister = connection.handle(method, entry.handler);
+      entry.unregister = stream.handle(method, entry.handler);
     }
-    connection.closed.then(() => this.#onDrop(connection));
+    stream.closed.then(() => this.#onDrop(link));
   }
 
-  #onDrop(connection: IpcNetStream<In, Out>): void {
-    if (this.#slot.current !== connection || this.#state === "closed") return;
+  /** A send on the connection of `link`, counted there once it resolved. */
+  #sendOn(
+    link: Link<In, Out>,
+    message: Out,
+    options: IpcSendOptions | undefined,
+  ): Promise<void> {
+    // One promise per send, not async frames: sends are the hot path.
+    return link.stream.send(message, options).then(() => {
+      link.resolved++;
+      link.heartbeat.sent();
+    }, (error) => {
+      throw this.#interrupted(error, "send");
+    });
+  }
+
+  #onDrop(link: Link<In, Out>): void {
+    const { stream, heartbeat } = link;
+    if (this.#slot.current !== stream || this.#state === "closed") return;
     this.#slot.empty();
     this.#state = "reconnecting";
-    const dropped = new Error(
-      `the connection to ${this.#reconnector.peer} closed`,
-    );
+    const lost = link.resolved - heartbeat.acknowledged;
+    this.#sendsMaybeLost += lost;
+    this.#lostAtDrop = lost;
+    const peer = this.#reconnector.peer;
+    const dropped = heartbeat.failure === undefined
+      ? new Error(`the connection to ${peer} closed`)
+      : new Error(
+        `the connection to ${peer} was closed: ${heartbeat.failure.message}`,
+        {
+          cause: heartbeat.failure,
+        },
+      );
     this.#reconnect(dropped).catch((error) => this.#end(toError(error)));
   }
 
@@ -313,7 +368,7 @@ export class IpcReconnectingStream<In = unknown, Out = unknown>
       this.#emit({ state: "reconnecting", attempt, error: failure, delay });
       await this.#timer.sleep(delay);
       if (this.#state !== "reconnecting") return;
-      let connection: IpcNetStream<In, Out>;
+      let connection: NetConnection<In, Out>;
       try {
         connection = await connect();
       } catch (error) {
@@ -323,15 +378,16 @@ export class IpcReconnectingStream<In = unknown, Out = unknown>
         return;
       }
       if (this.#state !== "reconnecting") {
-        await connection.close();
+        await connection.stream.close();
         return;
       }
       this.#reconnects++;
       this.#state = "open";
       this.#attach(connection);
-      this.#slot.fill(connection);
+      this.#slot.fill(connection.stream);
+      const link = this.#link;
       this.#waitingSends.handTo((message, options) =>
-        this.#whileConnected(connection.send(message, options), "send")
+        this.#sendOn(link, message, options)
       );
       this.#emit({ state: "open", attempt });
     }
@@ -373,11 +429,16 @@ export class IpcReconnectingStream<In = unknown, Out = unknown>
     try {
       return await promise;
     } catch (error) {
-      if (!(error instanceof IpcClosedError) || this.#state === "closed") {
-        throw error;
-      }
-      throw interruptedError(action, this.#reconnector.peer, error);
+      throw this.#interrupted(error, action);
     }
+  }
+
+  /** What to reject `action` with for `error` from its connection. */
+  #interrupted(error: unknown, action: string): unknown {
+    if (!(error instanceof IpcClosedError) || this.#state === "closed") {
+      return error;
+    }
+    return interruptedError(action, this.#reconnector.peer, error);
   }
 
   // Receiving --------------------------------------------------------------
@@ -431,6 +492,10 @@ export class IpcReconnectingStream<In = unknown, Out = unknown>
   }
 
   #emit(event: IpcReconnectEvent): void {
+    if (this.#lostAtDrop !== undefined) {
+      event.sendsMaybeLost = this.#lostAtDrop;
+      this.#lostAtDrop = undefined;
+    }
     try {
       this.#reconnector.settings.onStateChange?.(event);
     } catch {

@@ -9,6 +9,7 @@ import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { integerOption } from "../internal/check_option.ts";
 import { channelAddress } from "./address.ts";
 import { IpcAddressInUseError } from "./errors.ts";
+import { heartbeatIntervalOf } from "./heartbeat.ts";
 import type { IpcNetStream } from "./ipc_net_stream.ts";
 import { Listener } from "./listener.ts";
 import {
@@ -82,6 +83,18 @@ export interface ListenIpcCommonOptions<In = unknown>
    * (what it throws is ignored).
    */
   onError?: (error: Error) => void;
+  /**
+   * Checks that each client is alive: when nothing arrived from it for
+   * `interval` milliseconds, the listener pings it, and once it has answered
+   * a ping, nothing at all for two intervals means it is gone (stopped,
+   * hung, unreachable): its channel closes. A client that does not know the
+   * heartbeat (an older version, another implementation) never answers and
+   * is never dropped. Whatever this option, the listener answers its
+   * clients' pings. See `docs/network.md#the-heartbeat`.
+   *
+   * @default {false}
+   */
+  heartbeat?: boolean | { interval?: number };
 }
 
 /**
@@ -291,6 +304,7 @@ export async function listenIpc<In = unknown, Out = unknown>(
       DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
     ),
     streamOptions: streamOptionsOf(options, kind),
+    heartbeatMs: heartbeatIntervalOf("listenIpc", options.heartbeat, false),
     onError: options.onError,
   };
   let listener: Deno.Listener;

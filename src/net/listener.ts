@@ -10,13 +10,13 @@ import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { AsyncQueue } from "../internal/async_queue.ts";
 import { settlesWithin } from "../internal/deadline.ts";
 import { toError } from "../internal/error_message.ts";
-import { DenoConnTransport } from "../transports/deno_conn.ts";
+import type { DenoConnTransport } from "../transports/deno_conn.ts";
 import { clientAddressKey, describeNetAddr } from "./address.ts";
 import { IpcHandshakeDroppedError } from "./errors.ts";
 import { busyError, refuseBusy, serverHandshake } from "./handshake.ts";
 import { type DroppedHandshake, HandshakeBudget } from "./handshake_budget.ts";
 import { closedSilently, closeQuietly } from "./handshake_io.ts";
-import { IpcNetStream } from "./ipc_net_stream.ts";
+import { type IpcNetStream, openNetStream } from "./ipc_net_stream.ts";
 import type { IpcListener } from "./listen_ipc.ts";
 
 /**
@@ -43,6 +43,8 @@ export interface ListenerSettings<In> {
   maxPendingHandshakesPerAddress: number;
   /** Options of each channel. */
   streamOptions: IpcJsonStreamOptions<In>;
+  /** The heartbeat's interval; `0`: only answer the clients' pings. */
+  heartbeatMs: number;
   /** Told about connections that never became channels. */
   onError: ((error: Error) => void) | undefined;
 }
@@ -210,11 +212,11 @@ export class Listener<In, Out> implements IpcListener<In, Out> {
       closeQuietly(conn);
       return;
     }
-    const transport = new DenoConnTransport(conn);
-    const stream = new IpcNetStream<In, Out>(
-      transport,
-      this.#settings.streamOptions,
+    const { stream, transport } = openNetStream<In, Out>(
       conn,
+      this.#settings.streamOptions,
+      this.#settings.heartbeatMs,
+      `the client at ${peer}`,
     );
     this.#open.set(stream, transport);
     stream.closed.then(() => {

@@ -227,6 +227,7 @@ interface NetworkOnlyOptions extends IpcAuthOptions {
   maxPendingHandshakesPerAddress?: number;
   onError?: unknown;
   reconnect?: unknown;
+  heartbeat?: unknown;
 }
 
 /**
@@ -251,6 +252,7 @@ export function streamOptionsOf<In>(
     maxPendingHandshakesPerAddress: _maxPendingHandshakesPerAddress,
     onError: _onError,
     reconnect: _reconnect,
+    heartbeat: _heartbeat,
     ...streamOptions
   } = options;
   streamOptions.maxMessageBytes ??= kind === "unix"

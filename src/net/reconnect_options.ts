@@ -51,6 +51,15 @@ export interface IpcReconnectEvent {
   error?: Error;
   /** While reconnecting: milliseconds before the next attempt. */
   delay?: number;
+  /**
+   * On the first event after a drop (`"reconnecting"`, `attempt` 1): how
+   * many `send()`s resolved on the connection that dropped without the
+   * server acknowledging that its program took them. They may have reached
+   * it or not; every other resolved `send()` of that connection did. Without
+   * the heartbeat (off, or a server that does not answer it), every `send()`
+   * of the connection counts. See `docs/network.md#reconnecting`.
+   */
+  sendsMaybeLost?: number;
 }
 
 /**

@@ -11,6 +11,7 @@ import { checkCallStart } from "../calls/check_call_start.ts";
 import { IpcRemoteError, IpcTimeoutError } from "../calls/errors.ts";
 import { LatencyHistogram } from "../calls/latency.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
+import { PEER_DONE, type PeerDoneOption } from "../calls/outgoing_call.ts";
 import { IpcClosedError } from "../channel/errors.ts";
 import { IpcChildExitedError } from "../process/errors.ts";
 import { CallQueue, queueTimeoutError } from "./call_queue.ts";
@@ -21,6 +22,17 @@ import { poolRun } from "./pool_stream.ts";
 import type { PoolChild } from "./pool_child.ts";
 import type { Recycler } from "./recycler.ts";
 import type { Supervisor } from "./supervisor.ts";
+
+/**
+ * A handler whose caller gave up (a timeout, an abort) has this long to
+ * end before its child is retired: replaced, and stopped once the calls
+ * whose caller waits there end (killed at once when no place there will
+ * free up).
+ */
+export const ABANDON_GRACE_MS = 2000;
+
+/** How the call layer's timeout message says what became of the call in the peer. */
+const CANCELLED_IN_PEER = ", and was cancelled in the peer.";
 
 /** Sends, queues, settles and counts a pool's calls; see the module documentation. */
 export class Dispatcher {
@@ -148,9 +160,14 @@ export class Dispatcher {
 
   /** Rejects every queued call with `error`. */
   failQueued(error: unknown): void {
+    this.#failQueued(() => error);
+  }
+
+  /** Rejects every queued call with the error `errorFor` makes for its method. */
+  #failQueued(errorFor: (method: string) => unknown): void {
     let call;
     while ((call = this.#queue.shift()) !== undefined) {
-      this.#reject(call, error);
+      this.#reject(call, errorFor(call.method));
     }
     this.#afterCall();
   }
@@ -163,8 +180,9 @@ export class Dispatcher {
     this.#closed ??= why;
     if (force) {
       this.#forced ??= why;
-      this.failQueued(
-        new IpcClosedError(`The call was never sent: ${this.#forced}`),
+      const forced = this.#forced;
+      this.#failQueued((method) =>
+        new IpcClosedError(`The call "${method}" was never sent: ${forced}`)
       );
     }
     this.#room?.resolve();
@@ -188,30 +206,62 @@ export class Dispatcher {
 
   #dispatch(call: PoolCall, child: PoolChild): void {
     call.stopWaiting();
-    let options: IpcRequestOptions | undefined;
+    const options: IpcRequestOptions & PeerDoneOption = {
+      signal: call.signal,
+      // The child says when it is done with the call, even after its caller gave up.
+      [PEER_DONE]: () => this.#peerDone(call, child),
+    };
     if (call.deadline !== undefined) {
       const remaining = call.deadline - performance.now();
       if (remaining <= 0) {
         this.#reject(call, queueTimeoutError(call));
         return;
       }
-      options = { signal: call.signal, timeout: remaining };
-    } else if (call.signal !== undefined) {
-      options = { signal: call.signal };
+      options.timeout = Math.ceil(remaining); // whole ms, for its message
     }
     call.state = "running";
     call.sentAt = performance.now();
     this.waitTime.record(call.sentAt - call.start);
-    child.begin();
-    if (call.noneAhead) child.noneAhead++;
+    child.begin(call, this.#settings.concurrency);
     this.#inFlight++;
     const ipc = child.process.ipc;
-    (call.run?.(ipc, options) ?? ipc.request(call.method, call.params, options))
-      .then(
-        (result) => this.#onAnswer(call, child, result),
-        (error) => this.#onCallFailed(call, child, error),
-      );
+    let answer: Promise<unknown>;
+    try {
+      answer = call.run?.(ipc, options) ??
+        ipc.request(call.method, call.params, options);
+    } catch (error) {
+      answer = Promise.reject(error);
+      this.#peerDone(call, child);
+    }
+    answer.then(
+      (result) => this.#onAnswer(call, child, result),
+      (error) => this.#onCallFailed(call, child, error),
+    );
     this.#recycler.sent(child);
+  }
+
+  /** The child is done with `call`: answered it, or the handler its caller gave up on ended. */
+  #peerDone(call: PoolCall, child: PoolChild): void {
+    if (call.child !== child) return;
+    if (call.graceTimer !== undefined) clearTimeout(call.graceTimer);
+    child.end(call);
+    if (child.live === 0) this.#children.released(child);
+    this.#afterCall();
+  }
+
+  /** `call`'s handler still runs {@linkcode ABANDON_GRACE_MS} after its caller gave up. */
+  #overdue(call: PoolCall, child: PoolChild): void {
+    if (call.child !== child || !call.started) return;
+    call.overdue = true;
+    this.#children.retire(child, "abandoned", true);
+    if (child.stuck) {
+      child.kill(
+        `it was killed because the handler of "${call.method}" still ran ${ABANDON_GRACE_MS} ms after ` +
+          `its call ${call.abandoned} (it ignores its signal), and such handlers held every place in the child, ` +
+          `so this call, sent ahead to it, had not started. Make that handler stop when context.signal fires, ` +
+          `or use killOnTimeout for it`,
+      );
+    }
   }
 
   #onAnswer(call: PoolCall, child: PoolChild, result: unknown): void {
@@ -219,7 +269,7 @@ export class Dispatcher {
     this.succeeded++;
     call.state = "done";
     call.resolve(result);
-    this.#release(call, child);
+    this.#settled(call, child, undefined);
     this.#afterCall();
   }
 
@@ -233,7 +283,7 @@ export class Dispatcher {
             { cause: error },
           ),
         );
-        this.#release(call, child);
+        this.#settled(call, child, "was cancelled");
         this.#afterCall();
         return;
       }
@@ -243,10 +293,10 @@ export class Dispatcher {
           call,
           new IpcChildExitedError(call.method, child.process.pid, status, {
             cause: error,
-            reason: this.#recycler.explain(child, status),
+            reason: this.#recycler.explain(child, status, error),
           }),
         );
-        this.#release(call, child);
+        this.#settled(call, child, undefined);
         this.#afterCall();
       });
       return;
@@ -254,21 +304,68 @@ export class Dispatcher {
     if (error instanceof IpcRemoteError) this.#answered(call, child);
     const timedOut = error instanceof IpcTimeoutError &&
       call.timeout !== undefined;
+    const kill = timedOut && call.killOnTimeout;
     this.#reject(
       call,
       timedOut
-        ? new IpcTimeoutError(call.method, call.timeout!, undefined, {
-          pid: child.process.pid,
-          receiveBufferFull: (error as IpcTimeoutError).receiveBufferFull,
-          cause: error,
-        })
+        ? new IpcTimeoutError(
+          call.method,
+          call.timeout!,
+          this.#timeoutMessage(error as IpcTimeoutError, call, child, kill),
+          {
+            pid: child.process.pid,
+            receiveBufferFull: (error as IpcTimeoutError).receiveBufferFull,
+            cause: error,
+          },
+        )
         : error,
     );
-    if (timedOut && call.killOnTimeout) {
-      this.#recycler.timedOut(child, call.method, call.timeout!);
-    }
-    this.#release(call, child);
+    this.#settled(call, child, timedOut ? "timed out" : "was cancelled");
+    if (kill) this.#recycler.timedOut(child, call.method, call.timeout!);
     this.#afterCall();
+  }
+
+  /**
+   * The pool's words for `call`'s timeout in `child`: the call layer's (a
+   * stream's tell what arrived) with the pool's timeout, the child, and what
+   * became of the call there; or, for a call that never had a place there,
+   * what it waited behind.
+   */
+  #timeoutMessage(
+    error: IpcTimeoutError,
+    call: PoolCall,
+    child: PoolChild,
+    killed: boolean,
+  ): string {
+    const pid = child.process.pid;
+    const method = JSON.stringify(call.method);
+    if (call.child === child && !call.started) {
+      const behind = child.abandonedRunning();
+      if (behind.length > 0) {
+        const first = behind[0];
+        const ago = Math.round(performance.now() - first.abandonedAt);
+        return `The call ${method} got no answer within its timeout of ${call.timeout} ms, and never started: ` +
+          `it waited in the child with pid ${pid} behind the handler of ${
+            JSON.stringify(first.method)
+          }, whose call ${first.abandoned} ${ago} ms earlier but which still ran: that handler ignores its signal. ` +
+          `Make it stop when context.signal fires, or use killOnTimeout for it. ` +
+          `The pool sends no call ahead to a child running such a handler, and replaces the child ` +
+          `if the handler has not ended ${ABANDON_GRACE_MS} ms after its call.`;
+      }
+      return `The call ${method} got no answer within its timeout of ${call.timeout} ms, and never started: ` +
+        `it was sent ahead (prefetch) to the child with pid ${pid} and waited there for a place ` +
+        `while longer calls ran. Raise the timeout, or set prefetch: 0 so calls wait in the pool's queue for a free child.`;
+    }
+    const inChild = killed
+      ? ` from the child with pid ${pid}, which was killed (killOnTimeout) and is being replaced.`
+      : ` from the child with pid ${pid}, and was cancelled there.`;
+    const message = error.message.replace(
+      `timeout of ${error.timeout} ms`,
+      `timeout of ${call.timeout} ms`,
+    );
+    return message.includes(CANCELLED_IN_PEER)
+      ? message.replace(CANCELLED_IN_PEER, inChild)
+      : `${message}${inChild}`;
   }
 
   /** The child answered `call`, with a result or its handler's error. */
@@ -280,10 +377,22 @@ export class Dispatcher {
     this.#recycler.answered(child);
   }
 
-  #release(call: PoolCall, child: PoolChild): void {
-    if (call.noneAhead) child.noneAhead--;
+  /**
+   * `call` settled for its caller. Still in `child` (its caller gave up,
+   * `how`), it counts there until the child says its handler ended, and
+   * makes the child overdue if that takes longer than
+   * {@linkcode ABANDON_GRACE_MS}.
+   */
+  #settled(call: PoolCall, child: PoolChild, how: string | undefined): void {
     this.#inFlight--;
-    if (child.end()) this.#children.released(child);
+    if (call.child === child) {
+      child.abandon(call, how ?? "was cancelled");
+      call.graceTimer = setTimeout(
+        () => this.#overdue(call, child),
+        ABANDON_GRACE_MS,
+      );
+    }
+    if (child.live === 0) this.#children.released(child);
   }
 
   #reject(call: PoolCall, error: unknown): void {

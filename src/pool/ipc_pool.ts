@@ -284,6 +284,7 @@ export class IpcPool<H = IpcUntypedHandlers> implements AsyncDisposable {
       children: this.#children.children.map((child) => ({
         pid: child.process.pid,
         inFlight: child.inFlight,
+        abandoned: child.abandoned,
         calls: child.calls,
         ...(child.rss === undefined ? {} : { rss: child.rss }),
         channel: child.process.ipc.stats(),

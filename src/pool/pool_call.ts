@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { PoolChild } from "./pool_child.ts";
 import type { PoolRun } from "./pool_stream.ts";
 
 /** Where a call is: waiting for a child, sent to one, or settled. */
@@ -29,6 +30,21 @@ export class PoolCall {
   onAbort: (() => void) | undefined = undefined;
   /** How to run it on the child, when not as a plain request (`pool_stream.ts`). */
   run: PoolRun | undefined = undefined;
+  /**
+   * The child it was sent to, while it is there: until its answer, or, once
+   * its caller gave up, until the child says its handler ended.
+   */
+  child: PoolChild | undefined = undefined;
+  /** It has a place in its child (by the pool's count), rather than waiting for one there. */
+  started = false;
+  /** Why its caller gave up while it was in its child ("timed out", "was cancelled"), if it did. */
+  abandoned: string | undefined = undefined;
+  /** `performance.now()` when its caller gave up. */
+  abandonedAt = 0;
+  /** Its handler still ran a grace period after its caller gave up. */
+  overdue = false;
+  /** Ends that grace period. */
+  graceTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   /**
    * No call may be sent ahead (prefetch) to its child while it runs: it may

@@ -6,6 +6,7 @@
  */
 
 import { stopChild } from "../process/stop_child.ts";
+import type { PoolCall } from "./pool_call.ts";
 import type {
   IpcChildProcess,
   IpcChildStatus,
@@ -16,8 +17,16 @@ const STOP_GRACE_MS = 5000;
 /** A child stopped at once (forced close) has this long between SIGTERM and SIGKILL. */
 const FORCE_GRACE_MS = 1000;
 
-/** Why a child left service while the pool was open. */
-export type RetireCause = "maxCalls" | "memory" | "timeout" | "idle";
+/**
+ * Why a child left service while the pool was open; `abandoned`: a handler
+ * still ran a grace period after its caller gave up (a timeout, an abort).
+ */
+export type RetireCause =
+  | "maxCalls"
+  | "memory"
+  | "timeout"
+  | "abandoned"
+  | "idle";
 
 /** One child and the calls it runs. */
 export class PoolChild {
@@ -32,8 +41,17 @@ export class PoolChild {
   exitStatus: IpcChildStatus | undefined;
   /** `performance.now()` when it exited. */
   endedAt: number | undefined;
-  /** Calls sent to it and not answered yet. */
+  /**
+   * Calls in it: sent and not answered yet, and those whose caller gave up
+   * while their handler still runs there (the child answers when it ends).
+   */
   inFlight = 0;
+  /** Of `inFlight`, calls whose caller gave up (timeout, abort, a stream left early). */
+  abandoned = 0;
+  /** Calls it runs, by the pool's count: at most `concurrency`, the others wait there for a place. */
+  #running = new Set<PoolCall>();
+  /** Calls sent ahead (prefetch) waiting in it for a place, in order. */
+  #waiting: PoolCall[] = [];
   /** Calls sent to it. */
   calls = 0;
   /** Calls it answered (with a result or an error of its handler). */
@@ -61,24 +79,73 @@ export class PoolChild {
   probing = false;
   /** Why it was killed, to tell the calls it was running. */
   killedFor: string | undefined;
+  #stopped: Promise<void> | undefined;
 
   /** @param process The child, just started. */
   constructor(process: IpcChildProcess) {
     this.process = process;
   }
 
-  /** Counts a call sent to it. */
-  begin(): void {
-    if (this.inFlight++ === 0) this.busySince = performance.now();
-    this.calls++;
+  /** Calls in it whose caller still waits for the answer. */
+  get live(): number {
+    return this.inFlight - this.abandoned;
   }
 
   /**
-   * Counts a call that ended.
-   *
-   * @returns `true` when it has no call in flight any more.
+   * Counts `call`, sent to it: it runs at once if fewer than `concurrency`
+   * run there, else waits there for a place (the child's limit, agreed with
+   * `tether.poolConcurrency`, is `concurrency`).
    */
-  end(): boolean {
+  begin(call: PoolCall, concurrency: number): void {
+    if (this.inFlight++ === 0) this.busySince = performance.now();
+    this.calls++;
+    if (call.noneAhead) this.noneAhead++;
+    call.child = this;
+    call.started = this.#running.size < concurrency;
+    if (call.started) this.#running.add(call);
+    else this.#waiting.push(call);
+  }
+
+  /** Counts `call`'s caller giving up while the call is still in it. */
+  abandon(call: PoolCall, how: string): void {
+    call.abandoned = how;
+    call.abandonedAt = performance.now();
+    this.abandoned++;
+  }
+
+  /** The calls it runs whose caller gave up, the oldest first. */
+  abandonedRunning(): PoolCall[] {
+    return [...this.#running].filter((call) => call.abandoned !== undefined);
+  }
+
+  /**
+   * `true` when calls wait in it for a place that no call running there
+   * will give up: each of those is overdue (see `PoolCall.overdue`).
+   */
+  get stuck(): boolean {
+    return this.#waiting.length > 0 &&
+      [...this.#running].every((call) => call.overdue);
+  }
+
+  /**
+   * Counts `call` over in it: answered, or its abandoned handler ended; the
+   * first call waiting there takes its place.
+   *
+   * @returns `true` when it has no call in it any more.
+   */
+  end(call: PoolCall): boolean {
+    call.child = undefined;
+    if (call.abandoned !== undefined) this.abandoned--;
+    if (call.noneAhead) this.noneAhead--;
+    if (this.#running.delete(call)) {
+      const next = this.#waiting.shift();
+      if (next !== undefined) {
+        next.started = true;
+        this.#running.add(next);
+      }
+    } else {
+      this.#waiting.splice(this.#waiting.indexOf(call), 1);
+    }
     if (--this.inFlight > 0) return false;
     const now = performance.now();
     this.busyMs += now - this.busySince;
@@ -103,7 +170,13 @@ export class PoolChild {
    * stop keeping it alive, and gives it 5 s to exit, then SIGTERM, then
    * SIGKILL 5 s later. With `force`, SIGTERM at once and SIGKILL 1 s later.
    */
-  async stop(force = false): Promise<void> {
+  stop(force = false): Promise<void> {
+    if (force) return this.#stop(true);
+    this.#stopped ??= this.#stop(false);
+    return this.#stopped;
+  }
+
+  async #stop(force: boolean): Promise<void> {
     const ipc = this.process.ipc;
     if (force) {
       const closed = ipc.close();

@@ -22,8 +22,17 @@ import type { IpcStreamStats } from "../channel/stats.ts";
 export interface IpcPoolChildStats {
   /** The child's process id. */
   pid: number;
-  /** Calls sent to this child and not answered yet. */
+  /**
+   * Calls in this child: sent and not answered yet, and those whose caller
+   * gave up (a timeout, an abort) while their handler still runs there: its
+   * real load, which the pool routes by.
+   */
   inFlight: number;
+  /**
+   * Of `inFlight`, calls whose caller gave up while their handler still runs
+   * (it ignores its signal). The child gets no call sent ahead meanwhile.
+   */
+  abandoned: number;
   /** Calls sent to this child. */
   calls: number;
   /** Its resident memory in bytes, as it last reported (read between calls with `maxMemoryMiB`). */
@@ -68,9 +77,14 @@ export interface IpcPoolStats {
   /**
    * Children the pool retired while open, by cause: `maxCalls`
    * (`maxCallsPerChild`), `memory` (RSS past `maxMemoryMiB`), `timeout`
-   * (killed by `killOnTimeout`), `idle` (as `idleExits`).
+   * (killed by `killOnTimeout`), `abandoned` (a handler still ran 2 s after
+   * its call timed out or was cancelled: it ignores its signal), `idle` (as
+   * `idleExits`).
    */
-  retirements: Record<"maxCalls" | "memory" | "timeout" | "idle", number>;
+  retirements: Record<
+    "maxCalls" | "memory" | "timeout" | "abandoned" | "idle",
+    number
+  >;
   /**
    * Busy child-time over available child-time since the pool started, 0 to
    * 1: the share of the time children had a call to run.

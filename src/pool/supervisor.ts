@@ -67,7 +67,7 @@ export class Supervisor {
   #counts: ChildCounts = {
     starts: 0,
     restarts: 0,
-    retirements: { maxCalls: 0, memory: 0, timeout: 0, idle: 0 },
+    retirements: { maxCalls: 0, memory: 0, timeout: 0, abandoned: 0, idle: 0 },
   };
   /** Messages and bytes of the children that are gone. */
   #retired: StreamTotals = {
@@ -209,19 +209,23 @@ export class Supervisor {
     this.#earlyExits = 0;
   }
 
-  /** A child's last call in flight ended: stop it if retired, else watch it idle. */
+  /**
+   * No caller waits on `child` any more: stop it if retired (handlers whose
+   * caller gave up are not waited for), else watch it idle once no call is
+   * in it.
+   */
   released(child: PoolChild): void {
     if (child.retired !== undefined) {
       if (!this.#stopping) child.stop().catch(() => {});
-    } else {
+    } else if (child.inFlight === 0) {
       this.#idle.idle(child);
     }
   }
 
   /**
    * Takes `child` out of service: it gets no more calls, and is stopped once
-   * its calls in flight end. With `replace`, its replacement is started
-   * first, so capacity never dips.
+   * the calls whose caller waits end. With `replace`, its replacement is
+   * started first, so capacity never dips.
    */
   retire(child: PoolChild, cause: RetireCause, replace: boolean): void {
     const index = this.#children.indexOf(child);
@@ -231,7 +235,7 @@ export class Supervisor {
     this.#counts.retirements[cause]++;
     // Started before the old child stops: it boots while that one finishes.
     if (replace) this.#replace();
-    if (child.inFlight === 0) child.stop().catch(() => {});
+    if (child.live === 0) child.stop().catch(() => {});
   }
 
   /** Stops every child: closes its channel, kills it if it lingers; with `force`, SIGTERM at once. */
@@ -343,7 +347,10 @@ export class Supervisor {
   }
 }
 
-/** Calls `child` may take beyond `concurrency`: none while a call that may kill it, or a stream, runs. */
+/**
+ * Calls `child` may take beyond `concurrency`: none while a call that may
+ * kill it, a stream, or a handler whose caller gave up runs there.
+ */
 function prefetchOf(child: PoolChild): number {
-  return child.noneAhead === 0 ? child.prefetch : 0;
+  return child.noneAhead === 0 && child.abandoned === 0 ? child.prefetch : 0;
 }

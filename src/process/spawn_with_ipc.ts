@@ -18,6 +18,7 @@ import { constants as osConstants } from "node:os";
 import { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type net from "node:net";
+import { endsProcess, FATAL_EVENTS } from "../channel/exit_flush.ts";
 import { IpcJsonStream } from "../channel/ipc_json_stream.ts";
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { choiceOption } from "../internal/check_option.ts";
@@ -183,6 +184,30 @@ export function spawnWithIpc<In = unknown, Out = unknown>(
   return new ChildWithIpc<In, Out>(command, options);
 }
 
+/** The children that run, for {@linkcode releaseOnFatalError}. */
+const running = new Set<{ releaseForExit(): (() => void) | undefined }>();
+
+/**
+ * When this process dies of an uncaught error, Deno sends `SIGKILL` to every
+ * child that keeps it alive (not after `Deno.exit()` or a signal), so a
+ * child would never see its channel end, nor get what was sent to it. Let
+ * them live instead: they see their channel end as after any other death of
+ * the parent, and can exit on their own. Should the process go on after all
+ * (a later listener handled the error), they keep it alive again.
+ */
+function releaseOnFatalError(event: Event): void {
+  if (!endsProcess(event)) return;
+  const undo: (() => void)[] = [];
+  for (const child of running) {
+    const hold = child.releaseForExit();
+    if (hold !== undefined) undo.push(hold);
+  }
+  // Runs only if the process survives: a dying one runs no microtask.
+  queueMicrotask(() => undo.forEach((hold) => hold()));
+}
+
+let releaseHooked = false;
+
 class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
   readonly pid: number;
   readonly ipc: IpcJsonStream<In, Out>;
@@ -191,6 +216,8 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
   #transport: ChildTransport;
   #killTimeout: number;
   #exited = false;
+  /** Whether the child keeps this process alive (`ref()`, the default). */
+  #held = true;
   #stdin: WritableStream<Uint8Array> | undefined;
   #stdout: ReadableStream<Uint8Array> | undefined;
   #stderr: ReadableStream<Uint8Array> | undefined;
@@ -227,9 +254,17 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
     }
     this.pid = child.pid;
     this.#child = child;
+    if (!releaseHooked) {
+      releaseHooked = true;
+      for (const type of FATAL_EVENTS) {
+        globalThis.addEventListener(type, releaseOnFatalError);
+      }
+    }
+    running.add(this);
     this.status = new Promise((resolve) => {
       child.once("exit", (code, signal) => {
         this.#exited = true;
+        running.delete(this);
         resolve(statusOf(code, signal as Deno.Signal | null));
         endChannelAfterExit(this.#transport.socket);
       });
@@ -307,11 +342,27 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
   }
 
   ref(): void {
+    this.#held = true;
     this.#child.ref();
   }
 
   unref(): void {
+    this.#held = false;
     this.#child.unref();
+  }
+
+  /**
+   * Keeps the runtime from killing the child when this process dies of an
+   * uncaught error (an unref'd child is spared).
+   *
+   * @returns What undoes it, when there was something to undo.
+   */
+  releaseForExit(): (() => void) | undefined {
+    if (!this.#held || this.#exited) return undefined;
+    this.#child.unref();
+    return () => {
+      if (this.#held && !this.#exited) this.#child.ref();
+    };
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

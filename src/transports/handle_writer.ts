@@ -174,9 +174,15 @@ export class HandleWriter {
     return at;
   }
 
-  /** The socket was closed: the writes in flight fail, and later ones at once. */
-  cancel(): void {
-    this.#fail(new Error("The IPC socket was closed with writes in flight."));
+  /**
+   * The socket was closed: the writes in flight fail, and later ones at once.
+   *
+   * @param error Why. @default {"The IPC socket was closed with writes in flight."}
+   */
+  cancel(
+    error = new Error("The IPC socket was closed with writes in flight."),
+  ): void {
+    this.#fail(error);
   }
 
   /** Hands one slice to the handle; `false` when the handle refused it. */

@@ -39,6 +39,12 @@ const CLOSE_GRACE_MS = 2000;
  */
 export const EXIT_STALL_MS = 2000;
 
+/** Why the socket closed when the process went on after its exit flush. */
+const AFTER_EXIT_FLUSH =
+  "The process was ending on an uncaught error, so the channel wrote out what was sent and closed its socket; " +
+  "then a listener kept the process alive (preventDefault()). Add such a listener before opening the channel, " +
+  "or handle the error where it is thrown.";
+
 /** The parts of a socket's native handle this module relies on. */
 interface NativeHandle {
   readStart(): number;
@@ -164,12 +170,22 @@ export class NodeSocketTransport implements IpcTransport {
       return undefined;
     }
     const chunks = writer.unwritten();
+    const inFlight = chunks.length > 0;
     for (const chunk of data) {
       chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
     }
     let bytes: Uint8Array = Buffer.concat(chunks);
     bytes = bytes.subarray(writer.writeNow(bytes));
-    return bytes.length - writeBeforeExit(writer.fd, bytes, EXIT_STALL_MS);
+    const dropped = bytes.length -
+      writeBeforeExit(writer.fd, bytes, EXIT_STALL_MS);
+    if (inFlight || dropped > 0) {
+      // Should the process go on after all (a listener that handled the
+      // uncaught error came after the channel's), this handle would write
+      // the slices in flight a second time, or after a gap: close it first.
+      writer.cancel(new Error(AFTER_EXIT_FLUSH));
+      this.#socket.destroy();
+    }
+    return dropped;
   }
 
   async close(): Promise<void> {

@@ -101,6 +101,10 @@ Deno.test("reconnect: the iterator goes on across a restart; calls in flight rej
   });
   assert.equal(client.state, "open");
   assert.equal(client.reconnects, 1);
+  // docs/network.md reads it from stats(), with the sends that may be lost.
+  assert.equal(client.stats().reconnects, 1);
+  assert.equal(client.stats().sendsMaybeLost, 0);
+  assert.equal(events[0].sendsMaybeLost, 0);
   assert.ok(client.remoteAddr !== undefined);
   assert.deepEqual(
     events.map((e) => e.state),
@@ -268,6 +272,24 @@ Deno.test("reconnect: options are checked", async () => {
         path: socket.path,
         reconnect: bad as unknown as IpcReconnectOptions,
       }),
+      kind,
+    );
+  }
+  for (
+    const [bad, kind] of [
+      [5, TypeError],
+      [{ interval: "1000" }, TypeError],
+      [{ interval: -1 }, RangeError],
+      [{ interval: 2.5 }, RangeError],
+    ] as const
+  ) {
+    const heartbeat = bad as unknown as { interval: number };
+    await assert.rejects(
+      connectIpc({ path: socket.path, reconnect: true, heartbeat }),
+      kind,
+    );
+    await assert.rejects(
+      listenIpc({ path: `${socket.dir}/other.sock`, heartbeat }),
       kind,
     );
   }

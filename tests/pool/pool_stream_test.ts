@@ -101,5 +101,10 @@ Deno.test("pool calls pass progress on, and a stream's signal and timeout cancel
     for await (const _ of pool.stream("stall", { tag: "y" }, { timeout: 500 }));
   })().catch((error) => error);
   assert.equal((timedOut as Error).name, "IpcTimeoutError");
+  // What arrived, the pool's own timeout, and the child.
+  assert.match(
+    (timedOut as Error).message,
+    /^The streaming call "stall" did not end within its timeout of 500 ms \(1 item received, .*\) from the child with pid \d+, and was cancelled there\./,
+  );
   assert.equal(await pool.request("fib", { n: 5 }), 5);
 });

@@ -100,6 +100,13 @@ Deno.test("killOnTimeout: a runaway handler's child is killed on timeout, and ca
   const queued = workers.request<number>("pid", null, { timeout: 30_000 });
   const error = await within(spin.catch((e) => e), "the timeout");
   assert.ok(error instanceof IpcTimeoutError, String(error));
+  assert.match(
+    error.message,
+    new RegExp(
+      `timeout of 300 ms from the child with pid ${runaway}, which was killed \\(killOnTimeout\\)`,
+    ),
+  );
+  assert.doesNotMatch(error.message, /cancelled/);
   const pid = await within(queued, "the queued call");
   assert.notEqual(pid, runaway, "the queued call ran in the replacement");
   await waitUntil(() => !isRunning(runaway), "the runaway child to be killed");
@@ -127,19 +134,33 @@ Deno.test("killOnTimeout: the other calls of the killed child reject with IpcChi
   assert.equal(await workers.request("fib", { n: 10 }), 55);
 });
 
-Deno.test("without killOnTimeout, a timed-out call's child keeps running", async () => {
-  const workers = pool({ size: 1 });
+Deno.test("without killOnTimeout, a timed-out call's child keeps running it, counted, until it is retired and replaced", async () => {
+  await using workers = pool({ size: 1 });
   const spinner = await workers.request<number>("pid");
   const error = await workers.request("spin", null, { timeout: 200 }).catch((
     e,
   ) => e);
   assert.ok(error instanceof IpcTimeoutError);
   assert.ok(isRunning(spinner));
-  assert.equal(workers.stats().retirements.timeout, 0);
-  assert.deepEqual(workers.stats().children.map((child) => child.pid), [
-    spinner,
+  assert.deepEqual(
+    workers.stats().children.map(({ pid, inFlight, abandoned }) => ({
+      pid,
+      inFlight,
+      abandoned,
+    })),
+    [{ pid: spinner, inFlight: 1, abandoned: 1 }],
+    "the loop still counts on its child",
+  );
+  // The next call waits in the pool's queue, not behind the loop, until the
+  // child is retired (its handler did not end in time) and replaced.
+  const next = await within(workers.request<number>("pid"), "the next call");
+  assert.notEqual(next, spinner);
+  const { retirements, restarts } = workers.stats();
+  assert.deepEqual([retirements.abandoned, retirements.timeout, restarts], [
+    1,
+    0,
+    0,
   ]);
-  // Only a forced close stops a child stuck in a loop.
-  await within(workers.close({ force: true }), "the forced close");
-  assert.equal(isRunning(spinner), false);
+  // Closing its channel cannot stop a loop: SIGTERM does, 5 s later.
+  await waitUntil(() => !isRunning(spinner), "the spinning child to stop");
 });

@@ -41,6 +41,7 @@ Deno.test("stats() reports wait and run times, utilization, per-child calls and 
     maxCalls: 0,
     memory: 0,
     timeout: 0,
+    abandoned: 0,
     idle: 0,
   });
   await workers.request("pid");

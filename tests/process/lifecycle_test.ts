@@ -102,6 +102,48 @@ Deno.test("when the parent dies, the orphaned child's iterator ends and it exits
   await waitUntil(() => !isRunning(childPid), "the orphaned child to exit");
 });
 
+Deno.test("when the parent dies of an uncaught exception, the orphaned child gets what was sent, sees its channel end, and exits", async () => {
+  // Deno would SIGKILL the child as the parent dies (it does after an
+  // uncaught error, not after Deno.exit() or a signal).
+  await using parent = spawnFixture("orphan_parent.ts", ["throw"], {
+    flags: ["--allow-run", "--allow-env"],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+  // The child writes to the parent's stdout, which ends once both are gone.
+  const stdout = new Response(parent.stdout).text();
+  const stderr = new Response(parent.stderr).text();
+  const { childPid } = await within(
+    parent.ipc.receive(),
+    "the child's pid",
+  ) as { childPid: number };
+  assert.equal((await within(parent.status, "the parent to die")).code, 1);
+  assert.match(
+    await stderr,
+    /^error: Uncaught \(in promise\) Error: orphan_parent: deliberate crash/,
+  );
+  assert.deepEqual((await within(stdout, "the child's output")).split("\n"), [
+    '"ping"',
+    '"last words"',
+    "the channel ended",
+    "",
+  ]);
+  await waitUntil(() => !isRunning(childPid), "the orphaned child to exit");
+});
+
+Deno.test("a parent that survives an error a later listener handles still waits for its child", async () => {
+  // The children were released for an exit that did not come.
+  await using parent = spawnFixture("orphan_parent.ts", ["handled"], {
+    flags: ["--allow-run", "--allow-env"],
+    stdout: "piped",
+  });
+  const stdout = new Response(parent.stdout).text();
+  await within(parent.ipc.receive(), "the child's pid");
+  assert.equal((await within(parent.status, "the parent to end")).code, 0);
+  assert.equal(await within(stdout, "its output"), "the child exited: 0\n");
+});
+
 Deno.test("spawning and finishing hundreds of children: the parent's descriptors do not grow with them", async () => {
   const roundTrip = async () => {
     const child = spawnFixture("echo_child.ts");
