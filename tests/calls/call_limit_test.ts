@@ -2,7 +2,11 @@
 // most the limit running at once, in order of arrival, at bounded memory,
 // and every call answered; two ends calling each other hard both finish.
 import assert from "node:assert/strict";
-import { DEFAULT_MAX_CONCURRENT_CALLS, IpcTimeoutError } from "../../mod.ts";
+import {
+  DEFAULT_MAX_CONCURRENT_CALLS,
+  type IpcChildProcess,
+  IpcTimeoutError,
+} from "../../mod.ts";
 import { spawnFixture, within } from "../helpers.ts";
 
 type Report = {
@@ -11,20 +15,24 @@ type Report = {
   cancelledAtStart: number;
   started: number;
   peakRss: number;
+  peakWaiting: number;
   waiting: number;
 };
 
-const FLOOD = 200_000;
+const FLOOD = 100_000;
 const MIB = 1024 * 1024;
 
-Deno.test("a peer flooding 200,000 requests: at most maxConcurrentCalls run at once, in arrival order, memory stays bounded, every call is answered", async () => {
-  await using child = spawnFixture("call_limit_child.ts", [
-    String(DEFAULT_MAX_CONCURRENT_CALLS),
-    String(1 * MIB),
-  ]);
-  // The hostile side: raw JSON-RPC requests as fast as the parent can queue
-  // them, without waiting for answers or for send() to drain.
-  for (let i = 0; i < FLOOD; i++) {
+/**
+ * Floods the child with `count` raw JSON-RPC requests as fast as the parent
+ * can queue them, without waiting for answers or for send() to drain, then
+ * reads every answer; returns how many came in arrival order.
+ */
+async function flood(
+  child: IpcChildProcess,
+  first: number,
+  count: number,
+): Promise<number> {
+  for (let i = first; i < first + count; i++) {
     child.ipc.send({
       jsonrpc: "2.0",
       id: i + 1,
@@ -37,32 +45,46 @@ Deno.test("a peer flooding 200,000 requests: at most maxConcurrentCalls run at o
   for await (const message of child.ipc) {
     const { id, result } = message as { id: number; result: number };
     assert.equal(result, id - 1, "each answer is its own call's");
-    if (result === answered) inOrder++;
-    if (++answered === FLOOD) break;
+    if (result === first + answered) inOrder++;
+    if (++answered === count) break;
   }
-  assert.equal(answered, FLOOD);
-  const report = await within(
-    child.ipc.request<Report>("report"),
-    "the report",
-  );
+  assert.equal(answered, count);
+  return inOrder;
+}
+
+Deno.test("a peer flooding 100,000 then 200,000 requests: at most maxConcurrentCalls run at once, in arrival order, memory does not grow with the flood, every call is answered", async () => {
+  await using child = spawnFixture("call_limit_child.ts", [
+    String(DEFAULT_MAX_CONCURRENT_CALLS),
+    String(1 * MIB),
+  ]);
+  const report = () =>
+    within(child.ipc.request<Report>("report"), "the report");
+  let inOrder = await flood(child, 0, FLOOD);
+  const mid = await report();
+  inOrder += await flood(child, FLOOD, 2 * FLOOD);
+  const end = await report();
   assert.ok(
-    report.maxRunning <= DEFAULT_MAX_CONCURRENT_CALLS,
-    `${report.maxRunning} handlers ran at once`,
+    end.maxRunning <= DEFAULT_MAX_CONCURRENT_CALLS,
+    `${end.maxRunning} handlers ran at once`,
   );
   assert.equal(
-    report.maxRunning,
+    end.maxRunning,
     DEFAULT_MAX_CONCURRENT_CALLS,
     "the limit was reached",
   );
-  assert.equal(report.outOfOrder, 0, "handlers started in arrival order");
-  // A sanity bound: ~100-160 MiB measured whatever the flood's length (20,000
-  // to 400,000 calls); unbounded, 13,000+ handlers ran at once at 239 MiB
-  // here, and the issue saw 497 MiB. maxRunning above is the exact check.
-  assert.ok(
-    report.peakRss < 256 * MIB,
-    `peak RSS ${(report.peakRss / MIB).toFixed(0)} MiB`,
-  );
+  assert.equal(end.outOfOrder, 0, "handlers started in arrival order");
   assert.ok(inOrder > 0);
+  // The calls waiting are bounded by receiveBufferBytes (each request is
+  // 63+ bytes), so a flood twice as long waits and peaks no higher. Seen:
+  // 15,215 waiting in both floods, peak RSS +5..7 MiB. With the waiting calls
+  // unbounded (injected to check): 96,672 then 185,046 waiting, +31..57 MiB.
+  const MiB = (bytes: number) => (bytes / MIB).toFixed(0);
+  const figures = `peak RSS after ${FLOOD} calls ${MiB(mid.peakRss)} MiB, ` +
+    `after ${2 * FLOOD} more ${MiB(end.peakRss)} MiB; ` +
+    `calls waiting at most ${mid.peakWaiting}, then ${end.peakWaiting}`;
+  console.log(figures);
+  assert.ok(end.peakWaiting * 63 <= 2 * MIB, `too many waited: ${figures}`);
+  assert.ok(end.peakRss - mid.peakRss < 32 * MIB, `memory grew: ${figures}`);
 });
 
 Deno.test("with a small limit and buffer, both ends calling each other thousands of times at once all finish", async () => {
