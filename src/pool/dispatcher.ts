@@ -160,9 +160,14 @@ export class Dispatcher {
 
   /** Rejects every queued call with `error`. */
   failQueued(error: unknown): void {
+    this.#failQueued(() => error);
+  }
+
+  /** Rejects every queued call with the error `errorFor` makes for its method. */
+  #failQueued(errorFor: (method: string) => unknown): void {
     let call;
     while ((call = this.#queue.shift()) !== undefined) {
-      this.#reject(call, error);
+      this.#reject(call, errorFor(call.method));
     }
     this.#afterCall();
   }
@@ -175,8 +180,9 @@ export class Dispatcher {
     this.#closed ??= why;
     if (force) {
       this.#forced ??= why;
-      this.failQueued(
-        new IpcClosedError(`The call was never sent: ${this.#forced}`),
+      const forced = this.#forced;
+      this.#failQueued((method) =>
+        new IpcClosedError(`The call "${method}" was never sent: ${forced}`)
       );
     }
     this.#room?.resolve();
@@ -287,7 +293,7 @@ export class Dispatcher {
           call,
           new IpcChildExitedError(call.method, child.process.pid, status, {
             cause: error,
-            reason: this.#recycler.explain(child, status),
+            reason: this.#recycler.explain(child, status, error),
           }),
         );
         this.#settled(call, child, undefined);

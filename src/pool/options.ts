@@ -284,6 +284,8 @@ export interface PoolSettings {
   maxQueue: number;
   /** Default timeout of a call, if any. */
   timeout: number | undefined;
+  /** The children's standard error. */
+  stderr: "inherit" | "null";
 }
 
 /**
@@ -345,10 +347,15 @@ export function checkPoolOptions(options: IpcPoolOptions): PoolSettings {
     0,
   );
   const timeout = durationOption(owner, "timeout", options.timeout);
-  for (const name of ["stdout", "stderr"] as const) {
-    // Nobody would read a piped stream: a child writing to it would block.
-    choiceOption(owner, name, options[name], ["inherit", "null"], "inherit");
-  }
+  // Nobody would read a piped stream: a child writing to it would block.
+  choiceOption(owner, "stdout", options.stdout, ["inherit", "null"], "inherit");
+  const stderr = choiceOption(
+    owner,
+    "stderr",
+    options.stderr,
+    ["inherit", "null"],
+    "inherit",
+  );
   for (const arg of options.denoArgs ?? []) {
     if (/^(-[APRWINES]|--allow-|--permission-set)/.test(arg)) {
       throw new TypeError(
@@ -382,6 +389,7 @@ export function checkPoolOptions(options: IpcPoolOptions): PoolSettings {
     prefetch,
     maxQueue,
     timeout,
+    stderr,
   };
 }
 

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { IpcWorkerExitedError } from "../process/errors.ts";
 import type { IpcChildStatus } from "../process/spawn_with_ipc.ts";
 import { ChildMemory } from "./child_memory.ts";
 import type { PoolSettings } from "./options.ts";
@@ -18,6 +19,7 @@ export class Recycler {
   #maxCalls: number;
   #memory: ChildMemory | undefined;
   #children: Supervisor;
+  #settings: PoolSettings;
 
   /**
    * @param settings The pool's settings.
@@ -29,6 +31,7 @@ export class Recycler {
       ? undefined
       : new ChildMemory(settings.maxMemoryMiB);
     this.#children = children;
+    this.#settings = settings;
   }
 
   /** A call was sent to `child`: retire it after its last allowed call. */
@@ -55,10 +58,45 @@ export class Recycler {
   }
 
   /**
-   * Why `child` ended, when the pool knows: it was killed on a timeout, or
-   * it ran out of memory.
+   * Why `child` ended, when the pool knows: it was killed on a timeout, it
+   * ran out of memory, or it failed before answering any call, and where
+   * to read why (`cause`: the error that closed its channel).
    */
-  explain(child: PoolChild, status: IpcChildStatus): string | undefined {
-    return child.killedFor ?? this.#memory?.explain(status);
+  explain(
+    child: PoolChild,
+    status: IpcChildStatus,
+    cause: unknown,
+  ): string | undefined {
+    return child.killedFor ?? this.#memory?.explain(status) ??
+      this.#explainEarly(child, status, cause);
   }
+
+  #explainEarly(
+    child: PoolChild,
+    status: IpcChildStatus,
+    cause: unknown,
+  ): string | undefined {
+    if (child.completed > 0 || status.success || status.signal !== null) {
+      return undefined;
+    }
+    const early =
+      "it had answered no call, as when its module fails to load or throws at startup";
+    if (this.#settings.kind === "worker") {
+      const ended = workerError(cause);
+      return ended === undefined ? early : `${early}; ${ended.message}`;
+    }
+    // With stderr: "null", IpcChildExitedError itself says how to see it.
+    return this.#settings.stderr === "inherit"
+      ? `${early}; its error is on this process's stderr, which the children share (stderr: "inherit")`
+      : early;
+  }
+}
+
+/** The worker's own error, somewhere in the chain of `cause`s. */
+function workerError(cause: unknown): IpcWorkerExitedError | undefined {
+  for (let depth = 0; cause instanceof Error && depth < 4; depth++) {
+    if (cause instanceof IpcWorkerExitedError) return cause;
+    cause = cause.cause;
+  }
+  return undefined;
 }

@@ -137,7 +137,7 @@ Deno.test("a handler that ignores its signal but ends counts on its child until 
   await using workers = pool("process", { size: 1 });
   await within(workers.request("pid"), "the child");
   const error = await within(
-    workers.request("ignoreSignal", { ms: 600 }, { timeout: 100 }).catch((e) =>
+    workers.request("ignoreSignal", { ms: 1500 }, { timeout: 100 }).catch((e) =>
       e
     ),
     "the timeout",

@@ -32,7 +32,10 @@ Deno.test("close({ force: true }) rejects queued and running calls with IpcClose
   for (const call of queued) {
     const error = await call;
     assert.ok(error instanceof IpcClosedError, String(error));
-    assert.match(error.message, /never sent.*force/);
+    assert.match(
+      error.message,
+      /^The call "fib" was never sent: close\(\{ force: true \}\)/,
+    );
   }
   for (const call of running) {
     const error = await within(call, "the rejection");

@@ -188,7 +188,43 @@ Deno.test("a module that fails at startup makes calls fail, not hang", async () 
     );
     assert.ok(error instanceof IpcChildExitedError);
     assert.equal(error.code, 1);
+    assert.match(
+      error.message,
+      /had answered no call, as when its module fails to load or throws at startup\. Its stderr is discarded \(stderr: "null"\): pass stderr: "inherit"/,
+    );
   }
+});
+
+Deno.test("a module that fails at startup: the error says where its own error is (stderr, or the worker's error)", async () => {
+  // Its error goes to this test's stderr, as it would to a user's terminal.
+  await using children = new IpcPool({
+    module: fixture("broken_worker.ts"),
+    size: 1,
+  });
+  const error = await within(
+    children.request("anything").catch((e) => e),
+    "the rejection",
+  );
+  assert.ok(error instanceof IpcChildExitedError, String(error));
+  assert.match(
+    error.message,
+    /had answered no call, as when its module fails to load or throws at startup; its error is on this process's stderr, which the children share \(stderr: "inherit"\)/,
+  );
+  await using workers = new IpcPool({
+    kind: "worker",
+    module: fixture("broken_worker.ts"),
+    size: 1,
+  });
+  const workerError = await within(
+    workers.request("anything").catch((e) => e),
+    "the worker's rejection",
+    180_000,
+  );
+  assert.ok(workerError instanceof IpcChildExitedError, String(workerError));
+  assert.match(
+    workerError.message,
+    /had answered no call, as when its module fails to load or throws at startup; Worker "pool-worker-\d+" threw an uncaught error: .*broken_worker: failed at startup/,
+  );
 });
 
 Deno.test("close() waits for running and queued calls, then the children exit", async () => {

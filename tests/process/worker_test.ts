@@ -8,6 +8,7 @@ import {
   IpcProtocolError,
   IpcUnstableFlagError,
   IpcValidationError,
+  type IpcWorker,
   IpcWorkerExitedError,
   spawnWorkerWithIpc,
 } from "../../mod.ts";
@@ -27,6 +28,38 @@ async function settledCount(
     await sleep(500);
   }
   return read();
+}
+
+/**
+ * Starts a worker of the fixture and resolves `allPosted` when the worker
+ * posts the foreign message "all posted". Our listener comes after the
+ * channel's, so by then the channel has handled every earlier post. The
+ * `Worker` the library creates is kept by wrapping its constructor meanwhile.
+ */
+function spawnWatchedWorker(
+  name: string,
+  options: Parameters<typeof spawnWorkerWithIpc>[1],
+): { worker: IpcWorker; allPosted: Promise<void> } {
+  const Original = globalThis.Worker;
+  let created: Worker | undefined;
+  globalThis.Worker = class extends Original {
+    constructor(...args: ConstructorParameters<typeof Worker>) {
+      super(...args);
+      created = this;
+    }
+  };
+  let worker: IpcWorker;
+  try {
+    worker = spawnWorkerWithIpc(WORKER, { ...options, name });
+  } finally {
+    globalThis.Worker = Original;
+  }
+  const allPosted = new Promise<void>((resolve) => {
+    created!.addEventListener("message", (event) => {
+      if (event.data === "all posted") resolve();
+    });
+  });
+  return { worker, allPosted };
 }
 
 Deno.test("a worker echoes structured clones: Map, Date, BigInt, typed arrays arrive as sent", async () => {
@@ -345,15 +378,15 @@ Deno.test("a hostile worker: foreign messages are ignored; lies about sizes, mal
       ["bad-credit", IpcProtocolError, /a credit of Infinity/, ["good"]],
     ];
   for (const [how, kind, pattern, before] of cases) {
-    await using worker = spawnWorkerWithIpc(WORKER, {
-      name: "hostile",
+    const { worker, allPosted } = spawnWatchedWorker("hostile", {
       maxMessageBytes: 64 * 1024,
       receiveBufferBytes: 64 * 1024,
     });
-    const posted = new Int32Array(new SharedArrayBuffer(4));
-    await worker.ipc.send({ how, posted });
-    // Not reading meanwhile: the worker gets no more credit than the first.
-    await waitUntil(() => Atomics.load(posted, 0) === 1, "the posts");
+    await using _ = worker;
+    await worker.ipc.send({ how });
+    // Not reading until the parent has handled every post: a reader frees
+    // room, and the credit granted for it would cover the later posts.
+    await within(allPosted, `${how}: the posts`);
     const { messages, error } = await within(collect(worker.ipc), how);
     assert.deepEqual(messages.slice(0, before.length), before, how);
     assert.ok(error instanceof kind, `${how}: ${error}`);
