@@ -343,14 +343,9 @@ export class IpcReconnectingStream<In = unknown, Out = unknown>
     this.#sendsMaybeLost += lost;
     this.#lostAtDrop = lost;
     const peer = this.#reconnector.peer;
-    const dropped = heartbeat.failure === undefined
-      ? new Error(`the connection to ${peer} closed`)
-      : new Error(
-        `the connection to ${peer} was closed: ${heartbeat.failure.message}`,
-        {
-          cause: heartbeat.failure,
-        },
-      );
+    // The heartbeat's failure names the peer and says why.
+    const dropped = heartbeat.failure ??
+      new Error(`the connection to ${peer} closed`);
     this.#reconnect(dropped).catch((error) => this.#end(toError(error)));
   }
 
