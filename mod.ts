@@ -87,7 +87,6 @@ export { DenoConnTransport } from "./src/transports/deno_conn.ts";
 // Processes: a parent and its children.
 export {
   type IpcChildProcess,
-  type IpcChildStatus,
   type IpcStdio,
   spawnWithIpc,
   type SpawnWithIpcOptions,
@@ -98,6 +97,7 @@ export {
 } from "./src/process/connect_parent_ipc.ts";
 export { serveParentCalls } from "./src/process/serve_parent_calls.ts";
 export {
+  type IpcChildStatus,
   stopChild,
   type StopChildOptions,
   type StoppableChild,
