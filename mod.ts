@@ -48,7 +48,10 @@
  */
 
 // The channel: a two-way message stream over any transport.
-export { IpcJsonStream } from "./src/channel/ipc_json_stream.ts";
+export {
+  type IpcChannel,
+  IpcJsonStream,
+} from "./src/channel/ipc_json_stream.ts";
 export {
   DEFAULT_MAX_CONCURRENT_CALLS,
   DEFAULT_MAX_MESSAGE_BYTES,
