@@ -48,7 +48,10 @@
  */
 
 // The channel: a two-way message stream over any transport.
-export { IpcJsonStream } from "./src/channel/ipc_json_stream.ts";
+export {
+  type IpcChannel,
+  IpcJsonStream,
+} from "./src/channel/ipc_json_stream.ts";
 export {
   DEFAULT_MAX_CONCURRENT_CALLS,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -87,7 +90,6 @@ export { DenoConnTransport } from "./src/transports/deno_conn.ts";
 // Processes: a parent and its children.
 export {
   type IpcChildProcess,
-  type IpcChildStatus,
   type IpcStdio,
   spawnWithIpc,
   type SpawnWithIpcOptions,
@@ -98,6 +100,7 @@ export {
 } from "./src/process/connect_parent_ipc.ts";
 export { serveParentCalls } from "./src/process/serve_parent_calls.ts";
 export {
+  type IpcChildStatus,
   stopChild,
   type StopChildOptions,
   type StoppableChild,

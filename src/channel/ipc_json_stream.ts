@@ -75,6 +75,65 @@ export let limitCalls: (
 ) => number;
 
 /**
+ * A two-way channel of messages and calls: what {@linkcode IpcJsonStream}
+ * and the reconnecting channel of `connectIpc({ reconnect })` both are. Type
+ * a function against it to take either.
+ *
+ * @typeParam In The type of the messages received.
+ * @typeParam Out The type of the messages sent.
+ *
+ * @example A function that takes any channel
+ * ```ts
+ * import { type IpcChannel, IpcJsonStream } from "@tether/ipc";
+ *
+ * async function greet(channel: IpcChannel<unknown, string>): Promise<void> {
+ *   await channel.send("hello");
+ *   await channel.flush();
+ * }
+ * await using ipc = new IpcJsonStream<unknown, string>({ readable: new ReadableStream(), writable: new WritableStream() });
+ * await greet(ipc);
+ * ```
+ */
+export interface IpcChannel<In = unknown, Out = unknown>
+  extends AsyncIterable<In>, AsyncDisposable {
+  /** Resolves once the channel is closed, for whatever reason; never rejects. */
+  readonly closed: Promise<void>;
+  /** Sends one message; resolves once it is written or queued within `sendBufferBytes`. */
+  send(message: Out, options?: IpcSendOptions): Promise<void>;
+  /** Waits for the next message; rejects with `IpcClosedError` once the channel has ended. */
+  receive(): Promise<In>;
+  /** The one iterator over received messages (every call returns the same one). */
+  [Symbol.asyncIterator](): AsyncIterableIterator<In>;
+  /** Resolves once all sent so far is with the OS, not just queued. */
+  flush(): Promise<void>;
+  /** Writes what is queued, then closes; resolves once closed. */
+  close(): Promise<void>;
+  /** Closes the channel, as `close()`; for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+  /** Calls `method` in the peer and waits for its answer (JSON-RPC 2.0). */
+  request<R = unknown>(
+    method: string,
+    params?: unknown,
+    options?: IpcRequestOptions,
+  ): Promise<R>;
+  /** Answers the peer's calls of `method`; returns a function that unregisters it. */
+  handle<P = unknown, R = unknown>(
+    method: string,
+    handler: IpcHandler<P, R>,
+  ): () => void;
+  /** Calls `method`, an async generator in the peer, and iterates what it yields. */
+  stream<T = unknown, R = unknown>(
+    method: string,
+    params?: unknown,
+    options?: IpcStreamOptions,
+  ): IpcCallStream<T, R>;
+  /** A proxy typed from the peer's handlers object `H`. */
+  remote<H>(): IpcRemote<H>;
+  /** Figures of this channel since it was created. */
+  stats(): IpcStreamStats;
+}
+
+/**
  * A two-way channel of messages: `send()` a value, iterate to receive, and
  * `request()`/`handle()` calls both ways.
  *
@@ -103,7 +162,7 @@ export let limitCalls: (
  * ```
  */
 export class IpcJsonStream<In = unknown, Out = unknown>
-  implements AsyncIterable<In>, AsyncDisposable {
+  implements IpcChannel<In, Out> {
   #transport: IpcTransport | IpcMessageTransport;
   #wire: Wire;
   #received: ReceiveQueue<In>;
