@@ -75,9 +75,9 @@ export let limitCalls: (
 ) => number;
 
 /**
- * A two-way channel of messages and calls: what {@linkcode IpcJsonStream}
- * and the reconnecting channel of `connectIpc({ reconnect })` both are. Type
- * a function against it to take either.
+ * A two-way channel of messages and calls, as every channel of this library
+ * is (such as {@linkcode IpcJsonStream}). Type a function against it to take
+ * any channel.
  *
  * @typeParam In The type of the messages received.
  * @typeParam Out The type of the messages sent.
