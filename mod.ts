@@ -90,7 +90,6 @@ export { DenoConnTransport } from "./src/transports/deno_conn.ts";
 // Processes: a parent and its children.
 export {
   type IpcChildProcess,
-  type IpcChildStatus,
   type IpcStdio,
   spawnWithIpc,
   type SpawnWithIpcOptions,
@@ -101,6 +100,7 @@ export {
 } from "./src/process/connect_parent_ipc.ts";
 export { serveParentCalls } from "./src/process/serve_parent_calls.ts";
 export {
+  type IpcChildStatus,
   stopChild,
   type StopChildOptions,
   type StoppableChild,
@@ -211,7 +211,7 @@ export {
   IpcHandshakeTimeoutError,
   IpcInsecureSetupError,
 } from "./src/net/errors.ts";
-export type { IpcHandshakeLimit } from "./src/net/handshake_budget.ts";
+export type { IpcHandshakeLimit } from "./src/net/errors.ts";
 export { IpcNetStream } from "./src/net/ipc_net_stream.ts";
 export { IpcReconnectingStream } from "./src/net/ipc_reconnecting_stream.ts";
 export type {
