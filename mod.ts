@@ -48,7 +48,10 @@
  */
 
 // The channel: a two-way message stream over any transport.
-export { IpcJsonStream } from "./src/channel/ipc_json_stream.ts";
+export {
+  type IpcChannel,
+  IpcJsonStream,
+} from "./src/channel/ipc_json_stream.ts";
 export {
   DEFAULT_MAX_CONCURRENT_CALLS,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -87,7 +90,6 @@ export { DenoConnTransport } from "./src/transports/deno_conn.ts";
 // Processes: a parent and its children.
 export {
   type IpcChildProcess,
-  type IpcChildStatus,
   type IpcStdio,
   spawnWithIpc,
   type SpawnWithIpcOptions,
@@ -98,6 +100,7 @@ export {
 } from "./src/process/connect_parent_ipc.ts";
 export { serveParentCalls } from "./src/process/serve_parent_calls.ts";
 export {
+  type IpcChildStatus,
   stopChild,
   type StopChildOptions,
   type StoppableChild,
@@ -197,8 +200,10 @@ export {
   type IpcTlsClientOptions,
   type IpcTlsServerOptions,
 } from "./src/net/options.ts";
-export { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "./src/net/handshake.ts";
-export { MIN_AUTH_KEY_BYTES } from "./src/net/auth_key.ts";
+export {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  MIN_AUTH_KEY_BYTES,
+} from "./src/net/handshake.ts";
 export {
   IpcAddressInUseError,
   IpcAuthenticationError,
@@ -208,9 +213,9 @@ export {
   IpcHandshakeTimeoutError,
   IpcInsecureSetupError,
 } from "./src/net/errors.ts";
-export type { IpcHandshakeLimit } from "./src/net/handshake_budget.ts";
+export type { IpcHandshakeLimit } from "./src/net/errors.ts";
 export { IpcNetStream } from "./src/net/ipc_net_stream.ts";
-export { IpcReconnectingStream } from "./src/net/ipc_reconnecting_stream.ts";
+export { IpcReconnectingStream } from "./src/net/reconnect.ts";
 export type {
   IpcReconnectEvent,
   IpcReconnectOptions,

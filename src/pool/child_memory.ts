@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { IpcChildStatus } from "../process/spawn_with_ipc.ts";
+import type { IpcChildStatus } from "../process/stop_child.ts";
 import { POOL_METHODS } from "../process/pool_methods.ts";
 import type { PoolChild } from "./pool_child.ts";
 

@@ -5,12 +5,8 @@
  * @module
  */
 
-import { stopChild } from "../process/stop_child.ts";
-import type { PoolCall } from "./pool_call.ts";
-import type {
-  IpcChildProcess,
-  IpcChildStatus,
-} from "../process/spawn_with_ipc.ts";
+import type { IpcChildProcess } from "../process/spawn_with_ipc.ts";
+import { type IpcChildStatus, stopChild } from "../process/stop_child.ts";
 
 /** On `close()`, a child has this long to exit after its channel closes, and again after SIGTERM. */
 const STOP_GRACE_MS = 5000;
@@ -27,6 +23,23 @@ export type RetireCause =
   | "timeout"
   | "abandoned"
   | "idle";
+
+/** What a child keeps of each call in it (the dispatcher's `PoolCall`). */
+export interface ChildCall {
+  readonly method: string;
+  /** No call may be sent ahead to its child while it runs. */
+  readonly noneAhead: boolean;
+  /** The child it is in, while it is there. */
+  child: PoolChild | undefined;
+  /** It has a place in its child, rather than waiting for one there. */
+  started: boolean;
+  /** Why its caller gave up while it was in its child, if it did. */
+  abandoned: string | undefined;
+  /** `performance.now()` when its caller gave up. */
+  abandonedAt: number;
+  /** Its handler still ran a grace period after its caller gave up. */
+  overdue: boolean;
+}
 
 /** One child and the calls it runs. */
 export class PoolChild {
@@ -49,9 +62,9 @@ export class PoolChild {
   /** Of `inFlight`, calls whose caller gave up (timeout, abort, a stream left early). */
   abandoned = 0;
   /** Calls it runs, by the pool's count: at most `concurrency`, the others wait there for a place. */
-  #running = new Set<PoolCall>();
+  #running = new Set<ChildCall>();
   /** Calls sent ahead (prefetch) waiting in it for a place, in order. */
-  #waiting: PoolCall[] = [];
+  #waiting: ChildCall[] = [];
   /** Calls sent to it. */
   calls = 0;
   /** Calls it answered (with a result or an error of its handler). */
@@ -96,7 +109,7 @@ export class PoolChild {
    * run there, else waits there for a place (the child's limit, agreed with
    * `tether.poolConcurrency`, is `concurrency`).
    */
-  begin(call: PoolCall, concurrency: number): void {
+  begin(call: ChildCall, concurrency: number): void {
     if (this.inFlight++ === 0) this.busySince = performance.now();
     this.calls++;
     if (call.noneAhead) this.noneAhead++;
@@ -107,20 +120,20 @@ export class PoolChild {
   }
 
   /** Counts `call`'s caller giving up while the call is still in it. */
-  abandon(call: PoolCall, how: string): void {
+  abandon(call: ChildCall, how: string): void {
     call.abandoned = how;
     call.abandonedAt = performance.now();
     this.abandoned++;
   }
 
   /** The calls it runs whose caller gave up, the oldest first. */
-  abandonedRunning(): PoolCall[] {
+  abandonedRunning(): ChildCall[] {
     return [...this.#running].filter((call) => call.abandoned !== undefined);
   }
 
   /**
    * `true` when calls wait in it for a place that no call running there
-   * will give up: each of those is overdue (see `PoolCall.overdue`).
+   * will give up: each of those is overdue (see `ChildCall.overdue`).
    */
   get stuck(): boolean {
     return this.#waiting.length > 0 &&
@@ -133,7 +146,7 @@ export class PoolChild {
    *
    * @returns `true` when it has no call in it any more.
    */
-  end(call: PoolCall): boolean {
+  end(call: ChildCall): boolean {
     call.child = undefined;
     if (call.abandoned !== undefined) this.abandoned--;
     if (call.noneAhead) this.noneAhead--;

@@ -8,7 +8,7 @@
  */
 
 import { IpcWorkerExitedError } from "../process/errors.ts";
-import type { IpcChildStatus } from "../process/spawn_with_ipc.ts";
+import type { IpcChildStatus } from "../process/stop_child.ts";
 import { ChildMemory } from "./child_memory.ts";
 import type { PoolSettings } from "./options.ts";
 import type { PoolChild } from "./pool_child.ts";

@@ -8,10 +8,8 @@
  * @module
  */
 
-import type {
-  IpcChildProcess,
-  IpcChildStatus,
-} from "../process/spawn_with_ipc.ts";
+import type { IpcChildProcess } from "../process/spawn_with_ipc.ts";
+import type { IpcChildStatus } from "../process/stop_child.ts";
 import { IdleWatch } from "./autoscaler.ts";
 import { POOL_METHODS } from "../process/pool_methods.ts";
 import type { PoolSettings } from "./options.ts";

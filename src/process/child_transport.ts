@@ -12,7 +12,7 @@ import type {
   IpcTransportSink,
 } from "../transports/transport.ts";
 import { IpcChildEndedError } from "./errors.ts";
-import type { IpcChildStatus } from "./spawn_with_ipc.ts";
+import type { IpcChildStatus } from "./stop_child.ts";
 
 /**
  * When the channel ends before the child's exit is known, the end waits

@@ -29,7 +29,11 @@ import { ChildTransport } from "./child_transport.ts";
 import { endChannelAfterExit } from "./exit_drain.ts";
 import { commandWithoutImplicitPermissions } from "./no_implicit_permissions.ts";
 import { spawnError } from "./spawn_error.ts";
-import { killTimeoutOption, stopChild } from "./stop_child.ts";
+import {
+  type IpcChildStatus,
+  killTimeoutOption,
+  stopChild,
+} from "./stop_child.ts";
 
 /** Environment variables that would make a child believe it has another channel. */
 const INHERITED_CHANNEL_VARIABLES = [
@@ -95,16 +99,6 @@ export interface SpawnWithIpcOptions<In = unknown>
    * @default {false}
    */
   nodeCompat?: boolean;
-}
-
-/** How the child ended: the same shape as `Deno.CommandStatus`. */
-export interface IpcChildStatus {
-  /** `true` when the child exited with code 0. */
-  success: boolean;
-  /** The exit code, or 128 + the signal number when a signal ended it. */
-  code: number;
-  /** The signal that ended the child, or `null`. */
-  signal: Deno.Signal | null;
 }
 
 /**

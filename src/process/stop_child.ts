@@ -7,7 +7,16 @@
 
 import { settlesWithin } from "../internal/deadline.ts";
 import { durationOption } from "../internal/check_option.ts";
-import type { IpcChildStatus } from "./spawn_with_ipc.ts";
+
+/** How the child ended: the same shape as `Deno.CommandStatus`. */
+export interface IpcChildStatus {
+  /** `true` when the child exited with code 0. */
+  success: boolean;
+  /** The exit code, or 128 + the signal number when a signal ended it. */
+  code: number;
+  /** The signal that ended the child, or `null`. */
+  signal: Deno.Signal | null;
+}
 
 /** How long a child gets at each step before the next, harder one. */
 export const DEFAULT_KILL_TIMEOUT_MS = 5000;

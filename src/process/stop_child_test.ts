@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
-import type { IpcChildStatus } from "./spawn_with_ipc.ts";
-import { stopChild, type StoppableChild } from "./stop_child.ts";
+import {
+  type IpcChildStatus,
+  stopChild,
+  type StoppableChild,
+} from "./stop_child.ts";
 
 /** A stand-in child that ends on the signals in `diesOn`, and records what it got. */
 function fakeChild(diesOn: Deno.Signal[]): StoppableChild & {

@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { IpcChildProcess, IpcChildStatus } from "./spawn_with_ipc.ts";
+import type { IpcChildProcess } from "./spawn_with_ipc.ts";
+import type { IpcChildStatus } from "./stop_child.ts";
 import type { IpcWorker } from "./spawn_worker_with_ipc.ts";
 
 /**
