@@ -107,11 +107,9 @@ export {
 export type { IpcPermissions } from "./src/process/permission_flags.ts";
 export {
   IpcChannelNotFoundError,
-  IpcChildEndedError,
   IpcChildExitedError,
   IpcSpawnError,
   IpcUnstableFlagError,
-  IpcWorkerExitedError,
 } from "./src/process/errors.ts";
 
 // Calls: JSON-RPC requests both ways on any channel.

@@ -13,7 +13,7 @@ import { LatencyHistogram } from "../calls/latency.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
 import { PEER_DONE, type PeerDoneOption } from "../calls/outgoing_call.ts";
 import { IpcClosedError } from "../channel/errors.ts";
-import { IpcChildExitedError } from "../process/errors.ts";
+import { poolChildExitedError } from "../process/errors.ts";
 import { CallQueue, queueTimeoutError } from "./call_queue.ts";
 import { IpcQueueFullError } from "./errors.ts";
 import type { IpcPoolRequestOptions, PoolSettings } from "./options.ts";
@@ -291,10 +291,16 @@ export class Dispatcher {
       child.exited.promise.then((status) => {
         this.#reject(
           call,
-          new IpcChildExitedError(call.method, child.process.pid, status, {
-            cause: error,
-            reason: this.#recycler.explain(child, status, error),
-          }),
+          poolChildExitedError(
+            this.#settings.kind,
+            call.method,
+            child.process.pid,
+            status,
+            {
+              cause: error,
+              reason: this.#recycler.explain(child, status, error),
+            },
+          ),
         );
         this.#settled(call, child, undefined);
         this.#afterCall();

@@ -11,7 +11,7 @@ import type {
   IpcTransport,
   IpcTransportSink,
 } from "../transports/transport.ts";
-import { IpcChildEndedError } from "./errors.ts";
+import { childEndedError } from "./errors.ts";
 import type { IpcChildStatus } from "./stop_child.ts";
 
 /**
@@ -26,7 +26,7 @@ const EXIT_WAIT_MS = 1000;
  * The socket transport of a child's channel. When the channel ends because
  * the child crashed or was killed (or exited leaving what it was sent
  * unread, which resets the connection), the channel is told so with an
- * {@linkcode IpcChildEndedError} naming the exit code or signal, instead of
+ * `IpcChildExitedError` naming the exit code or signal, instead of
  * a bare "the peer closed it" or "read ECONNRESET".
  */
 export class ChildTransport implements IpcTransport {
@@ -100,7 +100,7 @@ export class ChildTransport implements IpcTransport {
       const ended = this.#ended;
       if (ended !== undefined && (!ended.success || error !== undefined)) {
         sink.end(
-          new IpcChildEndedError(this.#pid, ended, {
+          childEndedError(this.#pid, ended, {
             cause: error,
             stderrHidden: this.#stderrHidden,
           }),
