@@ -210,7 +210,7 @@ export {
   IpcHandshakeTimeoutError,
   IpcInsecureSetupError,
 } from "./src/net/errors.ts";
-export type { IpcHandshakeLimit } from "./src/net/handshake_budget.ts";
+export type { IpcHandshakeLimit } from "./src/net/errors.ts";
 export { IpcNetStream } from "./src/net/ipc_net_stream.ts";
 export { IpcReconnectingStream } from "./src/net/ipc_reconnecting_stream.ts";
 export type {

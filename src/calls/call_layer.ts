@@ -37,7 +37,6 @@ import {
   PEER_DONE,
   type PeerDoneOption,
 } from "./outgoing_call.ts";
-import { ReservedNotifications } from "./reserved_notifications.ts";
 import {
   checkProgressOption,
   type StreamHooks,
@@ -71,7 +70,10 @@ export class CallLayer {
   /** Calls this end gave up on whose peer is not done yet: their `PEER_DONE`. */
   #abandoned = new Map<number, () => void>();
   #incoming = new Map<CallId, IncomingCall>();
-  #reserved = new ReservedNotifications();
+  /** Who hears the parent's `$/cancelProcess` (graceful cancel). */
+  #onCancelProcess: ((params: unknown) => void) | undefined;
+  /** A `$/cancelProcess` that came before anyone listened, replayed to the first. */
+  #unheardCancel: { params: unknown } | undefined;
   #handlers = new Map<string, IpcHandler<unknown>>();
   #latency = new LatencyHistogram();
   #succeeded = 0;
@@ -249,20 +251,33 @@ export class CallLayer {
         else this.#peerCancel(running);
         return true;
       }
-      case "notification":
-        this.#reserved.notify(call.method, call.params);
+      case "notification": {
+        // `$/cancelProcess`, the only notification classify() names.
+        const listener = this.#onCancelProcess;
+        if (listener !== undefined) listener(call.params);
+        else this.#unheardCancel = { params: call.params };
         return true;
+      }
     }
   }
 
   /**
-   * Listens for the reserved notification `method` (`$/…`); one that came
-   * before anyone listened is replayed. For the library's own layers.
-   *
-   * @returns A function that stops listening.
+   * Hands the parent's `$/cancelProcess` notifications to `listener` (the
+   * child's `getCancelSignal()`); one that came before is replayed at once.
    */
-  listen(method: string, listener: (params: unknown) => void): () => void {
-    return this.#reserved.listen(method, listener);
+  onCancelProcess(listener: (params: unknown) => void): void {
+    this.#onCancelProcess = listener;
+    const unheard = this.#unheardCancel;
+    this.#unheardCancel = undefined;
+    if (unheard !== undefined) listener(unheard.params);
+  }
+
+  /**
+   * `true` when more than `receiveBufferBytes` of the peer's calls wait to
+   * run: the channel must stop reading (see `IncomingLimit.full`).
+   */
+  get full(): boolean {
+    return this.#limit.full;
   }
 
   /**

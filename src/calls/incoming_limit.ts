@@ -24,8 +24,6 @@ export interface CallReceiving {
   readonly limitBytes: number;
   /** `true` while reading is paused behind unread plain messages. */
   readonly plainFull: boolean;
-  /** The limit reading asks whether it must pause; set by the call layer. */
-  calls: { readonly full: boolean } | undefined;
   /** The waiting requests went down to half: reading may resume. */
   callsDrained(): void;
 }
@@ -47,7 +45,6 @@ export interface CallReceiving {
  *   maxConcurrentCalls: 1,
  *   limitBytes: 100,
  *   plainFull: false,
- *   calls: undefined,
  *   callsDrained: () => console.log("resume reading"),
  * };
  * const limit = new IncomingLimit<string>(receiving, (call) => console.log("run", call));
@@ -69,13 +66,12 @@ export class IncomingLimit<T> {
   #cancelled = new Set<unknown>();
 
   /**
-   * @param receiving The channel's receiving side; the limit registers itself there.
+   * @param receiving The channel's receiving side, which asks {@linkcode IncomingLimit.full}.
    * @param run Starts a call.
    */
   constructor(receiving: CallReceiving, run: (call: T) => void) {
     this.#receiving = receiving;
     this.#run = run;
-    receiving.calls = this;
   }
 
   /** Calls running. */

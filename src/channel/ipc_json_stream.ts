@@ -7,7 +7,6 @@
  */
 
 import { CallLayer } from "../calls/call_layer.ts";
-import type { ListenReserved } from "../calls/reserved_notifications.ts";
 import { noCallStats } from "../calls/stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "../calls/types.ts";
 import { remote } from "../calls/remote.ts";
@@ -40,44 +39,33 @@ import { Wire } from "./wire.ts";
 
 /** After bad input, how long queued replies may take to be written before hanging up. */
 const BAD_INPUT_WRITE_GRACE_MS = 2000;
-/** Listens for a reserved `$/` notification; for the library's layers only (not in mod.ts). */
-export let listenReserved: ListenReserved<IpcJsonStream>;
-/**
- * Hands the heartbeat's control signals to a listener (`src/net/heartbeat.ts`);
- * for the library's layers only (not in mod.ts).
- */
-export let listenControl: <In, Out>(
-  stream: IpcJsonStream<In, Out>,
-  listener: (signal: number) => void,
-) => boolean;
-/**
- * Calls back once the program has taken every plain message received so far
- * (the heartbeat's acknowledgements); for the library's layers only.
- */
-export let afterReceivedTaken: <In, Out>(
-  stream: IpcJsonStream<In, Out>,
-  callback: () => void,
-) => void;
-/** Sends a heartbeat signal after what was sent so far; for the library's layers only. */
-export let sendSignal: <In, Out>(
-  stream: IpcJsonStream<In, Out>,
-  signal: number,
-) => void;
-/**
- * Limits the peer's calls that run at once, but for those of `unlimited`;
- * returns the limit in effect. For the library's layers only (a pool's
- * `concurrency`; not in mod.ts).
- */
-export let limitCalls: (
-  stream: IpcJsonStream,
-  max: number,
-  unlimited: readonly string[],
-) => number;
+/** The key of {@linkcode IpcJsonStream}'s method for the library's own layers (not in mod.ts). */
+export const CONTROLS: unique symbol = Symbol("IpcJsonStream controls");
 
 /**
- * A two-way channel of messages and calls: what {@linkcode IpcJsonStream}
- * and the reconnecting channel of `connectIpc({ reconnect })` both are. Type
- * a function against it to take either.
+ * What the library's own layers do with a channel besides its public
+ * methods: graceful cancel, a pool child's concurrency, the network heartbeat.
+ */
+export interface ChannelControls {
+  /** Hands the parent's `$/cancelProcess` notifications to `listener`; one that came earlier is replayed. */
+  onCancelProcess(listener: (params: unknown) => void): void;
+  /**
+   * Runs at most `max` of the peer's calls at once (never more than
+   * `maxConcurrentCalls`), those of `unlimited` at once; returns the limit in effect.
+   */
+  limitCalls(max: number, unlimited: readonly string[]): number;
+  /** Hands the heartbeat's control signals to `listener`; `false` on a message transport. */
+  listenControl(listener: (signal: number) => void): boolean;
+  /** Calls back once the program has taken every plain message received so far. */
+  afterReceivedTaken(callback: () => void): void;
+  /** Sends a heartbeat signal after what was sent so far, while the channel is open. */
+  sendSignal(signal: number): void;
+}
+
+/**
+ * A two-way channel of messages and calls, as every channel of this library
+ * is (such as {@linkcode IpcJsonStream}). Type a function against it to take
+ * any channel.
  *
  * @typeParam In The type of the messages received.
  * @typeParam Out The type of the messages sent.
@@ -423,17 +411,24 @@ export class IpcJsonStream<In = unknown, Out = unknown>
     });
   }
 
-  static {
-    listenReserved = (stream, method, listener) =>
-      stream.#callLayer().listen(method, listener);
-    listenControl = (stream, listener) => stream.#wire.listenControl(listener);
-    afterReceivedTaken = (stream, callback) =>
-      stream.#received.afterTaken(callback);
-    sendSignal = (stream, signal) => {
-      if (stream.#life.state === "open") stream.#sending.signal(signal);
+  /**
+   * The channel's controls for the library's own layers; see
+   * {@linkcode ChannelControls}.
+   *
+   * @ignore
+   */
+  [CONTROLS](): ChannelControls {
+    return {
+      onCancelProcess: (listener) =>
+        this.#callLayer().onCancelProcess(listener),
+      limitCalls: (max, unlimited) =>
+        this.#callLayer().limitCalls(max, unlimited),
+      listenControl: (listener) => this.#wire.listenControl(listener),
+      afterReceivedTaken: (callback) => this.#received.afterTaken(callback),
+      sendSignal: (signal) => {
+        if (this.#life.state === "open") this.#sending.signal(signal);
+      },
     };
-    limitCalls = (stream, max, unlimited) =>
-      stream.#callLayer().limitCalls(max, unlimited);
   }
 
   /** The call layer, made on first use; it learns when the channel closes. */
@@ -446,12 +441,12 @@ export class IpcJsonStream<In = unknown, Out = unknown>
         receiving: this.#received,
       });
       this.#calls = calls;
+      this.#received.holdForCalls(calls);
       this.#life.closed.then(() => calls.onClosed());
       // Calls that came before the call layer existed wait in the queue; hand
-      // them over once the handlers registered in this same tick are in place.
-      queueMicrotask(() =>
-        this.#received.retain((message) => !calls.intercept(message))
-      );
+      // them over once the handlers registered in this same tick are in
+      // place, and before the iterator can take them.
+      this.#received.handOver((message) => !calls.intercept(message));
     }
     return this.#calls;
   }

@@ -4,7 +4,7 @@ import {
   IpcMessageTooLargeError,
   IpcProtocolError,
 } from "./errors.ts";
-import { IpcJsonStream } from "./ipc_json_stream.ts";
+import { CONTROLS, IpcJsonStream } from "./ipc_json_stream.ts";
 import type { IpcJsonStreamOptions } from "./options.ts";
 import type {
   IpcTransport,
@@ -330,4 +330,28 @@ Deno.test("IpcJsonStream answers calls that arrived before its first handle()", 
   assert.equal(await b.receive(), "a plain message");
   await a.close();
   await b.closed;
+});
+
+Deno.test("a $/cancelProcess that came while calls were handled but nobody listened is replayed to the first listener, once", async () => {
+  const [parent, child] = pair();
+  const stop = child.handle("ping", () => "pong");
+  const cancel = { jsonrpc: "2.0", method: "$/cancelProcess", params: {} };
+  await parent.send({ ...cancel, params: { reason: 1 } });
+  await parent.send({ ...cancel, params: { reason: 2 } });
+  assert.equal(await parent.request("ping"), "pong", "both are received");
+  const heard: unknown[] = [];
+  child[CONTROLS]().onCancelProcess((params) => heard.push(params));
+  assert.deepEqual(heard, [{ reason: 2 }], "the last one, replayed");
+  await parent.send({ ...cancel, params: { reason: 3 } });
+  assert.equal(await parent.request("ping"), "pong");
+  assert.deepEqual(heard, [{ reason: 2 }, { reason: 3 }]);
+  await parent.send("plain");
+  assert.equal(
+    await child.receive(),
+    "plain",
+    "no cancel reached the iterator",
+  );
+  stop();
+  await parent.close();
+  await child.close();
 });

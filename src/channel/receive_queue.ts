@@ -34,13 +34,16 @@ export interface ReceiveQueueEvents {
 export class ReceiveQueue<T> extends AsyncQueue<T> implements CallReceiving {
   readonly limitBytes: number;
   readonly maxConcurrentCalls: number;
-  calls: { readonly full: boolean } | undefined;
+  /** The peer's calls waiting to run, which also hold reading when over the bound. */
+  #calls: { readonly full: boolean } | undefined;
   #drop: boolean;
   #paused = false;
   #dropped = 0;
   #events: ReceiveQueueEvents;
   /** Buffered messages taken so far, by the iterator or by the call layer. */
   #taken = 0;
+  /** Which buffered messages stay for the iterator, once the call layer is there to take the others. */
+  #handOver: ((item: T) => boolean) | undefined;
   /** Callbacks waiting for a count of `#taken`, in order. */
   #afterTaken = new ArrayQueue<{ target: number; callback: () => void }>();
 
@@ -56,7 +59,7 @@ export class ReceiveQueue<T> extends AsyncQueue<T> implements CallReceiving {
         this.#runAfterTaken();
         if (this.#paused && bytes <= this.limitBytes / 2) {
           this.#paused = false;
-          if (this.calls?.full !== true) events.resume();
+          if (this.#calls?.full !== true) events.resume();
         }
       },
       waitingChanged: () => events.waitingChanged(),
@@ -65,6 +68,11 @@ export class ReceiveQueue<T> extends AsyncQueue<T> implements CallReceiving {
     this.limitBytes = settings.receiveBufferBytes;
     this.maxConcurrentCalls = settings.maxConcurrentCalls;
     this.#drop = settings.receiveOverflow === "drop";
+  }
+
+  /** From now on, reading also pauses while `calls` is full (the call layer's waiting calls). */
+  holdForCalls(calls: { readonly full: boolean }): void {
+    this.#calls = calls;
   }
 
   /** Plain messages dropped because the queue was full (`receiveOverflow: "drop"`). */
@@ -83,7 +91,7 @@ export class ReceiveQueue<T> extends AsyncQueue<T> implements CallReceiving {
    * the next take below half the limit resumes.
    */
   get full(): boolean {
-    const calls = this.calls?.full === true;
+    const calls = this.#calls?.full === true;
     if (!this.plainFull) return calls;
     this.#paused = true;
     return true;
@@ -108,6 +116,28 @@ export class ReceiveQueue<T> extends AsyncQueue<T> implements CallReceiving {
       return;
     }
     this.#afterTaken.push({ target: this.#taken + this.length, callback });
+  }
+
+  /**
+   * Keeps only the buffered messages `keep` accepts (the call layer takes
+   * the others): in a microtask, once the handlers registered in this tick
+   * are in place, or before the next take if that comes first.
+   */
+  handOver(keep: (item: T) => boolean): void {
+    this.#handOver = keep;
+    queueMicrotask(() => this.#runHandOver());
+  }
+
+  override next(): Promise<IteratorResult<T>> {
+    if (this.#handOver !== undefined) this.#runHandOver();
+    return super.next();
+  }
+
+  #runHandOver(): void {
+    const keep = this.#handOver;
+    if (keep === undefined) return;
+    this.#handOver = undefined;
+    this.retain(keep);
   }
 
   /** Keeps the buffered items `keep` accepts; the others count as taken (the call layer took them). */

@@ -17,8 +17,21 @@
  */
 
 import { IpcError } from "../channel/errors.ts";
-import type { IpcHandshakeLimit } from "./handshake_budget.ts";
 
+/**
+ * Which limit made a listener drop a handshake: see
+ * {@linkcode IpcHandshakeDroppedError}.
+ *
+ * @example
+ * ```ts
+ * import type { IpcHandshakeLimit } from "@tether/ipc";
+ *
+ * const limit: IpcHandshakeLimit = "maxPendingHandshakesPerAddress";
+ * ```
+ */
+export type IpcHandshakeLimit =
+  | "maxPendingHandshakes"
+  | "maxPendingHandshakesPerAddress";
 /**
  * The opening handshake of a connection failed: the peer sent bytes that are
  * not this library's handshake, closed the connection in the middle of it,

@@ -5,12 +5,7 @@
  * @module
  */
 
-import {
-  afterReceivedTaken,
-  IpcJsonStream,
-  listenControl,
-  sendSignal,
-} from "../channel/ipc_json_stream.ts";
+import { CONTROLS, IpcJsonStream } from "../channel/ipc_json_stream.ts";
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { DenoConnTransport } from "../transports/deno_conn.ts";
 import type { IpcTransport } from "../transports/transport.ts";
@@ -95,10 +90,11 @@ export function openNetStream<In, Out>(
   const heartbeat = new HeartbeatTransport(transport, intervalMs, peer);
   const stream = new IpcNetStream<In, Out>(heartbeat, options, conn);
   // Before the first read: reading starts in a later task.
-  listenControl(stream, (signal) => heartbeat.signalled(signal));
+  const controls = stream[CONTROLS]();
+  controls.listenControl((signal) => heartbeat.signalled(signal));
   heartbeat.bind({
-    afterTaken: (callback) => afterReceivedTaken(stream, callback),
-    send: (signal) => sendSignal(stream, signal),
+    afterTaken: (callback) => controls.afterReceivedTaken(callback),
+    send: (signal) => controls.sendSignal(signal),
   });
   return { stream, heartbeat, transport };
 }

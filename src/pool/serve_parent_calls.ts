@@ -7,7 +7,7 @@
  */
 
 import type { IpcHandlers } from "../calls/types.ts";
-import { type IpcJsonStream, limitCalls } from "../channel/ipc_json_stream.ts";
+import { CONTROLS, type IpcJsonStream } from "../channel/ipc_json_stream.ts";
 import {
   connectParentIpc,
   type ConnectParentIpcOptions,
@@ -82,7 +82,7 @@ export function serveParentCalls(
       POOL_METHODS.concurrency,
       (limit: unknown) =>
         Number.isSafeInteger(limit) && (limit as number) > 0
-          ? limitCalls(parent, limit as number, unlimited)
+          ? parent[CONTROLS]().limitCalls(limit as number, unlimited)
           : null,
     );
   }

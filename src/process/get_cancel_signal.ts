@@ -4,8 +4,7 @@
  * @module
  */
 
-import { CANCEL_PROCESS_METHOD } from "../calls/jsonrpc.ts";
-import { listenReserved } from "../channel/ipc_json_stream.ts";
+import { CONTROLS } from "../channel/ipc_json_stream.ts";
 import { cancelReasonFromWire } from "./cancel_notification.ts";
 import { connectParentIpc } from "./connect_parent_ipc.ts";
 
@@ -43,9 +42,7 @@ let cancel: AbortController | undefined;
 export function getCancelSignal(): AbortSignal {
   if (cancel === undefined) {
     const controller = new AbortController();
-    listenReserved(
-      connectParentIpc(),
-      CANCEL_PROCESS_METHOD,
+    connectParentIpc()[CONTROLS]().onCancelProcess(
       (params) => controller.abort(cancelReasonFromWire(params)),
     );
     cancel = controller;

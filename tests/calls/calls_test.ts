@@ -123,6 +123,44 @@ Deno.test("an unknown method gets JSON-RPC error -32601", async () => {
   assert.match(error.message, /no handler for "noSuchMethod"/);
 });
 
+Deno.test("a call already received when handle() and the loop start in the same tick goes to its handler, not the iterator", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/early.sock`;
+  const authKey = "a shared secret of 16 bytes or more";
+  try {
+    await using listener = await listenIpc({ path, authKey });
+    const served = (async () => {
+      for await (const client of listener) {
+        const answer = await client.request("hello", 41, { timeout: 30_000 })
+          .catch((error: Error) => error.name);
+        await client.send("done").catch(() => {});
+        await client.close();
+        return answer;
+      }
+    })();
+    await using server = await connectIpc({ path, authKey });
+    // The call is received and queued before anything on this end listens.
+    await within(
+      (async () => {
+        while (server.stats().messagesIn === 0) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      })(),
+      "the server's call",
+    );
+    server.handle("hello", (n: number) => n + 1);
+    const plain: unknown[] = [];
+    for await (const message of server) {
+      plain.push(message);
+      break;
+    }
+    assert.deepEqual(plain, ["done"], "the call is not a plain message");
+    assert.equal(await within(served, "the answer"), 42);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a call that arrives before its handler gets -32601, and succeeds once it is registered", async () => {
   await using child = spawnFixture("calls_child.ts");
   await assert.rejects(child.ipc.request("late"), IpcMethodNotFoundError);

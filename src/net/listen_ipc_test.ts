@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HandshakeBudget } from "./handshake_budget.ts";
+import { HandshakeBudget } from "./listen_ipc.ts";
 
 Deno.test("HandshakeBudget: past the total, the oldest is dropped", () => {
   const budget = new HandshakeBudget<string>(2, 10);
