@@ -104,7 +104,7 @@ export {
   type StopChildOptions,
   type StoppableChild,
 } from "./src/process/stop_child.ts";
-export { getCancelSignal } from "./src/process/get_cancel_signal.ts";
+export { getCancelSignal } from "./src/process/graceful_cancel.ts";
 export {
   type IpcWorker,
   spawnWorkerWithIpc,

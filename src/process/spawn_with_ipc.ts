@@ -34,7 +34,7 @@ import type {
 } from "../transports/transport.ts";
 import { CHANNEL_FD, CHANNEL_FD_ENV } from "./connect_parent_ipc.ts";
 import { IpcChildEndedError, IpcSpawnError } from "./errors.ts";
-import { sendCancel } from "./cancel_notification.ts";
+import { sendCancel } from "./graceful_cancel.ts";
 import {
   type IpcChildStatus,
   killTimeoutOption,
