@@ -158,31 +158,6 @@ export function childEndedError(
   );
 }
 
-/** The child of a pool running the call `method` ended before answering. */
-export function poolChildExitedError(
-  kind: "process" | "worker",
-  method: string,
-  pid: number,
-  status: { code: number; signal: Deno.Signal | null },
-  options?: ErrorOptions & { reason?: string },
-): IpcChildExitedError {
-  const reason = options?.reason;
-  const hidden = stderrHidden(options?.cause);
-  return new IpcChildExitedError(
-    `Child process ${pid} ${
-      howItEnded(status)
-    } before answering the call "${method}"${
-      reason === undefined ? "" : `: ${reason}`
-    }. ` +
-      (hidden
-        ? `Its stderr is discarded (stderr: "null"): pass stderr: "inherit" to see why. `
-        : "") +
-      `The pool replaced it; the call was not retried: retry it if it is safe to run twice.`,
-    { kind, pid, ...status, method, reason, stderrHidden: hidden },
-    options,
-  );
-}
-
 /** A worker of `spawnWorkerWithIpc()` ended while its channel was open. */
 export function workerExitedError(
   workerName: string,
@@ -276,19 +251,10 @@ export class IpcUnstableFlagError extends IpcError {
 }
 
 /** "exited with code 1", "was killed by SIGKILL (code 137)". */
-function howItEnded(status: { code: number; signal: Deno.Signal | null }) {
+export function howItEnded(
+  status: { code: number; signal: Deno.Signal | null },
+) {
   return status.signal === null
     ? `exited with code ${status.code}`
     : `was killed by ${status.signal} (code ${status.code})`;
-}
-
-/** Whether the chain of causes holds a crash whose stderr was discarded. */
-function stderrHidden(cause: unknown): boolean {
-  for (let depth = 0; cause instanceof Error && depth < 4; depth++) {
-    if (cause instanceof IpcChildExitedError) {
-      return cause.stderrHidden && cause.signal === null && cause.code !== 0;
-    }
-    cause = cause.cause;
-  }
-  return false;
 }
