@@ -138,14 +138,11 @@ export {
   type IpcTimeoutErrorDetails,
 } from "./src/calls/errors.ts";
 export type { IpcCallStats, IpcLatencyStats } from "./src/calls/stats.ts";
-export type {
-  IpcCallStream,
-  IpcStreamOptions,
-} from "./src/calls/stream_types.ts";
+export type { IpcCallStream, IpcStreamOptions } from "./src/calls/streams.ts";
 export {
   DEFAULT_HIGH_WATER_MARK,
   DEFAULT_HIGH_WATER_MARK_BYTES,
-} from "./src/calls/stream_layer.ts";
+} from "./src/calls/streams.ts";
 export type {
   IpcAnyHandler,
   IpcCallArgs,
@@ -159,7 +156,7 @@ export type {
   IpcStreamItem,
   IpcStreamMethods,
   IpcUntypedHandlers,
-} from "./src/calls/typed.ts";
+} from "./src/calls/remote.ts";
 export { type IpcCaller, remote } from "./src/calls/remote.ts";
 
 // The pool: calls spread over child processes.

@@ -88,4 +88,4 @@ export type {
   IpcParamsOf,
   IpcResultOf,
   IpcStreamMethods,
-} from "./src/calls/typed.ts";
+} from "./src/calls/remote.ts";

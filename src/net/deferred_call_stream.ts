@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { IpcCallStream } from "../calls/stream_types.ts";
+import type { IpcCallStream } from "../calls/streams.ts";
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({
   done: true,

@@ -10,7 +10,7 @@
 import { IpcClosedError, IpcValidationError } from "../channel/errors.ts";
 import type { IpcSendOptions } from "../channel/send_options.ts";
 import type { IpcStreamStats } from "../channel/stats.ts";
-import type { IpcCallStream, IpcStreamOptions } from "../calls/stream_types.ts";
+import type { IpcCallStream, IpcStreamOptions } from "../calls/streams.ts";
 import type { IpcHandler, IpcRequestOptions } from "../calls/types.ts";
 import { toError } from "../internal/error_message.ts";
 import { BackoffTimer } from "./backoff_timer.ts";
