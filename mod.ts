@@ -197,8 +197,10 @@ export {
   type IpcTlsClientOptions,
   type IpcTlsServerOptions,
 } from "./src/net/options.ts";
-export { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "./src/net/handshake.ts";
-export { MIN_AUTH_KEY_BYTES } from "./src/net/auth_key.ts";
+export {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  MIN_AUTH_KEY_BYTES,
+} from "./src/net/handshake.ts";
 export {
   IpcAddressInUseError,
   IpcAuthenticationError,
@@ -210,7 +212,7 @@ export {
 } from "./src/net/errors.ts";
 export type { IpcHandshakeLimit } from "./src/net/errors.ts";
 export { IpcNetStream } from "./src/net/ipc_net_stream.ts";
-export { IpcReconnectingStream } from "./src/net/ipc_reconnecting_stream.ts";
+export { IpcReconnectingStream } from "./src/net/reconnect.ts";
 export type {
   IpcReconnectEvent,
   IpcReconnectOptions,

@@ -10,9 +10,7 @@
  */
 
 import type { IpcJsonStream, IpcListener } from "../mod.ts";
-import { Label } from "../src/net/auth_key.ts";
-import { NONCE_BYTES } from "../src/net/handshake.ts";
-import { TAG_BYTES } from "../src/net/handshake_io.ts";
+import { Label, NONCE_BYTES, TAG_BYTES } from "../src/net/handshake.ts";
 import { within } from "./helpers.ts";
 
 /** The only host the tests listen on or connect to. */

@@ -112,7 +112,8 @@ export interface ServeNatsCallsOptions extends IpcNatsConnectOptions {
  *
  * @param source The handler of each method, or a pool whose children serve them.
  * @param options The server, the credentials, the service and its limits.
- * @returns The running worker; `stop()` drains it.
+ * @returns The running worker, once the server knows it (a call made then
+ *   reaches it); `stop()` drains it.
  * @throws {TypeError} When an option or a method's name is invalid.
  * @throws {Error} The NATS client's error when the server cannot be reached
  *   or refuses the credentials.
@@ -171,6 +172,9 @@ export async function serveNatsCalls(
         metadata: { method },
       });
     }
+    // A round trip: the server has the subscriptions, so a call made once
+    // this resolves finds the worker instead of "no responders".
+    await connection.flush();
   } catch (error) {
     if (owned) await connection.close();
     throw error;

@@ -7,27 +7,26 @@
 
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { DEFAULT_SEND_BUFFER_BYTES } from "../channel/options.ts";
-import { channelAddress } from "./address.ts";
 import {
-  IpcConnectionRefusedError,
-  IpcHandshakeTimeoutError,
-} from "./errors.ts";
-import { clientHandshake } from "./handshake.ts";
-import { closeQuietly } from "./handshake_io.ts";
-import { heartbeatIntervalOf } from "./heartbeat.ts";
-import { type IpcNetStream, openNetStream } from "./ipc_net_stream.ts";
-import { IpcReconnectingStream } from "./ipc_reconnecting_stream.ts";
-import {
-  type IpcReconnectOptions,
-  reconnectSettingsOf,
-} from "./reconnect_options.ts";
-import {
+  channelAddress,
   handshakeTimeoutOf,
   type IpcAuthOptions,
   type IpcTlsClientOptions,
   resolveAuthKey,
   streamOptionsOf,
 } from "./options.ts";
+import {
+  IpcConnectionRefusedError,
+  IpcHandshakeTimeoutError,
+} from "./errors.ts";
+import { clientHandshake, closeQuietly } from "./handshake.ts";
+import { heartbeatIntervalOf } from "./heartbeat.ts";
+import { type IpcNetStream, openNetStream } from "./ipc_net_stream.ts";
+import { IpcReconnectingStream } from "./reconnect.ts";
+import {
+  type IpcReconnectOptions,
+  reconnectSettingsOf,
+} from "./reconnect_options.ts";
 
 /**
  * Options of {@linkcode connectIpc} common to every transport.

@@ -19,28 +19,31 @@ import type { DenoConnTransport } from "../transports/deno_conn.ts";
 import {
   channelAddress,
   clientAddressKey,
-  describeNetAddr,
-} from "./address.ts";
-import {
-  IpcAddressInUseError,
-  IpcHandshakeDroppedError,
-  type IpcHandshakeLimit,
-  IpcInsecureSetupError,
-} from "./errors.ts";
-import { busyError, refuseBusy, serverHandshake } from "./handshake.ts";
-import { closedSilently, closeQuietly } from "./handshake_io.ts";
-import { heartbeatIntervalOf } from "./heartbeat.ts";
-import { type IpcNetStream, openNetStream } from "./ipc_net_stream.ts";
-import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_PENDING_HANDSHAKES,
   DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
+  describeNetAddr,
   handshakeTimeoutOf,
   type IpcAuthOptions,
   type IpcTlsServerOptions,
   resolveAuthKey,
   streamOptionsOf,
 } from "./options.ts";
+import {
+  IpcAddressInUseError,
+  IpcHandshakeDroppedError,
+  type IpcHandshakeLimit,
+  IpcInsecureSetupError,
+} from "./errors.ts";
+import {
+  busyError,
+  closedSilently,
+  closeQuietly,
+  refuseBusy,
+  serverHandshake,
+} from "./handshake.ts";
+import { heartbeatIntervalOf } from "./heartbeat.ts";
+import { type IpcNetStream, openNetStream } from "./ipc_net_stream.ts";
 
 /**
  * Options of {@linkcode listenIpc} common to every transport.

@@ -1,11 +1,14 @@
 /**
  * The `reconnect` option of {@linkcode connectIpc}: how often and how fast
- * to try again, and what the program is told meanwhile.
+ * to try again (the back-off and its timer), which failures are worth
+ * retrying, and what the program is told meanwhile.
  *
  * @module
  */
 
+import { IpcClosedError } from "../channel/errors.ts";
 import { durationOption, limitOption } from "../internal/check_option.ts";
+import { IpcAuthenticationError, IpcInsecureSetupError } from "./errors.ts";
 
 /**
  * Where a reconnecting channel is: `"open"` while connected,
@@ -170,4 +173,90 @@ export function backoffDelay(
     settings.minDelay * 2 ** exponent,
   );
   return Math.round(ceiling * (0.5 + random() / 2));
+}
+
+/** One wait at a time; `cancel()` ends it early. */
+export class BackoffTimer {
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #wake: (() => void) | undefined;
+  #keepAlive: () => boolean;
+
+  /** @param keepAlive Whether the wait should keep the process alive now. */
+  constructor(keepAlive: () => boolean) {
+    this.#keepAlive = keepAlive;
+  }
+
+  /** Resolves after `ms` milliseconds, or at `cancel()`. */
+  sleep(ms: number): Promise<void> {
+    this.cancel();
+    return new Promise((resolve) => {
+      this.#wake = () => {
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+        this.#wake = undefined;
+        resolve();
+      };
+      this.#timer = setTimeout(this.#wake, ms);
+      this.update();
+    });
+  }
+
+  /** Ends the wait now. */
+  cancel(): void {
+    this.#wake?.();
+  }
+
+  /** `keepAlive()` may have changed: ref or unref the wait. */
+  update(): void {
+    if (this.#timer === undefined) return;
+    // With node: modules loaded, setTimeout gives a Node Timeout object.
+    const timer = this.#timer as unknown as number | {
+      ref(): void;
+      unref(): void;
+    };
+    const keep = this.#keepAlive();
+    if (typeof timer === "number") {
+      if (keep) Deno.refTimer(timer);
+      else Deno.unrefTimer(timer);
+    } else if (keep) timer.ref();
+    else timer.unref();
+  }
+}
+
+/** The `cause` of what a drop interrupted: "connection lost; reconnecting". */
+export function connectionLost(cause?: unknown): Error {
+  return new Error("connection lost; reconnecting", { cause });
+}
+
+/**
+ * The error of a send or call that the drop of the connection to `peer`
+ * interrupted, in the place of the connection's own `error`.
+ *
+ * @param action `"send"`, or the call, e.g. `call "add"`.
+ */
+export function interruptedError(
+  action: string,
+  peer: string,
+  error: unknown,
+): IpcClosedError {
+  return new IpcClosedError(
+    action === "send"
+      ? `A message could not be sent: the connection to ${peer} was lost first. ` +
+        "The channel is reconnecting; send it again if it must arrive."
+      : `The ${action} got no answer: the connection to ${peer} was lost first. ` +
+        "It was not sent again (not every call is safe twice); the channel is reconnecting.",
+    { cause: connectionLost(error) },
+  );
+}
+
+/** Retrying cannot fix a wrong key, an unsafe setup, or a missing permission. */
+export function retryable(error: Error): boolean {
+  return !(
+    error instanceof IpcAuthenticationError ||
+    error instanceof IpcInsecureSetupError ||
+    error instanceof Deno.errors.NotCapable ||
+    error instanceof Deno.errors.PermissionDenied ||
+    error instanceof TypeError ||
+    error instanceof RangeError
+  );
 }

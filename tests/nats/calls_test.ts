@@ -16,7 +16,7 @@ import {
   serveNatsCalls,
 } from "../../nats.ts";
 import { waitUntil, within } from "../helpers.ts";
-import { startNatsServer } from "./nats_server.ts";
+import { slowLink, startNatsServer } from "./nats_server.ts";
 
 /** A handler that waits until its call is cancelled, and reports the reason. */
 function waitForCancel(reasons: unknown[]) {
@@ -60,6 +60,21 @@ Deno.test("nats: results, params and undefined both ways", async () => {
   assert.equal(stats.failed, 0);
   assert.equal(stats.inFlight, 0);
   assert.equal(stats.latency.count, 8);
+});
+
+Deno.test("nats: once serveNatsCalls() resolves the server knows the worker: a call made at once is answered, even over a slow link", async () => {
+  await using server = await startNatsServer();
+  // The worker's subscriptions reach the server 300 ms after it sent them.
+  await using link = slowLink(server.port, 300);
+  await using _worker = await serveNatsCalls({ pid: () => Deno.pid }, {
+    servers: link.url,
+    service: "slow",
+  });
+  await using calls = await connectNatsCalls({
+    servers: server.url,
+    service: "slow",
+  });
+  assert.equal(await within(calls.request("pid"), "the answer"), Deno.pid);
 });
 
 Deno.test("nats: a handler's error arrives with name, message, code, data and stack", async () => {

@@ -135,3 +135,50 @@ export async function startNatsServer(
   };
   return server;
 }
+
+/** A TCP relay to a server that delays what clients send it. */
+export interface SlowLink {
+  /** `nats://127.0.0.1:<port>` of the relay. */
+  readonly url: string;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Relays connections to the server on `port`, holding back each chunk a
+ * client sends for `delayMs` (in order); answers pass at once. A slow link
+ * between one client and the server, for races between two clients.
+ */
+export function slowLink(port: number, delayMs: number): SlowLink {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const relay = async (client: Deno.Conn) => {
+    const server = await Deno.connect({ hostname: "127.0.0.1", port });
+    conns.push(client, server);
+    const back = server.readable.pipeTo(client.writable).catch(() => {});
+    let last = Promise.resolve();
+    const writer = server.writable.getWriter();
+    try {
+      for await (const chunk of client.readable) {
+        const due = new Promise((resolve) => setTimeout(resolve, delayMs));
+        last = last.then(() => due).then(() => writer.write(chunk));
+      }
+      await last;
+    } catch { /* a side closed */ }
+    await back;
+  };
+  const accepting = (async () => {
+    for await (const client of listener) relay(client).catch(() => {});
+  })().catch(() => {});
+  return {
+    url: `nats://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch { /* closed already */ }
+      }
+      await accepting;
+    },
+  };
+}

@@ -2,33 +2,32 @@
  * {@linkcode IpcReconnectingStream}: the channel of `connectIpc()` with
  * `reconnect`, which outlives its connections. Each connection is an
  * {@linkcode IpcNetStream} of its own (a fresh decoder, fresh call ids); this
- * class hands the program one channel across them.
+ * class hands the program one channel across them: the connection it is on
+ * now (and those waiting for the next), the messages sent meanwhile within a
+ * byte budget, and streaming calls that start once a connection is there.
  *
  * @module
  */
 
+import type { IpcCallStream, IpcStreamOptions } from "../calls/streams.ts";
+import type { IpcHandler, IpcRequestOptions } from "../calls/types.ts";
 import { IpcClosedError, IpcValidationError } from "../channel/errors.ts";
 import type { IpcSendOptions } from "../channel/send_options.ts";
 import type { IpcStreamStats } from "../channel/stats.ts";
-import type { IpcCallStream, IpcStreamOptions } from "../calls/streams.ts";
-import type { IpcHandler, IpcRequestOptions } from "../calls/types.ts";
+import { ArrayQueue } from "../internal/array_queue.ts";
+import { settlesWithin } from "../internal/deadline.ts";
 import { toError } from "../internal/error_message.ts";
-import { BackoffTimer } from "./backoff_timer.ts";
-import {
-  connectionLost,
-  interruptedError,
-  retryable,
-} from "./connection_lost.ts";
-import { ConnectionSlot } from "./connection_slot.ts";
-import { deferredCallStream } from "./deferred_call_stream.ts";
 import type { IpcNetStream, NetConnection } from "./ipc_net_stream.ts";
 import {
   backoffDelay,
+  BackoffTimer,
+  connectionLost,
+  interruptedError,
   type IpcReconnectEvent,
   type IpcReconnectState,
   type ReconnectSettings,
+  retryable,
 } from "./reconnect_options.ts";
-import { WaitingSends } from "./waiting_sends.ts";
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({
   done: true,
@@ -497,4 +496,224 @@ export class IpcReconnectingStream<In = unknown, Out = unknown>
       // A failing listener must not stop the reconnecting.
     }
   }
+}
+
+/**
+ * Holds the current connection, or none between two; tasks wait here for
+ * the next one, within a deadline or until a signal aborts.
+ *
+ * @typeParam C The connection.
+ */
+export class ConnectionSlot<C> {
+  #current: C | undefined;
+  #ended = false;
+  #changed = Promise.withResolvers<void>();
+  #waiters = 0;
+  #waitersChanged: () => void;
+
+  /**
+   * @param first The first connection.
+   * @param waitersChanged Told when `waiters` changes.
+   */
+  constructor(first: C, waitersChanged: () => void) {
+    this.#current = first;
+    this.#waitersChanged = waitersChanged;
+  }
+
+  /** The connection, or `undefined` between two and once ended. */
+  get current(): C | undefined {
+    return this.#current;
+  }
+
+  /** Tasks waiting for a connection. */
+  get waiters(): number {
+    return this.#waiters;
+  }
+
+  /** The connection dropped: the slot is empty until `fill()`. */
+  empty(): void {
+    this.#current = undefined;
+  }
+
+  /** A new connection: the waiting tasks take it. */
+  fill(connection: C): void {
+    this.#current = connection;
+    this.#wake();
+  }
+
+  /** No connection will come again: the waiting tasks get `undefined`. */
+  end(): void {
+    this.#ended = true;
+    this.#current = undefined;
+    this.#wake();
+  }
+
+  /**
+   * The connection, waiting for the next one while the slot is empty.
+   *
+   * @param deadline When to give up (`Date.now()` time), throwing `timedOut()`.
+   * @param signal Gives up when it aborts, throwing its reason.
+   * @returns The connection, or `undefined` once ended.
+   */
+  async next(
+    deadline = Infinity,
+    signal?: AbortSignal,
+    timedOut?: () => Error,
+  ): Promise<C | undefined> {
+    if (this.#current !== undefined || this.#ended) return this.#current;
+    signal?.throwIfAborted();
+    const aborted = Promise.withResolvers<void>();
+    const onAbort = () => aborted.resolve();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    this.#hold(+1);
+    try {
+      while (this.#current === undefined && !this.#ended) {
+        const changed = Promise.race([this.#changed.promise, aborted.promise]);
+        const inTime = deadline === Infinity
+          ? (await changed, true)
+          : await settlesWithin(changed, Math.max(0, deadline - Date.now()));
+        signal?.throwIfAborted();
+        if (!inTime) throw timedOut?.() ?? new Error("timed out");
+      }
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      this.#hold(-1);
+    }
+    return this.#current;
+  }
+
+  /** Counts a task waiting for the connection otherwise (a send). */
+  hold<T>(promise: Promise<T>): Promise<T> {
+    this.#hold(+1);
+    return promise.finally(() => this.#hold(-1));
+  }
+
+  #hold(change: number): void {
+    this.#waiters += change;
+    this.#waitersChanged();
+  }
+
+  #wake(): void {
+    const changed = this.#changed;
+    this.#changed = Promise.withResolvers();
+    changed.resolve();
+  }
+}
+
+interface WaitingSend<Out> {
+  message: Out;
+  options: IpcSendOptions | undefined;
+  sent: PromiseWithResolvers<void>;
+}
+
+/** How a connection takes a message. */
+export type SendOn<Out> = (
+  message: Out,
+  options: IpcSendOptions | undefined,
+) => Promise<void>;
+
+/**
+ * Sends made while reconnecting, in order. Each waits, as a promise, until
+ * it is handed to the next connection; past `limitBytes` waiting (measured
+ * as JSON text) a send is refused at once.
+ *
+ * @typeParam Out The type of the messages.
+ */
+export class WaitingSends<Out> {
+  #queue = new ArrayQueue<WaitingSend<Out>>();
+  #limitBytes: number;
+  #peer: string;
+
+  /**
+   * @param limitBytes Most bytes waiting (`sendBufferBytes`).
+   * @param peer The server, as messages name it.
+   */
+  constructor(limitBytes: number, peer: string) {
+    this.#limitBytes = limitBytes;
+    this.#peer = peer;
+  }
+
+  /** Sends waiting. */
+  get length(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Queues `message` for the next connection.
+   *
+   * @returns A promise resolved once the connection took it; rejected at
+   *   once when the budget is spent, or later by `rejectAll()`.
+   */
+  push(message: Out, options: IpcSendOptions | undefined): Promise<void> {
+    const size = jsonSize(message);
+    const waiting = this.#queue.weight;
+    if (waiting + size > this.#limitBytes && this.#queue.length > 0) {
+      return Promise.reject(
+        new IpcClosedError(
+          `Cannot send a message while reconnecting to ${this.#peer}: ` +
+            `${waiting} bytes already wait for the connection (sendBufferBytes is ${this.#limitBytes}). ` +
+            "Await send() to wait for the connection instead of queueing more.",
+          { cause: connectionLost() },
+        ),
+      );
+    }
+    const sent = Promise.withResolvers<void>();
+    this.#queue.push({ message, options, sent }, size);
+    return sent.promise;
+  }
+
+  /** Hands every waiting send to `send`, in order; each settles as it does. */
+  handTo(send: SendOn<Out>): void {
+    for (let waiting; (waiting = this.#queue.shift()) !== undefined;) {
+      send(waiting.message, waiting.options).then(
+        waiting.sent.resolve,
+        waiting.sent.reject,
+      );
+    }
+  }
+
+  /** Rejects every waiting send with `error`. */
+  rejectAll(error: Error): void {
+    for (let waiting; (waiting = this.#queue.shift()) !== undefined;) {
+      waiting.sent.reject(error);
+    }
+  }
+}
+
+/** A message's size for the budget: its JSON text's length (an estimate for `"advanced"`). */
+function jsonSize(message: unknown): number {
+  try {
+    return JSON.stringify(message)?.length ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A stream whose call is made by `open()` at the first `next()`; `guard`
+ * turns each item's failure into what the caller should see.
+ */
+export function deferredCallStream<T, R>(
+  open: () => Promise<IpcCallStream<T, R>>,
+  guard: (next: Promise<IteratorResult<T, R | undefined>>) => Promise<
+    IteratorResult<T, R | undefined>
+  >,
+): IpcCallStream<T, R> {
+  let inner: Promise<IpcCallStream<T, R>> | undefined;
+  let returned = false;
+  const stream: IpcCallStream<T, R> = {
+    next: async () => {
+      if (returned) return DONE;
+      inner ??= open();
+      return await guard((await inner).next());
+    },
+    return: async () => {
+      returned = true;
+      if (inner === undefined) return DONE;
+      const items = await inner.catch(() => undefined);
+      return items === undefined ? DONE : await items.return();
+    },
+    [Symbol.asyncIterator]: () => stream,
+  };
+  return stream;
 }
