@@ -7,7 +7,7 @@
  */
 
 import type { IpcChildStatus } from "../process/stop_child.ts";
-import { POOL_METHODS } from "../process/pool_methods.ts";
+import { POOL_METHODS } from "./serve_parent_calls.ts";
 import type { PoolChild } from "./pool_child.ts";
 
 /** A memory reading that takes longer than this is dropped. */

@@ -9,8 +9,10 @@ import {
   type IpcChildProcess,
   spawnWithIpc,
 } from "../process/spawn_with_ipc.ts";
-import { spawnWorkerWithIpc } from "../process/spawn_worker_with_ipc.ts";
-import { workerAsChild } from "../process/worker_as_child.ts";
+import {
+  spawnWorkerWithIpc,
+  workerAsChild,
+} from "../process/spawn_worker_with_ipc.ts";
 import type { IpcPoolOptions, PoolSettings } from "./options.ts";
 import {
   type PlainMessageCounts,

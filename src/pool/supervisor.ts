@@ -11,7 +11,7 @@
 import type { IpcChildProcess } from "../process/spawn_with_ipc.ts";
 import type { IpcChildStatus } from "../process/stop_child.ts";
 import { IdleWatch } from "./autoscaler.ts";
-import { POOL_METHODS } from "../process/pool_methods.ts";
+import { POOL_METHODS } from "./serve_parent_calls.ts";
 import type { PoolSettings } from "./options.ts";
 import { PoolChild, type RetireCause } from "./pool_child.ts";
 import { addTotals, type StreamTotals } from "./stats.ts";
