@@ -5,7 +5,7 @@
  */
 
 import type { IpcLatencyStats } from "../calls/stats.ts";
-import type { IpcStreamStats } from "../channel/stats.ts";
+import type { IpcStreamStats } from "../channel/ipc_json_stream.ts";
 
 /**
  * One child of an {@linkcode IpcPool}.
