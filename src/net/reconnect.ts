@@ -10,8 +10,8 @@
  */
 
 import { remote } from "../calls/remote.ts";
-import type { IpcCallStream, IpcStreamOptions } from "../calls/stream_types.ts";
-import type { IpcRemote } from "../calls/typed.ts";
+import type { IpcCallStream, IpcStreamOptions } from "../calls/streams.ts";
+import type { IpcRemote } from "../calls/remote.ts";
 import type { IpcHandler, IpcRequestOptions } from "../calls/types.ts";
 import { IpcClosedError, IpcValidationError } from "../channel/errors.ts";
 import type { IpcChannel } from "../channel/ipc_json_stream.ts";

@@ -7,11 +7,11 @@
  * @module
  */
 
-import { checkCallStart } from "../calls/check_call_start.ts";
+import { checkCallStart } from "../calls/call.ts";
 import { IpcRemoteError, IpcTimeoutError } from "../calls/errors.ts";
-import { LatencyHistogram } from "../calls/latency.ts";
+import { LatencyHistogram } from "../calls/stats.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
-import { PEER_DONE, type PeerDoneOption } from "../calls/outgoing_call.ts";
+import { PEER_DONE, type PeerDoneOption } from "../calls/call.ts";
 import { IpcClosedError } from "../channel/errors.ts";
 import { CallQueue, queueTimeoutError } from "./call_queue.ts";
 import { IpcChildExitedError, IpcQueueFullError } from "./errors.ts";

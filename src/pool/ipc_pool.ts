@@ -25,7 +25,7 @@ import type { PlainMessageCounts } from "./plain_messages.ts";
 import { spawnPoolChild } from "./spawn_child.ts";
 import type { IpcPoolStats } from "./stats.ts";
 import { Supervisor } from "./supervisor.ts";
-import type { IpcCallStream, IpcStreamOptions } from "../calls/stream_types.ts";
+import type { IpcCallStream, IpcStreamOptions } from "../calls/streams.ts";
 import type {
   IpcCallArgs,
   IpcCallMethods,
@@ -34,7 +34,7 @@ import type {
   IpcStreamItem,
   IpcStreamMethods,
   IpcUntypedHandlers,
-} from "../calls/typed.ts";
+} from "../calls/remote.ts";
 import { PoolStream } from "./pool_stream.ts";
 
 /**
