@@ -129,11 +129,12 @@ export {
   type IpcTimeoutErrorDetails,
 } from "./src/calls/errors.ts";
 export type { IpcCallStats, IpcLatencyStats } from "./src/calls/stats.ts";
+export type { IpcCallStream, IpcStreamOptions } from "./src/calls/streams.ts";
 export type {
-  IpcCallStream,
-  IpcStreamOptions,
-} from "./src/calls/stream_types.ts";
-export type { IpcParamsOf, IpcRemote, IpcResultOf } from "./src/calls/typed.ts";
+  IpcParamsOf,
+  IpcRemote,
+  IpcResultOf,
+} from "./src/calls/remote.ts";
 export { type IpcCaller, remote } from "./src/calls/remote.ts";
 
 // The pool: calls spread over child processes.

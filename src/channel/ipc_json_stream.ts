@@ -10,8 +10,8 @@ import { CallLayer } from "../calls/call_layer.ts";
 import { noCallStats } from "../calls/stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "../calls/types.ts";
 import { remote } from "../calls/remote.ts";
-import type { IpcCallStream, IpcStreamOptions } from "../calls/stream_types.ts";
-import type { IpcRemote } from "../calls/typed.ts";
+import type { IpcCallStream, IpcStreamOptions } from "../calls/streams.ts";
+import type { IpcRemote } from "../calls/remote.ts";
 import { settlesWithin } from "../internal/deadline.ts";
 import type {
   IpcMessageTransport,

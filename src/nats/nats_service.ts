@@ -12,7 +12,7 @@ import type {
 } from "@nats-io/transport-node";
 import type { Service, ServiceMsg } from "@nats-io/services";
 import { IpcCancelledError, IpcRemoteError } from "../calls/errors.ts";
-import { IncomingCall } from "../calls/incoming_call.ts";
+import { IncomingCall } from "../calls/call.ts";
 import { ErrorCode, errorToWire, type WireError } from "../calls/jsonrpc.ts";
 import type { IpcCallContext } from "../calls/types.ts";
 import { ArrayQueue } from "../internal/array_queue.ts";

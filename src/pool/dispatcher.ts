@@ -8,11 +8,11 @@
  * @module
  */
 
-import { checkCallStart } from "../calls/check_call_start.ts";
+import { checkCallStart } from "../calls/call.ts";
 import { IpcRemoteError, IpcTimeoutError } from "../calls/errors.ts";
-import { LatencyHistogram } from "../calls/latency.ts";
-import { PEER_DONE, type PeerDoneOption } from "../calls/outgoing_call.ts";
+import { LatencyHistogram } from "../calls/stats.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
+import { PEER_DONE, type PeerDoneOption } from "../calls/call.ts";
 import { IpcClosedError } from "../channel/errors.ts";
 import { ArrayQueue } from "../internal/array_queue.ts";
 import { IpcChildExitedError, IpcQueueFullError } from "./errors.ts";

@@ -11,7 +11,7 @@
  */
 
 import type { IpcLatencyStats } from "../calls/stats.ts";
-import type { IpcCallStream, IpcStreamOptions } from "../calls/stream_types.ts";
+import type { IpcCallStream, IpcStreamOptions } from "../calls/streams.ts";
 import type {
   IpcCallArgs,
   IpcCallMethods,
@@ -20,7 +20,7 @@ import type {
   IpcStreamItem,
   IpcStreamMethods,
   IpcUntypedHandlers,
-} from "../calls/typed.ts";
+} from "../calls/remote.ts";
 import type { IpcStreamStats } from "../channel/stats.ts";
 import { durationOption, integerOption } from "../internal/check_option.ts";
 import { settlesWithin } from "../internal/deadline.ts";
