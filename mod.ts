@@ -51,6 +51,8 @@
 export {
   type IpcChannel,
   IpcJsonStream,
+  type IpcSendOptions,
+  type IpcStreamStats,
 } from "./src/channel/ipc_json_stream.ts";
 export type { IpcJsonStreamOptions } from "./src/channel/options.ts";
 export {
@@ -60,8 +62,6 @@ export {
   IpcProtocolError,
   IpcValidationError,
 } from "./src/channel/errors.ts";
-export type { IpcStreamStats } from "./src/channel/stats.ts";
-export type { IpcSendOptions } from "./src/channel/send_options.ts";
 export type { IpcTraceEvent } from "./src/channel/trace.ts";
 export type {
   IpcMessageValidator,

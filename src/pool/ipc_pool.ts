@@ -21,7 +21,7 @@ import type {
   IpcStreamMethods,
   IpcUntypedHandlers,
 } from "../calls/remote.ts";
-import type { IpcStreamStats } from "../channel/stats.ts";
+import type { IpcStreamStats } from "../channel/ipc_json_stream.ts";
 import { durationOption, integerOption } from "../internal/check_option.ts";
 import { settlesWithin } from "../internal/deadline.ts";
 import { Dispatcher } from "./dispatcher.ts";

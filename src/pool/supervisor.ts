@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { IpcStreamStats } from "../channel/stats.ts";
+import type { IpcStreamStats } from "../channel/ipc_json_stream.ts";
 import { IpcWorkerExitedError } from "../process/errors.ts";
 import type { IpcChildProcess } from "../process/spawn_with_ipc.ts";
 import type { IpcChildStatus } from "../process/stop_child.ts";
