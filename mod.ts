@@ -147,7 +147,7 @@ export type {
 } from "./src/pool/options.ts";
 export type { IpcPoolMapOptions } from "./src/pool/map.ts";
 export { IpcChildExitedError, IpcQueueFullError } from "./src/pool/errors.ts";
-export type { IpcPoolChildStats, IpcPoolStats } from "./src/pool/stats.ts";
+export type { IpcPoolChildStats, IpcPoolStats } from "./src/pool/ipc_pool.ts";
 
 // The network: channels between unrelated processes.
 export {
