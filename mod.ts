@@ -52,13 +52,7 @@ export {
   type IpcChannel,
   IpcJsonStream,
 } from "./src/channel/ipc_json_stream.ts";
-export {
-  DEFAULT_MAX_CONCURRENT_CALLS,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  DEFAULT_RECEIVE_BUFFER_BYTES,
-  DEFAULT_SEND_BUFFER_BYTES,
-  type IpcJsonStreamOptions,
-} from "./src/channel/options.ts";
+export type { IpcJsonStreamOptions } from "./src/channel/options.ts";
 export {
   IpcClosedError,
   IpcError,
@@ -68,7 +62,7 @@ export {
 } from "./src/channel/errors.ts";
 export type { IpcStreamStats } from "./src/channel/stats.ts";
 export type { IpcSendOptions } from "./src/channel/send_options.ts";
-export type { IpcTraceEvent, IpcTraceFunction } from "./src/channel/trace.ts";
+export type { IpcTraceEvent } from "./src/channel/trace.ts";
 export type {
   IpcMessageValidator,
   StandardSchemaV1,
@@ -90,7 +84,6 @@ export { DenoConnTransport } from "./src/transports/deno_conn.ts";
 // Processes: a parent and its children.
 export {
   type IpcChildProcess,
-  type IpcStdio,
   spawnWithIpc,
   type SpawnWithIpcOptions,
 } from "./src/process/spawn_with_ipc.ts";
@@ -142,34 +135,15 @@ export type {
   IpcCallStream,
   IpcStreamOptions,
 } from "./src/calls/stream_types.ts";
-export {
-  DEFAULT_HIGH_WATER_MARK,
-  DEFAULT_HIGH_WATER_MARK_BYTES,
-} from "./src/calls/stream_layer.ts";
-export type {
-  IpcAnyHandler,
-  IpcCallArgs,
-  IpcCallMethods,
-  IpcItemOf,
-  IpcParamsOf,
-  IpcRemote,
-  IpcRequestResult,
-  IpcResultOf,
-  IpcReturnOf,
-  IpcStreamItem,
-  IpcStreamMethods,
-  IpcUntypedHandlers,
-} from "./src/calls/typed.ts";
+export type { IpcParamsOf, IpcRemote, IpcResultOf } from "./src/calls/typed.ts";
 export { type IpcCaller, remote } from "./src/calls/remote.ts";
 
 // The pool: calls spread over child processes.
 export { IpcPool } from "./src/pool/ipc_pool.ts";
-export {
-  DEFAULT_MAX_QUEUE,
-  type IpcPoolCloseOptions,
-  type IpcPoolMessageHandler,
-  type IpcPoolOptions,
-  type IpcPoolRequestOptions,
+export type {
+  IpcPoolCloseOptions,
+  IpcPoolOptions,
+  IpcPoolRequestOptions,
 } from "./src/pool/options.ts";
 export type { IpcPoolMapOptions } from "./src/pool/map.ts";
 export { IpcQueueFullError } from "./src/pool/errors.ts";
@@ -191,19 +165,11 @@ export {
   type ConnectIpcTcpOptions,
   type ConnectIpcUnixOptions,
 } from "./src/net/connect_ipc.ts";
-export {
-  DEFAULT_MAX_CONNECTIONS,
-  DEFAULT_MAX_PENDING_HANDSHAKES,
-  DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
-  DEFAULT_NETWORK_MAX_MESSAGE_BYTES,
-  type IpcAuthOptions,
-  type IpcTlsClientOptions,
-  type IpcTlsServerOptions,
+export type {
+  IpcAuthOptions,
+  IpcTlsClientOptions,
+  IpcTlsServerOptions,
 } from "./src/net/options.ts";
-export {
-  DEFAULT_HANDSHAKE_TIMEOUT_MS,
-  MIN_AUTH_KEY_BYTES,
-} from "./src/net/handshake.ts";
 export {
   IpcAddressInUseError,
   IpcAuthenticationError,

@@ -10,7 +10,7 @@
 import type { IpcCallStream, IpcStreamOptions } from "./stream_types.ts";
 import type { IpcCallContext, IpcRequestOptions } from "./types.ts";
 
-/** Any handler, whatever its parameters: the shape `remote()` reads types from. */
+/** Any handler, whatever its parameters: the shape `remote()` reads types from. @internal */
 export type IpcAnyHandler = (params: never, context: IpcCallContext) => unknown;
 
 /**
@@ -50,14 +50,7 @@ export type IpcResultOf<F> = F extends (...args: never[]) => infer R
 /**
  * The items a streaming handler `F` yields; `never` when it does not stream.
  *
- * @example
- * ```ts
- * import type { IpcItemOf } from "@tether/ipc";
- *
- * const handlers = { async *count(n: number) { for (let i = 0; i < n; i++) yield i; } };
- * const item: IpcItemOf<typeof handlers.count> = 1;
- * console.log(item); // 1
- * ```
+ * @internal
  */
 export type IpcItemOf<F> = IpcResultOf<F> extends AsyncIterable<infer T> ? T
   : never;
@@ -66,14 +59,7 @@ export type IpcItemOf<F> = IpcResultOf<F> extends AsyncIterable<infer T> ? T
  * The return value of a streaming handler `F`'s generator, which ends the
  * stream.
  *
- * @example
- * ```ts
- * import type { IpcReturnOf } from "@tether/ipc";
- *
- * const handlers = { async *count(n: number) { for (let i = 0; i < n; i++) yield i; return "done"; } };
- * const end: IpcReturnOf<typeof handlers.count> = "done";
- * console.log(end); // done
- * ```
+ * @internal
  */
 export type IpcReturnOf<F> = IpcResultOf<F> extends
   AsyncIterable<unknown, infer R> ? R
@@ -83,14 +69,7 @@ export type IpcReturnOf<F> = IpcResultOf<F> extends
  * The arguments of a typed call of handler `F`: its params (optional when
  * they may be `undefined`), then options `O`.
  *
- * @example
- * ```ts
- * import type { IpcCallArgs, IpcRequestOptions } from "@tether/ipc";
- *
- * const handlers = { add: ({ a, b }: { a: number; b: number }) => a + b };
- * const args: IpcCallArgs<typeof handlers.add, IpcRequestOptions> = [{ a: 1, b: 2 }, { timeout: 1000 }];
- * console.log(args.length); // 2
- * ```
+ * @internal
  */
 export type IpcCallArgs<F, O> = undefined extends IpcParamsOf<F>
   ? [params?: IpcParamsOf<F>, options?: O]
@@ -100,13 +79,7 @@ export type IpcCallArgs<F, O> = undefined extends IpcParamsOf<F>
  * Handlers of any method, taking anything: the type of an untyped caller,
  * such as an `IpcPool` created without a type argument.
  *
- * @example
- * ```ts
- * import type { IpcUntypedHandlers } from "@tether/ipc";
- *
- * const handlers: IpcUntypedHandlers = { echo: (params) => params };
- * console.log(handlers.echo?.(1)); // 1
- * ```
+ * @internal
  */
 export type IpcUntypedHandlers = Record<string, (params?: unknown) => unknown>;
 
@@ -115,14 +88,7 @@ export type IpcUntypedHandlers = Record<string, (params?: unknown) => unknown>;
  * iterable, as an async generator does); any string for
  * {@linkcode IpcUntypedHandlers}.
  *
- * @example
- * ```ts
- * import type { IpcStreamMethods } from "@tether/ipc";
- *
- * const handlers = { add: (n: number) => n + 1, async *count(n: number) { yield n; } };
- * const method: IpcStreamMethods<typeof handlers> = "count";
- * console.log(method); // count
- * ```
+ * @internal
  */
 export type IpcStreamMethods<H> = string extends keyof H ? string : {
   [K in keyof H & string]: IpcResultOf<H[K]> extends AsyncIterable<unknown> ? K
@@ -133,14 +99,7 @@ export type IpcStreamMethods<H> = string extends keyof H ? string : {
  * The methods of handlers `H` that answer with one result; any string for
  * {@linkcode IpcUntypedHandlers}.
  *
- * @example
- * ```ts
- * import type { IpcCallMethods } from "@tether/ipc";
- *
- * const handlers = { add: (n: number) => n + 1, async *count(n: number) { yield n; } };
- * const method: IpcCallMethods<typeof handlers> = "add";
- * console.log(method); // add
- * ```
+ * @internal
  */
 export type IpcCallMethods<H> = string extends keyof H ? string
   : Exclude<keyof H & string, IpcStreamMethods<H>>;
@@ -149,14 +108,7 @@ export type IpcCallMethods<H> = string extends keyof H ? string
  * What a typed `request()` of method `M` resolves to: `R` when given
  * explicitly, else the handler's result.
  *
- * @example
- * ```ts
- * import type { IpcRequestResult } from "@tether/ipc";
- *
- * const handlers = { add: ({ a, b }: { a: number; b: number }) => a + b };
- * const sum: IpcRequestResult<typeof handlers, "add", unknown> = 3; // number
- * console.log(sum); // 3
- * ```
+ * @internal
  */
 export type IpcRequestResult<H, M, R> = unknown extends R
   ? IpcResultOf<H[M & keyof H]>
@@ -166,14 +118,7 @@ export type IpcRequestResult<H, M, R> = unknown extends R
  * The items of a typed `stream()` of method `M`: `T` when given explicitly,
  * else what the handler yields (`unknown` for untyped handlers).
  *
- * @example
- * ```ts
- * import type { IpcStreamItem } from "@tether/ipc";
- *
- * const handlers = { async *count(n: number) { yield n; } };
- * const item: IpcStreamItem<typeof handlers, "count", unknown> = 1; // number
- * console.log(item); // 1
- * ```
+ * @internal
  */
 export type IpcStreamItem<H, M, T> = unknown extends T
   ? string extends keyof H ? unknown : IpcItemOf<H[M & keyof H]>

@@ -14,52 +14,24 @@ import {
   limitOption,
 } from "../internal/check_option.ts";
 import type { IpcValidationError } from "./errors.ts";
-import type { IpcTraceFunction } from "./trace.ts";
+import type { IpcTraceEvent } from "./trace.ts";
 import type { IpcMessageValidator } from "./validation.ts";
 
 /**
  * Default of {@linkcode IpcJsonStreamOptions.maxMessageBytes}: 128 MiB.
- *
- * @example
- * ```ts
- * import { DEFAULT_MAX_MESSAGE_BYTES } from "@tether/ipc";
- *
- * console.log(DEFAULT_MAX_MESSAGE_BYTES / 1024 / 1024); // 128
- * ```
  */
 export const DEFAULT_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 /**
  * Default of {@linkcode IpcJsonStreamOptions.sendBufferBytes}: 1 MiB.
- *
- * @example
- * ```ts
- * import { DEFAULT_SEND_BUFFER_BYTES } from "@tether/ipc";
- *
- * console.log(DEFAULT_SEND_BUFFER_BYTES); // 1048576
- * ```
  */
 export const DEFAULT_SEND_BUFFER_BYTES = 1024 * 1024;
 /**
  * Default of {@linkcode IpcJsonStreamOptions.receiveBufferBytes}: 1 MiB.
- *
- * @example
- * ```ts
- * import { DEFAULT_RECEIVE_BUFFER_BYTES } from "@tether/ipc";
- *
- * console.log(DEFAULT_RECEIVE_BUFFER_BYTES); // 1048576
- * ```
  */
 export const DEFAULT_RECEIVE_BUFFER_BYTES = 1024 * 1024;
 
 /**
  * Default of {@linkcode IpcJsonStreamOptions.maxConcurrentCalls}: 256.
- *
- * @example
- * ```ts
- * import { DEFAULT_MAX_CONCURRENT_CALLS } from "@tether/ipc";
- *
- * console.log(DEFAULT_MAX_CONCURRENT_CALLS); // 256
- * ```
  */
 export const DEFAULT_MAX_CONCURRENT_CALLS = 256;
 
@@ -173,8 +145,18 @@ export interface IpcJsonStreamOptions<In = unknown> {
    * characters: for debugging. Without it, `TETHER_IPC_TRACE=1` in the
    * environment (read only if the process may, never prompting) writes the
    * same to standard error. Off, tracing costs nothing.
+   *
+   * @example Trace one child's channel to standard error
+   * ```ts ignore
+   * import { spawnWithIpc } from "@tether/ipc";
+   *
+   * await using child = spawnWithIpc(Deno.execPath(), {
+   *   args: ["run", "child.ts"],
+   *   trace: ({ direction, text }) => console.error(direction === "out" ? "→" : "←", text),
+   * });
+   * ```
    */
-  trace?: IpcTraceFunction;
+  trace?: (event: IpcTraceEvent) => void;
 }
 
 /** The codec of each `serialization`: the one place that picks it by name. */

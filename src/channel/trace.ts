@@ -42,18 +42,7 @@ export interface IpcTraceEvent {
   time: number;
 }
 
-/**
- * A function given every traced message.
- *
- * @example Trace one child's channel to standard error
- * ```ts ignore
- * import { type IpcTraceFunction, spawnWithIpc } from "@tether/ipc";
- *
- * const trace: IpcTraceFunction = ({ direction, text }) =>
- *   console.error(direction === "out" ? "→" : "←", text);
- * await using child = spawnWithIpc(Deno.execPath(), { args: ["run", "child.ts"], trace });
- * ```
- */
+/** A function given every traced message (the `trace` option). */
 export type IpcTraceFunction = (event: IpcTraceEvent) => void;
 
 /** What a stream calls when tracing is on. */

@@ -45,13 +45,6 @@ import {
 /**
  * The shortest `authKey` accepted, in bytes: shorter keys are guessable
  * offline. Use 32 random bytes.
- *
- * @example
- * ```ts
- * import { MIN_AUTH_KEY_BYTES } from "@tether/ipc";
- *
- * const authKey = crypto.getRandomValues(new Uint8Array(2 * MIN_AUTH_KEY_BYTES));
- * ```
  */
 export const MIN_AUTH_KEY_BYTES = 16;
 
@@ -333,18 +326,6 @@ export const NONCE_BYTES = 32;
 export const MAC_BYTES = 32;
 /**
  * Default of the `handshakeTimeout` option, in milliseconds.
- *
- * @example Allow a slow link twice as long
- * ```ts
- * import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type ConnectIpcOptions } from "@tether/ipc";
- *
- * const options: ConnectIpcOptions = {
- *   hostname: "daemon.example",
- *   port: 7000,
- *   tls: {},
- *   handshakeTimeout: 2 * DEFAULT_HANDSHAKE_TIMEOUT_MS,
- * };
- * ```
  */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
 

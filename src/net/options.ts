@@ -20,67 +20,24 @@ import { DEFAULT_HANDSHAKE_TIMEOUT_MS, importAuthKey } from "./handshake.ts";
  * default receive limit), since any host that can reach the port may try to
  * make the server buffer a message. Unix socket channels keep the
  * `IpcJsonStream` default (128 MiB): only their owner can reach them.
- *
- * @example Allow larger messages on a trusted network
- * ```ts
- * import { DEFAULT_NETWORK_MAX_MESSAGE_BYTES, type ListenIpcOptions } from "@tether/ipc";
- *
- * const options: ListenIpcOptions = {
- *   port: 7000,
- *   authKey: "a shared secret of 16 bytes or more",
- *   maxMessageBytes: 4 * DEFAULT_NETWORK_MAX_MESSAGE_BYTES,
- * };
- * ```
  */
 export const DEFAULT_NETWORK_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
  * Default `maxConnections` of a listener: 128 channels at once (connections
  * in their handshake have their own limit, `maxPendingHandshakes`).
- *
- * @example Fewer for a daemon with a handful of clients
- * ```ts
- * import { DEFAULT_MAX_CONNECTIONS, type ListenIpcOptions } from "@tether/ipc";
- *
- * const options: ListenIpcOptions = {
- *   path: "/run/user/1000/app/app.sock",
- *   maxConnections: Math.min(8, DEFAULT_MAX_CONNECTIONS),
- * };
- * ```
  */
 export const DEFAULT_MAX_CONNECTIONS = 128;
 
 /**
  * Default `maxPendingHandshakes` of a listener: 64 connections in their
  * handshake at once; past it, the one that has waited longest is dropped.
- *
- * @example Room for bigger bursts of clients connecting at once
- * ```ts
- * import { DEFAULT_MAX_PENDING_HANDSHAKES, type ListenIpcOptions } from "@tether/ipc";
- *
- * const options: ListenIpcOptions = {
- *   path: "/run/user/1000/app/app.sock",
- *   maxPendingHandshakes: 4 * DEFAULT_MAX_PENDING_HANDSHAKES,
- * };
- * ```
  */
 export const DEFAULT_MAX_PENDING_HANDSHAKES = 64;
 
 /**
  * Default `maxPendingHandshakesPerAddress` of a TCP or TLS listener: 16
  * connections in their handshake at once from one IPv4 address or IPv6 /64.
- *
- * @example Many clients behind one NAT address
- * ```ts
- * import { DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, type ListenIpcOptions } from "@tether/ipc";
- *
- * const options: ListenIpcOptions = {
- *   hostname: "0.0.0.0",
- *   port: 7000,
- *   authKey: "a shared secret of 16 bytes or more",
- *   maxPendingHandshakesPerAddress: 2 * DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
- * };
- * ```
  */
 export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS = 16;
 

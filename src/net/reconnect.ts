@@ -9,9 +9,12 @@
  * @module
  */
 
+import { remote } from "../calls/remote.ts";
 import type { IpcCallStream, IpcStreamOptions } from "../calls/stream_types.ts";
+import type { IpcRemote } from "../calls/typed.ts";
 import type { IpcHandler, IpcRequestOptions } from "../calls/types.ts";
 import { IpcClosedError, IpcValidationError } from "../channel/errors.ts";
+import type { IpcChannel } from "../channel/ipc_json_stream.ts";
 import type { IpcSendOptions } from "../channel/send_options.ts";
 import type { IpcStreamStats } from "../channel/stats.ts";
 import { ArrayQueue } from "../internal/array_queue.ts";
@@ -91,7 +94,10 @@ export interface Reconnector<In, Out> {
  * - `state` and the `onStateChange` option tell where it is; `stats()` are
  *   the current connection's figures, with `reconnects` and
  *   `sendsMaybeLost` across connections.
- * - `remote<H>(channel)` makes a typed proxy of it, as of any channel.
+ * - **`flush()`** waits, while reconnecting, for the waiting messages to be
+ *   handed to the next connection, then for that connection to write them.
+ * - `remote<H>()` makes a typed proxy of it, as of any channel: it is an
+ *   {@linkcode IpcChannel}, so code typed against that takes it.
  *
  * @typeParam In The type of the messages from the server.
  * @typeParam Out The type of the messages to the server.
@@ -108,7 +114,7 @@ export interface Reconnector<In, Out> {
  * ```
  */
 export class IpcReconnectingStream<In = unknown, Out = unknown>
-  implements AsyncIterable<In>, AsyncDisposable {
+  implements IpcChannel<In, Out> {
   #reconnector: Reconnector<In, Out>;
   #slot: ConnectionSlot<IpcNetStream<In, Out>>;
   /** The current connection (the last one between two). */
@@ -274,6 +280,28 @@ export class IpcReconnectingStream<In = unknown, Out = unknown>
       entry.unregister?.();
       this.#timer.update();
     };
+  }
+
+  /**
+   * A proxy typed from the server's handlers object `H`, as
+   * {@linkcode IpcJsonStream.remote}: its calls go through `request()` and
+   * `stream()`, so they wait for the connection while reconnecting.
+   */
+  remote<H>(): IpcRemote<H> {
+    return remote<H>(this);
+  }
+
+  /**
+   * Resolves once every message sent so far is with the operating system;
+   * while reconnecting, once the waiting ones went out on the next
+   * connection. Rejects with {@linkcode IpcClosedError} when some never
+   * will be written: the connection dropped first (its `cause` says
+   * "connection lost; reconnecting"), or the channel closed.
+   */
+  async flush(): Promise<void> {
+    await this.#waitingSends.handedOver();
+    const action = "flush the messages sent";
+    await this.#whileConnected(this.#link.stream.flush(), action);
   }
 
   /**
@@ -621,6 +649,8 @@ export type SendOn<Out> = (
  */
 export class WaitingSends<Out> {
   #queue = new ArrayQueue<WaitingSend<Out>>();
+  /** The last send queued, which settles after all the others. */
+  #last: Promise<void> | undefined;
   #limitBytes: number;
   #peer: string;
 
@@ -659,7 +689,15 @@ export class WaitingSends<Out> {
     }
     const sent = Promise.withResolvers<void>();
     this.#queue.push({ message, options, sent }, size);
+    this.#last = sent.promise;
     return sent.promise;
+  }
+
+  /** Settles as the last waiting send does, once handed over; at once when none waits. */
+  handedOver(): Promise<void> {
+    return this.#last !== undefined && this.#queue.length > 0
+      ? this.#last
+      : Promise.resolve();
   }
 
   /** Hands every waiting send to `send`, in order; each settles as it does. */

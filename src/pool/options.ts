@@ -21,13 +21,6 @@ import { workerPermissions } from "../process/worker_permissions.ts";
 
 /**
  * Default of {@linkcode IpcPoolOptions.maxQueue}.
- *
- * @example
- * ```ts
- * import { DEFAULT_MAX_QUEUE } from "@tether/ipc";
- *
- * console.log(DEFAULT_MAX_QUEUE); // 1000
- * ```
  */
 export const DEFAULT_MAX_QUEUE = 1000;
 
@@ -36,18 +29,7 @@ const DEFAULT_IDLE_TIMEOUT = 10_000;
 /** Smallest {@linkcode IpcPoolOptions.maxMemoryMiB}: a Deno child's RSS at rest is ~30–45 MiB. */
 export const MIN_MEMORY_MIB = 64;
 
-/**
- * The `onMessage` option of an {@linkcode IpcPool}: called with each plain
- * message a child sends, and the child's pid.
- *
- * @example Progress reports from the children
- * ```ts
- * import type { IpcPoolMessageHandler } from "@tether/ipc";
- *
- * const onMessage: IpcPoolMessageHandler = (message, pid) => console.log(`child ${pid}:`, message);
- * onMessage({ progress: 0.5 }, 4242); // child 4242: { progress: 0.5 }
- * ```
- */
+/** The `onMessage` option of an {@linkcode IpcPool}. */
 export type IpcPoolMessageHandler = (message: unknown, pid: number) => void;
 
 /**
@@ -205,8 +187,18 @@ export interface IpcPoolOptions {
    * reported with `reportError()`. Without it the pool reads and drops such
    * messages, counting them in `stats().messagesDropped`, so that they never
    * hold answers up behind them.
+   *
+   * @example Progress reports from the children
+   * ```ts ignore
+   * import { IpcPool } from "@tether/ipc";
+   *
+   * await using pool = new IpcPool({
+   *   module: new URL("./worker.ts", import.meta.url),
+   *   onMessage: (message, pid) => console.log(`child ${pid}:`, message),
+   * });
+   * ```
    */
-  onMessage?: IpcPoolMessageHandler;
+  onMessage?: (message: unknown, pid: number) => void;
   /** Called with every message to and from a child, and the child's pid. */
   trace?: (event: IpcTraceEvent, pid: number) => void;
 }

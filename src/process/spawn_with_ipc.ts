@@ -57,11 +57,11 @@ export interface SpawnWithIpcOptions<In = unknown>
   /** Start the child with only `env` (and `IPC_CHANNEL_FD`). @default {false} */
   clearEnv?: boolean;
   /** The child's standard input. @default {"inherit"} */
-  stdin?: IpcStdio;
+  stdin?: "piped" | "inherit" | "null";
   /** The child's standard output. @default {"inherit"} */
-  stdout?: IpcStdio;
+  stdout?: "piped" | "inherit" | "null";
   /** The child's standard error. @default {"inherit"} */
-  stderr?: IpcStdio;
+  stderr?: "piped" | "inherit" | "null";
   /**
    * Aborting it stops the child: with `SIGTERM` at once, then `SIGKILL`
    * after `killTimeout`; with `gracefulCancel`, by asking it first.

@@ -2,11 +2,8 @@
 // most the limit running at once, in order of arrival, at bounded memory,
 // and every call answered; two ends calling each other hard both finish.
 import assert from "node:assert/strict";
-import {
-  DEFAULT_MAX_CONCURRENT_CALLS,
-  type IpcChildProcess,
-  IpcTimeoutError,
-} from "../../mod.ts";
+import { type IpcChildProcess, IpcTimeoutError } from "../../mod.ts";
+import { DEFAULT_MAX_CONCURRENT_CALLS } from "../../src/channel/options.ts";
 import { spawnFixture, within } from "../helpers.ts";
 
 type Report = {

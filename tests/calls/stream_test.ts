@@ -4,13 +4,13 @@
 // crashing mid-stream.
 import assert from "node:assert/strict";
 import {
-  DEFAULT_HIGH_WATER_MARK,
   IpcClosedError,
   IpcRemoteError,
   IpcStreamProtocolError,
   IpcTimeoutError,
   spawnWithIpc,
 } from "../../mod.ts";
+import { DEFAULT_HIGH_WATER_MARK } from "../../src/calls/stream_layer.ts";
 import type { handlers } from "../fixtures/stream_child.ts";
 import {
   fixture,

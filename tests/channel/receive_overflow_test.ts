@@ -3,7 +3,8 @@
 // "drop" answers never wait; with "pause" (the default) nothing is lost,
 // and a call that times out behind unread messages says so.
 import assert from "node:assert/strict";
-import { DEFAULT_RECEIVE_BUFFER_BYTES, IpcTimeoutError } from "../../mod.ts";
+import { IpcTimeoutError } from "../../mod.ts";
+import { DEFAULT_RECEIVE_BUFFER_BYTES } from "../../src/channel/options.ts";
 import { spawnFixture, waitUntil, within } from "../helpers.ts";
 
 const COUNT = 200_000;

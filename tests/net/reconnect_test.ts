@@ -6,6 +6,7 @@ import {
   connectIpc,
   type ConnectIpcUnixOptions,
   IpcAuthenticationError,
+  type IpcChannel,
   IpcClosedError,
   type IpcListener,
   type IpcReconnectEvent,
@@ -234,6 +235,51 @@ Deno.test("reconnect: a call made while reconnecting fails after its timeout; an
   controller.abort(new Error("not needed any more"));
   assert.equal(((await aborted) as Error).message, "not needed any more");
   await client.close();
+});
+
+/** Typed against the interface: `deno check` fails when the reconnecting channel is not an `IpcChannel`. */
+async function sendAndFlush(channel: IpcChannel, message: unknown) {
+  await channel.send(message);
+  await channel.flush();
+}
+
+Deno.test("reconnect: the channel is an IpcChannel: flush() waits for the next connection, remote() calls across a restart", async () => {
+  using socket = tempSocket();
+  let first = await server(socket.path, 1);
+  const client = await connectIpc({
+    path: socket.path,
+    authKey: AUTH_KEY,
+    reconnect: QUICK,
+  });
+  const channel: IpcChannel = client;
+  const api = channel.remote<{ generation(): number }>();
+  assert.deepEqual(await within(client.receive(), "hello 1"), { hello: 1 });
+  assert.equal(await within(api.generation(), "a remote call"), 1);
+  await within(sendAndFlush(channel, { on: 1 }), "a flush while connected");
+  assert.deepEqual(await within(client.receive(), "the echo"), { on: 1 });
+
+  await first.listener.close();
+  await first.done;
+  await waitUntil(() => client.state === "reconnecting", "reconnecting");
+  let settled = false;
+  const sent = channel.send({ during: "the gap" });
+  const flushed = channel.flush().finally(() => {
+    settled = true;
+  });
+  const called = api.generation();
+  await sleep(50);
+  assert.equal(settled, false, "flush() settled with no connection");
+  first = await server(socket.path, 2);
+  await within(sent, "the send made in the gap");
+  await within(flushed, "the flush made in the gap");
+  assert.equal(await within(called, "the remote call made in the gap"), 2);
+  assert.deepEqual(await within(client.receive(), "hello 2"), { hello: 2 });
+  assert.deepEqual(await within(client.receive(), "the echo"), {
+    during: "the gap",
+  });
+  await client.close();
+  await first.listener.close();
+  await first.done;
 });
 
 Deno.test("reconnect: handlers serve every connection", async () => {
