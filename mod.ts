@@ -51,6 +51,8 @@
 export {
   type IpcChannel,
   IpcJsonStream,
+  type IpcSendOptions,
+  type IpcStreamStats,
 } from "./src/channel/ipc_json_stream.ts";
 export type { IpcJsonStreamOptions } from "./src/channel/options.ts";
 export {
@@ -60,8 +62,6 @@ export {
   IpcProtocolError,
   IpcValidationError,
 } from "./src/channel/errors.ts";
-export type { IpcStreamStats } from "./src/channel/stats.ts";
-export type { IpcSendOptions } from "./src/channel/send_options.ts";
 export type { IpcTraceEvent } from "./src/channel/trace.ts";
 export type {
   IpcMessageValidator,
@@ -91,24 +91,22 @@ export {
   connectParentIpc,
   type ConnectParentIpcOptions,
 } from "./src/process/connect_parent_ipc.ts";
-export { serveParentCalls } from "./src/process/serve_parent_calls.ts";
 export {
   type IpcChildStatus,
   stopChild,
   type StopChildOptions,
   type StoppableChild,
 } from "./src/process/stop_child.ts";
-export { getCancelSignal } from "./src/process/get_cancel_signal.ts";
+export { getCancelSignal } from "./src/process/graceful_cancel.ts";
 export {
   type IpcWorker,
   spawnWorkerWithIpc,
   type SpawnWorkerWithIpcOptions,
 } from "./src/process/spawn_worker_with_ipc.ts";
-export type { IpcPermissions } from "./src/process/permission_flags.ts";
+export type { IpcPermissions } from "./src/process/permissions.ts";
 export {
   IpcChannelNotFoundError,
   IpcChildEndedError,
-  IpcChildExitedError,
   IpcSpawnError,
   IpcUnstableFlagError,
   IpcWorkerExitedError,
@@ -131,23 +129,25 @@ export {
   type IpcTimeoutErrorDetails,
 } from "./src/calls/errors.ts";
 export type { IpcCallStats, IpcLatencyStats } from "./src/calls/stats.ts";
+export type { IpcCallStream, IpcStreamOptions } from "./src/calls/streams.ts";
 export type {
-  IpcCallStream,
-  IpcStreamOptions,
-} from "./src/calls/stream_types.ts";
-export type { IpcParamsOf, IpcRemote, IpcResultOf } from "./src/calls/typed.ts";
+  IpcParamsOf,
+  IpcRemote,
+  IpcResultOf,
+} from "./src/calls/remote.ts";
 export { type IpcCaller, remote } from "./src/calls/remote.ts";
 
 // The pool: calls spread over child processes.
 export { IpcPool } from "./src/pool/ipc_pool.ts";
+export { serveParentCalls } from "./src/pool/serve_parent_calls.ts";
 export type {
   IpcPoolCloseOptions,
   IpcPoolOptions,
   IpcPoolRequestOptions,
 } from "./src/pool/options.ts";
 export type { IpcPoolMapOptions } from "./src/pool/map.ts";
-export { IpcQueueFullError } from "./src/pool/errors.ts";
-export type { IpcPoolChildStats, IpcPoolStats } from "./src/pool/stats.ts";
+export { IpcChildExitedError, IpcQueueFullError } from "./src/pool/errors.ts";
+export type { IpcPoolChildStats, IpcPoolStats } from "./src/pool/ipc_pool.ts";
 
 // The network: channels between unrelated processes.
 export {

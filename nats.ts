@@ -81,4 +81,4 @@ export type {
   IpcRequestOptions,
 } from "./src/calls/types.ts";
 export type { IpcLatencyStats } from "./src/calls/stats.ts";
-export type { IpcParamsOf, IpcResultOf } from "./src/calls/typed.ts";
+export type { IpcParamsOf, IpcResultOf } from "./src/calls/remote.ts";

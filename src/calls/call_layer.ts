@@ -24,28 +24,26 @@ import {
   type RequestMessage,
   type WireError,
 } from "./jsonrpc.ts";
-import { checkCallStart } from "./check_call_start.ts";
-import { LatencyHistogram } from "./latency.ts";
-import { IncomingCall } from "./incoming_call.ts";
+import { LatencyHistogram } from "./stats.ts";
 import {
   type Arrived,
   type CallReceiving,
   IncomingLimit,
 } from "./incoming_limit.ts";
 import {
+  checkCallStart,
+  IncomingCall,
   OutgoingCall,
   PEER_DONE,
   type PeerDoneOption,
-} from "./outgoing_call.ts";
+} from "./call.ts";
 import {
   checkProgressOption,
   type StreamHooks,
   StreamLayer,
-} from "./stream_layer.ts";
+} from "./streams.ts";
 import type { IpcCallStats } from "./stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "./types.ts";
-
-export { checkCallStart };
 
 /** What the call layer needs from its channel. */
 export interface CallChannel {
@@ -83,7 +81,7 @@ export class CallLayer {
   #handlerErrors = 0;
   #peerCancelled = 0;
   #busy = false;
-  /** Streaming calls, both ways (`stream_layer.ts`). */
+  /** Streaming calls, both ways (`streams.ts`). */
   readonly streams: StreamLayer;
   /** `maxConcurrentCalls`: the peer's calls that run, and those that wait. */
   #limit: IncomingLimit<Arrived>;

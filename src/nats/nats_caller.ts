@@ -18,10 +18,10 @@ import {
   IpcMessageTooLargeError,
   IpcProtocolError,
 } from "../channel/errors.ts";
-import { checkCallStart } from "../calls/call_layer.ts";
+import { checkCallStart } from "../calls/call.ts";
 import { IpcTimeoutError } from "../calls/errors.ts";
 import { errorFromWire } from "../calls/jsonrpc.ts";
-import { LatencyHistogram } from "../calls/latency.ts";
+import { LatencyHistogram } from "../calls/stats.ts";
 import { type IpcCaller, remote } from "../calls/remote.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
 import { IpcNoRespondersError } from "./errors.ts";

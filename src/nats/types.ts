@@ -8,7 +8,7 @@ import type {
   IpcCallArgs,
   IpcCallMethods,
   IpcResultOf,
-} from "../calls/typed.ts";
+} from "../calls/remote.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
 import type { IpcNatsCallerStats, IpcNatsServiceStats } from "./stats.ts";
 

@@ -20,8 +20,11 @@ import {
   IpcHandshakeTimeoutError,
 } from "./errors.ts";
 import { clientHandshake, closeQuietly } from "./handshake.ts";
-import { heartbeatIntervalOf } from "./heartbeat.ts";
-import { type IpcNetStream, openNetStream } from "./ipc_net_stream.ts";
+import {
+  heartbeatIntervalOf,
+  type IpcNetStream,
+  openNetStream,
+} from "./ipc_net_stream.ts";
 import { IpcReconnectingStream } from "./reconnect.ts";
 import {
   type IpcReconnectOptions,

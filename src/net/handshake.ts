@@ -85,7 +85,7 @@ export async function importAuthKey(
 }
 
 /** HMAC-SHA256 of `label ‖ serverNonce ‖ clientNonce`. */
-export async function hmac(
+async function hmac(
   key: CryptoKey,
   label: Uint8Array,
   serverNonce: Uint8Array,
@@ -102,7 +102,7 @@ export const Label = { client: CLIENT_LABEL, server: SERVER_LABEL } as const;
  * Compares two byte arrays in time that depends only on their length, so a
  * forger learns nothing from how long a comparison took.
  */
-export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
+function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let difference = 0;
   for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i];
@@ -123,7 +123,7 @@ export function closeQuietly(conn: Deno.Conn): void {
 }
 
 /** Which side the peer is. */
-export type Role = "client" | "server";
+type Role = "client" | "server";
 
 /**
  * Runs `work` with a deadline. When it passes, the connection is closed, so
@@ -160,7 +160,7 @@ export async function withTimeout(
   if (timedOut) throw timeoutError();
 }
 
-export async function tlsHandshake(
+async function tlsHandshake(
   conn: Deno.Conn,
   peerRole: Role,
   peer: string,
@@ -197,12 +197,12 @@ export function closedSilently(error: unknown): boolean {
 }
 
 /** Marks `error` as the failure of a connection that never sent a byte. */
-export function silentClose<E extends Error>(error: E): E {
+function silentClose<E extends Error>(error: E): E {
   silentCloses.add(error);
   return error;
 }
 
-export async function readExactly(
+async function readExactly(
   conn: Deno.Conn,
   length: number,
   peerRole: Role,
@@ -236,7 +236,7 @@ export async function readExactly(
   return bytes;
 }
 
-export async function readTag(
+async function readTag(
   conn: Deno.Conn,
   peerRole: Role,
   peer: string,
@@ -246,7 +246,7 @@ export async function readTag(
   return String.fromCharCode(...bytes);
 }
 
-export function expectTag(
+function expectTag(
   tag: string,
   wanted: string,
   peerRole: Role,
@@ -323,14 +323,14 @@ export function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
 /** Length of each side's random nonce. */
 export const NONCE_BYTES = 32;
 /** Length of an HMAC-SHA256 value. */
-export const MAC_BYTES = 32;
+const MAC_BYTES = 32;
 /**
  * Default of the `handshakeTimeout` option, in milliseconds.
  */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
 
 /** The tags of the handshake, protocol version 1. */
-export const Tag = {
+const Tag = {
   /** Server greeting: authentication required, a nonce follows. */
   serverAuth: "tipc/1A\n",
   /** Server greeting: no authentication. */

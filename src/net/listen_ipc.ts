@@ -42,8 +42,11 @@ import {
   refuseBusy,
   serverHandshake,
 } from "./handshake.ts";
-import { heartbeatIntervalOf } from "./heartbeat.ts";
-import { type IpcNetStream, openNetStream } from "./ipc_net_stream.ts";
+import {
+  heartbeatIntervalOf,
+  type IpcNetStream,
+  openNetStream,
+} from "./ipc_net_stream.ts";
 
 /**
  * Options of {@linkcode listenIpc} common to every transport.

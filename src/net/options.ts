@@ -219,10 +219,10 @@ export function streamOptionsOf<In>(
 }
 
 /** The kind of connection, for defaults and messages. */
-export type TransportKind = "unix" | "tcp" | "tls";
+type TransportKind = "unix" | "tcp" | "tls";
 
 /** Where a channel goes, as `listenIpc()` and `connectIpc()` both need it. */
-export interface ChannelAddress {
+interface ChannelAddress {
   /** The transport: a Unix socket, plain TCP or TLS. */
   kind: TransportKind;
   /** The TCP host (the loopback address unless given). */

@@ -10,13 +10,13 @@
  */
 
 import { remote } from "../calls/remote.ts";
-import type { IpcCallStream, IpcStreamOptions } from "../calls/stream_types.ts";
-import type { IpcRemote } from "../calls/typed.ts";
+import type { IpcCallStream, IpcStreamOptions } from "../calls/streams.ts";
+import type { IpcRemote } from "../calls/remote.ts";
 import type { IpcHandler, IpcRequestOptions } from "../calls/types.ts";
 import { IpcClosedError, IpcValidationError } from "../channel/errors.ts";
 import type { IpcChannel } from "../channel/ipc_json_stream.ts";
-import type { IpcSendOptions } from "../channel/send_options.ts";
-import type { IpcStreamStats } from "../channel/stats.ts";
+import type { IpcSendOptions } from "../channel/ipc_json_stream.ts";
+import type { IpcStreamStats } from "../channel/ipc_json_stream.ts";
 import { ArrayQueue } from "../internal/array_queue.ts";
 import { settlesWithin } from "../internal/deadline.ts";
 import { toError } from "../internal/error_message.ts";
@@ -532,7 +532,7 @@ export class IpcReconnectingStream<In = unknown, Out = unknown>
  *
  * @typeParam C The connection.
  */
-export class ConnectionSlot<C> {
+class ConnectionSlot<C> {
   #current: C | undefined;
   #ended = false;
   #changed = Promise.withResolvers<void>();
@@ -635,7 +635,7 @@ interface WaitingSend<Out> {
 }
 
 /** How a connection takes a message. */
-export type SendOn<Out> = (
+type SendOn<Out> = (
   message: Out,
   options: IpcSendOptions | undefined,
 ) => Promise<void>;
@@ -647,7 +647,7 @@ export type SendOn<Out> = (
  *
  * @typeParam Out The type of the messages.
  */
-export class WaitingSends<Out> {
+class WaitingSends<Out> {
   #queue = new ArrayQueue<WaitingSend<Out>>();
   /** The last send queued, which settles after all the others. */
   #last: Promise<void> | undefined;
@@ -731,7 +731,7 @@ function jsonSize(message: unknown): number {
  * A stream whose call is made by `open()` at the first `next()`; `guard`
  * turns each item's failure into what the caller should see.
  */
-export function deferredCallStream<T, R>(
+function deferredCallStream<T, R>(
   open: () => Promise<IpcCallStream<T, R>>,
   guard: (next: Promise<IteratorResult<T, R | undefined>>) => Promise<
     IteratorResult<T, R | undefined>

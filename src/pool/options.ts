@@ -16,8 +16,8 @@ import {
 import {
   type IpcPermissions,
   permissionFlags,
-} from "../process/permission_flags.ts";
-import { workerPermissions } from "../process/worker_permissions.ts";
+  workerPermissions,
+} from "../process/permissions.ts";
 
 /**
  * Default of {@linkcode IpcPoolOptions.maxQueue}.

@@ -11,8 +11,8 @@
  */
 
 import { IpcCancelledError } from "../calls/errors.ts";
-import { streamAnswer } from "../calls/stream_consumer.ts";
-import type { IpcCallStream, IpcStreamOptions } from "../calls/stream_types.ts";
+import { streamAnswer } from "../calls/streams.ts";
+import type { IpcCallStream, IpcStreamOptions } from "../calls/streams.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
 import type { IpcJsonStream } from "../channel/ipc_json_stream.ts";
 

@@ -6,7 +6,6 @@
  * ├── IpcSpawnError             the command could not be started (ENOENT, EACCES…)
  * ├── IpcChannelNotFoundError   connectParentIpc() found no channel on fd 3
  * ├── IpcChildEndedError        a spawnWithIpc() child crashed or was killed: why its channel closed
- * ├── IpcChildExitedError       a pool's child exited before answering a call
  * ├── IpcWorkerExitedError      a worker threw, exited, closed itself or was terminated
  * └── IpcUnstableFlagError      worker permissions without --unstable-worker-options
  * ```
@@ -34,80 +33,6 @@ import { IpcError } from "../channel/errors.ts";
  * ```
  */
 export class IpcChannelNotFoundError extends IpcError {}
-
-/**
- * The child running a call of an {@linkcode IpcPool} exited (crashed, was
- * killed, or closed its channel) before answering. The pool started a
- * replacement; the call was not retried, since running it twice may not be
- * safe.
- *
- * @example Retry a call that is safe to run twice
- * ```ts ignore
- * import { IpcChildExitedError, IpcPool } from "@tether/ipc";
- *
- * await using pool = new IpcPool({ module: "./worker.ts", size: 2 });
- * let answer;
- * for (let attempt = 1; ; attempt++) {
- *   try {
- *     answer = await pool.request("hash", { text: "abc" });
- *     break;
- *   } catch (error) {
- *     if (!(error instanceof IpcChildExitedError) || attempt === 3) throw error;
- *     console.warn(`child ${error.pid} exited with code ${error.code}; retrying`);
- *   }
- * }
- * ```
- */
-export class IpcChildExitedError extends IpcError {
-  /** The method that was called. */
-  readonly method: string;
-  /** The child's process id. */
-  readonly pid: number;
-  /** Its exit code: 128 + the signal number when a signal ended it. */
-  readonly code: number;
-  /** The signal that ended it, or `null`. */
-  readonly signal: Deno.Signal | null;
-  /**
-   * Why the pool knows it ended, when it does: e.g. it ran out of memory
-   * (`maxMemoryMiB`), or was killed because a call timed out
-   * (`killOnTimeout`).
-   */
-  readonly reason: string | undefined;
-
-  /**
-   * Creates the error.
-   *
-   * @param method The method called.
-   * @param pid The child's process id.
-   * @param status How the child ended.
-   * @param options The underlying `cause`, if any, and the `reason` it ended, if known.
-   */
-  constructor(
-    method: string,
-    pid: number,
-    status: { code: number; signal: Deno.Signal | null },
-    options?: ErrorOptions & { reason?: string },
-  ) {
-    const reason = options?.reason;
-    super(
-      `Child process ${pid} ${
-        howItEnded(status)
-      } before answering the call "${method}"${
-        reason === undefined ? "" : `: ${reason}`
-      }. ` +
-        (stderrHidden(options?.cause)
-          ? `Its stderr is discarded (stderr: "null"): pass stderr: "inherit" to see why. `
-          : "") +
-        `The pool replaced it; the call was not retried: retry it if it is safe to run twice.`,
-      options,
-    );
-    this.method = method;
-    this.pid = pid;
-    this.code = status.code;
-    this.signal = status.signal;
-    this.reason = reason;
-  }
-}
 
 /**
  * A child of `spawnWithIpc()` ended abnormally (a non-zero exit code or a
@@ -296,19 +221,10 @@ export class IpcUnstableFlagError extends IpcError {
 }
 
 /** "exited with code 1", "was killed by SIGKILL (code 137)". */
-function howItEnded(status: { code: number; signal: Deno.Signal | null }) {
+export function howItEnded(
+  status: { code: number; signal: Deno.Signal | null },
+) {
   return status.signal === null
     ? `exited with code ${status.code}`
     : `was killed by ${status.signal} (code ${status.code})`;
-}
-
-/** Whether the chain of causes holds a crash whose stderr was discarded. */
-function stderrHidden(cause: unknown): boolean {
-  for (let depth = 0; cause instanceof Error && depth < 4; depth++) {
-    if (cause instanceof IpcChildEndedError) {
-      return cause.stderrHidden && cause.signal === null && cause.code !== 0;
-    }
-    cause = cause.cause;
-  }
-  return false;
 }

@@ -4,7 +4,10 @@
  *
  * `Deno.Command` cannot give a child a descriptor above 2, so the child is
  * started with `node:child_process`, whose fourth stdio entry `"pipe"` is a
- * Unix socketpair.
+ * Unix socketpair. Here too: the parent's end of the channel, which names
+ * the exit code or signal of a crash; ending the channel after the exit when
+ * a grandchild holds fd 3; keeping a Deno child from getting `-A`; and why a
+ * command could not start.
  *
  * @module
  */
@@ -22,13 +25,16 @@ import { endsProcess, FATAL_EVENTS } from "../channel/exit_flush.ts";
 import { IpcJsonStream } from "../channel/ipc_json_stream.ts";
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { choiceOption } from "../internal/check_option.ts";
+import { settlesWithin } from "../internal/deadline.ts";
+import { messageOf } from "../internal/error_message.ts";
 import { NodeSocketTransport } from "../transports/node_socket.ts";
-import { sendCancel } from "./cancel_notification.ts";
-import { CHANNEL_FD, CHANNEL_FD_ENV } from "./channel_fd.ts";
-import { ChildTransport } from "./child_transport.ts";
-import { endChannelAfterExit } from "./exit_drain.ts";
-import { commandWithoutImplicitPermissions } from "./no_implicit_permissions.ts";
-import { spawnError } from "./spawn_error.ts";
+import type {
+  IpcTransport,
+  IpcTransportSink,
+} from "../transports/transport.ts";
+import { CHANNEL_FD, CHANNEL_FD_ENV } from "./connect_parent_ipc.ts";
+import { IpcChildEndedError, IpcSpawnError } from "./errors.ts";
+import { sendCancel } from "./graceful_cancel.ts";
 import {
   type IpcChildStatus,
   killTimeoutOption,
@@ -432,4 +438,245 @@ function notPiped(name: string): TypeError {
   return new TypeError(
     `The child's ${name} is not piped: pass { ${name}: "piped" } to spawnWithIpc() to use it.`,
   );
+}
+
+/**
+ * When the channel ends before the child's exit is known, the end waits
+ * this long for it. The exit is reported a few milliseconds after the end
+ * of the channel; a child that closed its channel and runs on costs this
+ * delay once.
+ */
+const EXIT_WAIT_MS = 1000;
+
+/**
+ * The socket transport of a child's channel. When the channel ends because
+ * the child crashed or was killed (or exited leaving what it was sent
+ * unread, which resets the connection), the channel is told so with an
+ * {@linkcode IpcChildEndedError} naming the exit code or signal, instead of
+ * a bare "the peer closed it" or "read ECONNRESET".
+ */
+class ChildTransport implements IpcTransport {
+  /** The socket underneath, for the exit drain. */
+  readonly socket: NodeSocketTransport;
+  readonly reusesReadBuffer: boolean;
+  #pid: number;
+  #status: Promise<IpcChildStatus>;
+  #ended: IpcChildStatus | undefined;
+  #stderrHidden: boolean;
+
+  /**
+   * @param socket The parent's end of the socketpair.
+   * @param pid The child's process id.
+   * @param status Resolves when the child exits.
+   * @param stderrHidden Whether the child's stderr is discarded.
+   */
+  constructor(
+    socket: NodeSocketTransport,
+    pid: number,
+    status: Promise<IpcChildStatus>,
+    stderrHidden: boolean,
+  ) {
+    this.#stderrHidden = stderrHidden;
+    this.socket = socket;
+    this.reusesReadBuffer = socket.reusesReadBuffer;
+    this.#pid = pid;
+    this.#status = status;
+    status.then((ended) => this.#ended = ended);
+  }
+
+  start(sink: IpcTransportSink): void {
+    this.socket.start({
+      data: (bytes) => sink.data(bytes),
+      end: () => this.#afterExit(sink, undefined),
+      error: (error) => this.#afterExit(sink, error),
+    });
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  write(data: string | Uint8Array, done: (error?: Error) => void): void {
+    this.socket.write(data, done);
+  }
+
+  writeAtExit(data: readonly (string | Uint8Array)[]): number | undefined {
+    return this.socket.writeAtExit(data);
+  }
+
+  close(): Promise<void> {
+    return this.socket.close();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  ref(): void {
+    this.socket.ref();
+  }
+
+  unref(): void {
+    this.socket.unref();
+  }
+
+  /** Ends the channel once the child's exit is known (or after a short wait). */
+  #afterExit(sink: IpcTransportSink, error: Error | undefined): void {
+    const report = () => {
+      const ended = this.#ended;
+      if (ended !== undefined && (!ended.success || error !== undefined)) {
+        sink.end(
+          new IpcChildEndedError(this.#pid, ended, {
+            cause: error,
+            stderrHidden: this.#stderrHidden,
+          }),
+        );
+      } else if (error !== undefined) {
+        sink.error(error);
+      } else {
+        sink.end();
+      }
+    };
+    if (this.#ended !== undefined) report();
+    else settlesWithin(this.#status, EXIT_WAIT_MS).then(report);
+  }
+}
+
+/**
+ * After the child exits, the channel is read until this long passes with
+ * nothing arriving; then it ends. This only matters when a grandchild holds
+ * the child's end open: otherwise the channel reaches end-of-file at once.
+ * Data the child wrote before exiting is already in the socket buffer, so a
+ * quiet period of a few event-loop turns is enough; ticks that fire late
+ * (a blocked event loop) do not count as quiet.
+ */
+const EXIT_DRAIN_TICK_MS = 25;
+const EXIT_DRAIN_QUIET_TICKS = 4;
+
+/**
+ * Ends the channel once the exited child's data is read. Usually the socket
+ * reaches end-of-file by itself; when a grandchild inherited fd 3 it never
+ * does, so the channel ends after a quiet period (see EXIT_DRAIN_TICK_MS).
+ */
+function endChannelAfterExit(transport: NodeSocketTransport): void {
+  if (transport.ended) return;
+  let chunksSeen = transport.chunksRead;
+  let quietTicks = 0;
+  let due = performance.now() + EXIT_DRAIN_TICK_MS;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const late = now - due > EXIT_DRAIN_TICK_MS;
+    due = now + EXIT_DRAIN_TICK_MS;
+    if (transport.ended) {
+      clearInterval(timer);
+    } else if (
+      late || transport.paused || transport.chunksRead !== chunksSeen
+    ) {
+      chunksSeen = transport.chunksRead;
+      quietTicks = 0;
+    } else if (++quietTicks >= EXIT_DRAIN_QUIET_TICKS) {
+      clearInterval(timer);
+      transport.finish();
+    }
+  }, EXIT_DRAIN_TICK_MS);
+  // Waiting for a message keeps the process alive; this timer alone should not.
+  Deno.unrefTimer(timer);
+}
+
+// Keeps `node:child_process` from widening a Deno child's permissions.
+//
+// Deno's `node:child_process`, asked to run the Deno executable by the exact
+// path `Deno.execPath()` returns, rewrites the arguments and adds `-A` when
+// they hold no `--allow-*`/`--deny-*` flag: `deno run child.ts` would run
+// with every permission. Naming the same file another way (`dir/./deno`)
+// runs the same executable with the arguments exactly as given. Verified on
+// Deno 2.9.6; `tests/process/permissions_test.ts` checks it with real children on
+// every test run, so a runtime that changes this is caught.
+/**
+ * Returns a path to the same command that `node:child_process` passes
+ * through unchanged.
+ *
+ * @param path The command to run.
+ * @returns `path` itself, or, for the Deno executable, the same file spelled
+ *   with a `./` segment before its name.
+ */
+function commandWithoutImplicitPermissions(path: string): string {
+  if (path !== Deno.execPath()) return path;
+  const slash = path.lastIndexOf("/");
+  return `${path.slice(0, slash + 1)}./${path.slice(slash + 1)}`;
+}
+
+/** Where to start the command, as `spawnWithIpc()` tried it. */
+interface SpawnAttempt {
+  /** The command's path or name. */
+  path: string;
+  /** The child's whole environment (its `PATH` finds a bare name). */
+  env: Record<string, string>;
+  /** The working directory, if not the parent's. */
+  cwd: string | undefined;
+}
+
+/**
+ * The error for a command `node:child_process` could not start.
+ *
+ * `node:child_process` reports the system's error code only in an `error`
+ * event a tick later, too late for `spawnWithIpc()` to throw it. So the
+ * start is tried once more with `Deno.Command` (no arguments, no standard
+ * streams), which throws at once with the code. Should that start succeed
+ * (the command appeared meanwhile), the process is killed and the code is
+ * `"UNKNOWN"`.
+ *
+ * @param attempt What was started.
+ * @returns The error to throw, with its `code`.
+ */
+function spawnError(attempt: SpawnAttempt): IpcSpawnError {
+  const { path, env, cwd } = attempt;
+  const quoted = JSON.stringify(path);
+  try {
+    const probe = new Deno.Command(path, {
+      env,
+      clearEnv: true,
+      cwd,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    probe.kill("SIGKILL");
+    probe.status.catch(() => {});
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const known = typeof code === "string" ? code : "UNKNOWN";
+    return new IpcSpawnError(path, explain(quoted, known, cwd, error), known, {
+      cause: error,
+    });
+  }
+  return new IpcSpawnError(
+    path,
+    `Could not start ${quoted}, and trying again started it: check the command and cwd.`,
+  );
+}
+
+function explain(
+  quoted: string,
+  code: string,
+  cwd: string | undefined,
+  error: unknown,
+): string {
+  const start = `Could not start ${quoted} (${code}): `;
+  if (code === "ENOENT" && cwd !== undefined && /cwd/.test(messageOf(error))) {
+    return start +
+      `the working directory ${JSON.stringify(cwd)} does not exist. Check cwd.`;
+  }
+  if (code === "ENOENT") {
+    return start +
+      `no such file${
+        quoted.includes("/") ? "" : " in any directory of PATH"
+      }. Check the path, or give an absolute one.`;
+  }
+  if (code === "EACCES") {
+    return start +
+      `it is not an executable file (or it is a directory). ` +
+      `Make it executable (chmod +x), or run it through its interpreter (e.g. Deno.execPath() with ["run", file]).`;
+  }
+  return start + `${messageOf(error)}. Check the command and cwd.`;
 }

@@ -1,7 +1,9 @@
 /**
  * The parent's side of a Web Worker channel: {@linkcode spawnWorkerWithIpc}
  * starts a module in a `Worker` and gives the same channel as a child
- * process has, carried by `postMessage()`.
+ * process has, carried by `postMessage()`; `workerAsChild()` gives such a
+ * worker the shape of a child process, for a pool of workers. (The worker's
+ * side is in `connect_parent_ipc.ts`.)
  *
  * @module
  */
@@ -16,8 +18,9 @@ import {
 import { settlesWithin } from "../internal/deadline.ts";
 import { WorkerPortTransport } from "../transports/worker_port.ts";
 import { IpcWorkerExitedError } from "./errors.ts";
-import type { IpcPermissions } from "./permission_flags.ts";
-import { workerPermissions } from "./worker_permissions.ts";
+import { type IpcPermissions, workerPermissions } from "./permissions.ts";
+import type { IpcChildProcess } from "./spawn_with_ipc.ts";
+import type { IpcChildStatus } from "./stop_child.ts";
 
 /** On dispose, how long queued messages may take to go out before the worker is terminated. */
 const DISPOSE_GRACE_MS = 1000;
@@ -205,4 +208,55 @@ function moduleUrl(module: string | URL): URL {
     return new URL(module);
   }
   return pathToFileURL(resolve(module));
+}
+
+/**
+ * A worker as an {@linkcode IpcChildProcess}: `pid` is this process's (the
+ * worker runs in it); `status` resolves when the worker is gone, with the
+ * code it gave `Deno.exit()` with its channel open, 1 when it failed
+ * otherwise (threw, closed itself with its channel open), and 0 after a
+ * clean end; `kill()` terminates it, whatever the signal (`false` once it
+ * ended). Once its channel
+ * is closed, the worker is terminated: a pool's worker has nothing left to
+ * do then. It has no standard streams of its own.
+ *
+ * @param worker The worker, just started.
+ * @returns The worker as a child.
+ */
+export function workerAsChild<In, Out>(
+  worker: IpcWorker<In, Out>,
+): IpcChildProcess<In, Out> {
+  let gone = false;
+  const status: Promise<IpcChildStatus> = worker.closed.then((failure) => {
+    gone = true;
+    const code = failure === undefined ? 0 : failure.code ?? 1;
+    return { success: code === 0, code, signal: null };
+  });
+  worker.ipc.closed.then(() => worker.terminate());
+  const noStream = (name: string) =>
+    new TypeError(
+      `A worker has no ${name} of its own: it shares this process's.`,
+    );
+  return {
+    pid: Deno.pid,
+    ipc: worker.ipc,
+    status,
+    get stdin(): WritableStream<Uint8Array> {
+      throw noStream("stdin");
+    },
+    get stdout(): ReadableStream<Uint8Array> {
+      throw noStream("stdout");
+    },
+    get stderr(): ReadableStream<Uint8Array> {
+      throw noStream("stderr");
+    },
+    kill(): boolean {
+      if (gone) return false;
+      worker.terminate();
+      return true;
+    },
+    ref(): void {},
+    unref(): void {},
+    [Symbol.asyncDispose]: () => worker[Symbol.asyncDispose](),
+  };
 }

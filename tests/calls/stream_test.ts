@@ -10,7 +10,7 @@ import {
   IpcTimeoutError,
   spawnWithIpc,
 } from "../../mod.ts";
-import { DEFAULT_HIGH_WATER_MARK } from "../../src/calls/stream_layer.ts";
+import { DEFAULT_HIGH_WATER_MARK } from "../../src/calls/streams.ts";
 import type { handlers } from "../fixtures/stream_child.ts";
 import {
   fixture,

@@ -32,7 +32,7 @@ Deno.test("premise: node:child_process alone gives a Deno child every permission
   assert.ok(
     report.granted.includes("run") && report.granted.includes("write"),
     "Deno no longer widens the permissions of a child started by node:child_process; " +
-      "the workaround in src/no_implicit_permissions.ts may be unnecessary",
+      "the workaround in commandWithoutImplicitPermissions (src/process/spawn_with_ipc.ts) may be unnecessary",
   );
 });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cancelReasonFromWire, sendCancel } from "./cancel_notification.ts";
+import { cancelReasonFromWire, sendCancel } from "./graceful_cancel.ts";
 import type { IpcJsonStream } from "../channel/ipc_json_stream.ts";
 
 /** What sendCancel() puts on the wire for `reason`, through a stand-in channel. */

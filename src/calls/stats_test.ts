@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LatencyHistogram } from "./latency.ts";
+import { LatencyHistogram } from "./stats.ts";
 
 /** `true` when `actual` is within ±1% (and a rounding hair) of `expected`. */
 function near(actual: number, expected: number): boolean {

@@ -1,6 +1,7 @@
 /**
- * {@linkcode serveParentCalls}: the child's side of an `IpcPool`, or of any
- * parent that calls its child.
+ * {@linkcode serveParentCalls}: the child's side of an `IpcPool` (its own
+ * methods, {@linkcode POOL_METHODS}, included), or of any parent that calls
+ * its child.
  *
  * @module
  */
@@ -10,8 +11,22 @@ import { CONTROLS, type IpcJsonStream } from "../channel/ipc_json_stream.ts";
 import {
   connectParentIpc,
   type ConnectParentIpcOptions,
-} from "./connect_parent_ipc.ts";
-import { POOL_METHODS } from "./pool_methods.ts";
+} from "../process/connect_parent_ipc.ts";
+
+/** The methods a pool calls in each child for itself. */
+export const POOL_METHODS = {
+  /**
+   * Between calls, to read the child's memory (`maxMemoryMiB`): answered
+   * with `Deno.memoryUsage()`, which needs no permission.
+   */
+  memoryUsage: "tether.memoryUsage",
+  /**
+   * First thing after the child starts, with the pool's `concurrency`: the
+   * child then runs at most that many calls at once, and the calls the pool
+   * sends ahead (`prefetch`) wait in the child for their turn.
+   */
+  concurrency: "tether.poolConcurrency",
+} as const;
 
 /**
  * Answers the parent's calls: opens the channel to the parent and registers

@@ -1,6 +1,7 @@
 /**
- * The `$/cancelProcess` notification of graceful cancel: the parent's
- * {@linkcode sendCancel}, and {@linkcode cancelReasonFromWire} for the child.
+ * Graceful cancel: the parent's {@linkcode sendCancel} sends the child the
+ * `$/cancelProcess` notification, and the child's {@linkcode getCancelSignal}
+ * aborts with the reason it carries.
  *
  * The abort reason travels as `{ "error": { "name", "message", "stack" } }`
  * when it is an `Error` (a `DOMException` included), else as
@@ -12,7 +13,50 @@
  */
 
 import { CANCEL_PROCESS_METHOD } from "../calls/jsonrpc.ts";
-import type { IpcJsonStream } from "../channel/ipc_json_stream.ts";
+import { CONTROLS, type IpcJsonStream } from "../channel/ipc_json_stream.ts";
+import { connectParentIpc } from "./connect_parent_ipc.ts";
+
+let cancel: AbortController | undefined;
+
+/**
+ * In a child started by `spawnWithIpc(command, { signal, gracefulCancel:
+ * true })`: an `AbortSignal` that aborts when the parent cancels, with the
+ * parent's abort reason (an `Error` keeps its name and message, and its
+ * `stack` is the parent's: where the parent's code cancelled, not the
+ * library's frames; a JSON value arrives as is). The child should then clean up and exit: after the
+ * parent's `killTimeout` it gets `SIGTERM`, then `SIGKILL`.
+ *
+ * Opens the parent channel (`connectParentIpc()`), and needs no
+ * permissions. Every call returns the same signal. Call it at start-up: a
+ * cancel that arrives while nothing on the channel listens for calls (no
+ * `handle()`, no `request()`, no `getCancelSignal()` yet) is delivered to
+ * the message iterator as a plain `$/cancelProcess` message. Listening does
+ * not keep the process alive.
+ *
+ * @returns The signal; it never aborts unless the parent cancels.
+ * @throws {IpcChannelNotFoundError} When this process has no parent channel.
+ *
+ * @example A child that stops cleanly when its parent cancels
+ * ```ts ignore
+ * import { getCancelSignal } from "@tether/ipc";
+ *
+ * const signal = getCancelSignal();
+ * signal.addEventListener("abort", () => {
+ *   console.error("cancelled:", signal.reason);
+ *   Deno.exit(0);
+ * });
+ * ```
+ */
+export function getCancelSignal(): AbortSignal {
+  if (cancel === undefined) {
+    const controller = new AbortController();
+    connectParentIpc()[CONTROLS]().onCancelProcess(
+      (params) => controller.abort(cancelReasonFromWire(params)),
+    );
+    cancel = controller;
+  }
+  return cancel.signal;
+}
 
 /**
  * Sends the child the cancel notification carrying `reason`.
