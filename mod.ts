@@ -171,14 +171,10 @@ export type {
 } from "./src/net/options.ts";
 export {
   IpcAddressInUseError,
-  IpcAuthenticationError,
   IpcConnectionRefusedError,
-  IpcHandshakeDroppedError,
   IpcHandshakeError,
-  IpcHandshakeTimeoutError,
   IpcInsecureSetupError,
 } from "./src/net/errors.ts";
-export type { IpcHandshakeLimit } from "./src/net/errors.ts";
 export { IpcNetStream } from "./src/net/ipc_net_stream.ts";
 export { IpcReconnectingStream } from "./src/net/reconnect.ts";
 export type {

@@ -15,10 +15,7 @@ import {
   resolveAuthKey,
   streamOptionsOf,
 } from "./options.ts";
-import {
-  IpcConnectionRefusedError,
-  IpcHandshakeTimeoutError,
-} from "./errors.ts";
+import { IpcConnectionRefusedError, IpcHandshakeError } from "./errors.ts";
 import { clientHandshake, closeQuietly } from "./handshake.ts";
 import {
   heartbeatIntervalOf,
@@ -164,9 +161,9 @@ export type ConnectIpcOptions<In = unknown> =
  * @returns The channel, ready: no message was exchanged yet.
  * @throws {IpcConnectionRefusedError} Nothing listens there, or the server
  *   is at its connection limit (`busy: true`).
- * @throws {IpcAuthenticationError} The keys differ, or one side has none.
- * @throws {IpcHandshakeTimeoutError} No answer within `handshakeTimeout`.
- * @throws {IpcHandshakeError} The server does not speak this protocol, or
+ * @throws {IpcHandshakeError} `reason` `"authentication"`: the keys differ, or
+ *   one side has none; `"timeout"`: no answer within `handshakeTimeout`; else
+ *   the server does not speak this protocol, or
  *   the TLS handshake failed.
  * @throws {IpcInsecureSetupError} Plain TCP without `authKey` or
  *   `insecure`, or a key under 16 bytes.
@@ -309,9 +306,10 @@ async function open(
     }
   } catch (error) {
     if (controller.signal.aborted) {
-      throw new IpcHandshakeTimeoutError(
+      throw new IpcHandshakeError(
         `Could not connect to ${peer} within ${timeoutMs} ms (handshakeTimeout). Is the address right and reachable?`,
-        timeoutMs,
+        "timeout",
+        { timeoutMs },
       );
     }
     if (

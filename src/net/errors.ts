@@ -4,10 +4,8 @@
  *
  * ```text
  * IpcError
- * ├── IpcHandshakeError             the opening handshake failed
- * │   ├── IpcAuthenticationError    the keys differ, or one side has none
- * │   ├── IpcHandshakeTimeoutError  the handshake took too long
- * │   └── IpcHandshakeDroppedError  dropped for newer ones (too many at once)
+ * ├── IpcHandshakeError             the opening handshake failed (reason: authentication,
+ * │                                 timeout, dropped, tls, protocol, closed)
  * ├── IpcConnectionRefusedError     nothing listens there, or it is full (busy)
  * ├── IpcAddressInUseError          the path or port is taken
  * └── IpcInsecureSetupError         the setup would be unsafe
@@ -19,129 +17,79 @@
 import { IpcError } from "../channel/errors.ts";
 
 /**
- * Which limit made a listener drop a handshake: see
- * {@linkcode IpcHandshakeDroppedError}.
+ * The opening handshake of a connection failed; nothing the peer sent was
+ * delivered, and the connection is closed. `reason` says how:
  *
- * @example
- * ```ts
- * import type { IpcHandshakeLimit } from "@tether/ipc";
+ * - `"authentication"`: the two sides do not hold the same `authKey`, one
+ *   side has a key and the other none, or the peer could not prove that it
+ *   knows the key;
+ * - `"timeout"`: it did not finish within `handshakeTimeout` milliseconds
+ *   (`timeoutMs`): the peer stalled (a slow or hostile client holding a
+ *   connection open), or the link is too slow for the limit;
+ * - `"dropped"`: a listener dropped it to make room for a newer one:
+ *   `maxPendingHandshakes` connections were in their handshake at once (or
+ *   `maxPendingHandshakesPerAddress` from one address: `limit` says which),
+ *   and this one had waited longest. Reported to `onError`; many of them mean
+ *   a flood of stalled or slow connections, or a limit too low for the
+ *   clients' bursts;
+ * - `"tls"`: the TLS handshake failed;
+ * - `"protocol"`: the peer sent bytes that are not this library's handshake,
+ *   or another version of it;
+ * - `"closed"`: the peer closed the connection in the middle of it, or the
+ *   connection failed.
  *
- * const limit: IpcHandshakeLimit = "maxPendingHandshakesPerAddress";
- * ```
- */
-export type IpcHandshakeLimit =
-  | "maxPendingHandshakes"
-  | "maxPendingHandshakesPerAddress";
-/**
- * The opening handshake of a connection failed: the peer sent bytes that are
- * not this library's handshake, closed the connection in the middle of it,
- * or the TLS handshake failed. Nothing the peer sent was delivered.
- *
- * The more specific {@linkcode IpcAuthenticationError} and
- * {@linkcode IpcHandshakeTimeoutError} extend it.
- *
- * @example Tell a failed handshake from other errors
+ * @example Report a wrong key, and allow a slow link longer
  * ```ts ignore
  * import { connectIpc, IpcHandshakeError } from "@tether/ipc";
- *
- * try {
- *   await connectIpc({ path: "/run/user/1000/app/app.sock" });
- * } catch (error) {
- *   if (error instanceof IpcHandshakeError) console.error("not our daemon:", error.message);
- *   else throw error;
- * }
- * ```
- */
-export class IpcHandshakeError extends IpcError {}
-
-/**
- * Authentication failed: the two sides do not hold the same `authKey`, one
- * side has a key and the other none, or the peer could not prove that it
- * knows the key. The connection is closed on both sides and nothing the peer
- * sent was delivered.
- *
- * @example Report a wrong key
- * ```ts ignore
- * import { connectIpc, IpcAuthenticationError } from "@tether/ipc";
- *
- * try {
- *   await connectIpc({ port: 7000, authKey: "not the daemon's key, 16+ bytes" });
- * } catch (error) {
- *   if (error instanceof IpcAuthenticationError) console.error(error.message);
- *   else throw error;
- * }
- * ```
- */
-export class IpcAuthenticationError extends IpcHandshakeError {}
-
-/**
- * The handshake did not finish within `handshakeTimeout` milliseconds: the
- * peer stalled (a slow or hostile client holding a connection open), or the
- * network is too slow for the limit. The connection is closed.
- *
- * @example A larger limit for a slow link
- * ```ts ignore
- * import { connectIpc, IpcHandshakeTimeoutError } from "@tether/ipc";
  *
  * const authKey = Deno.readFileSync("/etc/app/ipc.key");
  * const ipc = await connectIpc({ hostname: "daemon.example", port: 7000, authKey, handshakeTimeout: 5_000 })
  *   .catch((error) => {
- *     if (!(error instanceof IpcHandshakeTimeoutError)) throw error;
+ *     if (!(error instanceof IpcHandshakeError)) throw error;
+ *     if (error.reason === "authentication") console.error(error.message);
+ *     if (error.reason !== "timeout") throw error;
  *     return connectIpc({ hostname: "daemon.example", port: 7000, authKey, handshakeTimeout: 30_000 });
  *   });
  * await ipc.close();
  * ```
  */
-export class IpcHandshakeTimeoutError extends IpcHandshakeError {
-  /** The limit that was exceeded, in milliseconds. */
-  readonly timeoutMs: number;
+export class IpcHandshakeError extends IpcError {
+  /** How the handshake failed. */
+  readonly reason:
+    | "authentication"
+    | "timeout"
+    | "dropped"
+    | "tls"
+    | "protocol"
+    | "closed";
+  /** For `"timeout"`: the limit that was exceeded, in milliseconds. */
+  readonly timeoutMs: number | undefined;
+  /** For `"dropped"`: the listener's limit that was reached. */
+  readonly limit:
+    | "maxPendingHandshakes"
+    | "maxPendingHandshakesPerAddress"
+    | undefined;
 
   /**
    * Creates the error.
    *
    * @param message What happened and what to do about it.
-   * @param timeoutMs The limit that was exceeded, in milliseconds.
+   * @param reason How the handshake failed.
+   * @param options The underlying `cause`, if any; `timeoutMs` for a
+   *   timeout, `limit` for a dropped handshake.
    */
-  constructor(message: string, timeoutMs: number) {
-    super(message);
-    this.timeoutMs = timeoutMs;
-  }
-}
-
-/**
- * A listener dropped a connection in the middle of its handshake to make room
- * for a newer one: `maxPendingHandshakes` connections were in their handshake
- * at once (or `maxPendingHandshakesPerAddress` from one address), and this
- * was the one that had waited longest. Reported to `onError`; many of them
- * mean a flood of stalled or slow connections, or a limit too low for the
- * clients' bursts.
- *
- * @example Count the drops, to notice a flood
- * ```ts ignore
- * import { IpcHandshakeDroppedError, listenIpc } from "@tether/ipc";
- *
- * let drops = 0;
- * const listener = await listenIpc({
- *   path: "/run/user/1000/app/app.sock",
- *   onError: (error) => {
- *     if (error instanceof IpcHandshakeDroppedError) drops++;
- *   },
- * });
- * ```
- */
-export class IpcHandshakeDroppedError extends IpcHandshakeError {
-  /** The limit that was reached. */
-  readonly limit: IpcHandshakeLimit;
-
-  /**
-   * Creates the error.
-   *
-   * @param message What happened and what to do about it.
-   * @param limit The limit that was reached.
-   */
-  constructor(message: string, limit: IpcHandshakeLimit) {
-    super(message);
-    this.limit = limit;
+  constructor(
+    message: string,
+    reason: IpcHandshakeError["reason"],
+    options?: ErrorOptions & {
+      timeoutMs?: number;
+      limit?: IpcHandshakeError["limit"];
+    },
+  ) {
+    super(message, options);
+    this.reason = reason;
+    this.timeoutMs = options?.timeoutMs;
+    this.limit = options?.limit;
   }
 }
 

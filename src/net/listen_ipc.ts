@@ -31,8 +31,7 @@ import {
 } from "./options.ts";
 import {
   IpcAddressInUseError,
-  IpcHandshakeDroppedError,
-  type IpcHandshakeLimit,
+  IpcHandshakeError,
   IpcInsecureSetupError,
 } from "./errors.ts";
 import {
@@ -80,7 +79,7 @@ export interface ListenIpcCommonOptions<In = unknown>
    * Most connections in their handshake at once (being told "busy"
    * included). When one more arrives, the one that has waited longest is
    * closed to make room and reported to `onError` as an
-   * {@linkcode IpcHandshakeDroppedError}: so a flood of idle or slow
+   * {@linkcode IpcHandshakeError} with `reason` `"dropped"`: so a flood of idle or slow
    * connections only ever evicts itself, and an honest client that arrives
    * during it completes its handshake in milliseconds and gets in. Raise it
    * if more clients than this connect in the same instant. The listener
@@ -92,7 +91,7 @@ export interface ListenIpcCommonOptions<In = unknown>
   /**
    * Over TCP and TLS, most connections in their handshake at once from one
    * IPv4 address or IPv6 /64 prefix; past it, that address's own oldest
-   * handshake is dropped (an {@linkcode IpcHandshakeDroppedError}), so one
+   * handshake is dropped (an {@linkcode IpcHandshakeError}, `reason` `"dropped"`), so one
    * address cannot evict the handshakes of others. Loopback addresses are
    * not counted (every local client shares them): `maxPendingHandshakes`
    * bounds them.
@@ -600,21 +599,25 @@ class Listener<In, Out> implements IpcListener<In, Out> {
   }
 }
 
+/** Which limit made a listener drop a handshake. */
+type HandshakeLimit = NonNullable<IpcHandshakeError["limit"]>;
+
 /** The report of a handshake dropped to make room. */
 function droppedError(
   dropped: DroppedHandshake<Deno.Conn>,
   peer: string,
   limitValue: number,
-): IpcHandshakeDroppedError {
+): IpcHandshakeError {
   const waited = Math.round(performance.now() - dropped.since);
   const from = dropped.limit === "maxPendingHandshakes"
     ? ""
     : " from its address";
-  return new IpcHandshakeDroppedError(
+  return new IpcHandshakeError(
     `Dropped the handshake of the client at ${peer} after ${waited} ms to make room for a newer one: ` +
       `${limitValue} connections${from} were in their handshake at once (${dropped.limit}), and this one had waited longest. ` +
       "Many of these mean a flood of stalled or slow connections, or a limit too low for your clients' bursts.",
-    dropped.limit,
+    "dropped",
+    { limit: dropped.limit },
   );
 }
 
@@ -639,7 +642,7 @@ interface DroppedHandshake<K> {
   /** The connection dropped. */
   key: K;
   /** The limit that was reached. */
-  limit: IpcHandshakeLimit;
+  limit: HandshakeLimit;
   /** When it was admitted, from `performance.now()`. */
   since: number;
 }
@@ -736,7 +739,7 @@ export class HandshakeBudget<K> {
     return undefined;
   }
 
-  #drop(key: K, limit: IpcHandshakeLimit): DroppedHandshake<K> {
+  #drop(key: K, limit: HandshakeLimit): DroppedHandshake<K> {
     const since = this.#entries.get(key)!.since;
     this.release(key);
     return { key, limit, since };

@@ -79,7 +79,7 @@ export interface IpcAuthOptions {
   /**
    * Milliseconds the opening handshake (TLS and authentication) may take
    * before the connection is closed with an
-   * {@linkcode IpcHandshakeTimeoutError}; for a client, also the limit for
+   * {@linkcode IpcHandshakeError} (`reason` `"timeout"`); for a client, also the limit for
    * the connection attempt. It bounds how long a stalled peer holds a
    * connection slot.
    *

@@ -71,8 +71,8 @@ export interface Reconnector<In, Out> {
  * - **The iterator** does not end on a drop: messages received before it
  *   are delivered, then those of the next connection. It ends on `close()`;
  *   when reconnecting gives up it throws why (after `retries` attempts, an
- *   {@linkcode IpcClosedError} with the last failure as `cause`; at once, an
- *   {@linkcode IpcAuthenticationError}: retrying cannot fix a key).
+ *   {@linkcode IpcClosedError} with the last failure as `cause`; at once,
+ *   an {@linkcode IpcHandshakeError} of `reason` `"authentication"`: retrying cannot fix a key).
  * - **Calls** waiting for an answer when the connection dropped reject with
  *   an {@linkcode IpcClosedError} whose `cause` says "connection lost;
  *   reconnecting". They are never sent again: not every call is safe twice.

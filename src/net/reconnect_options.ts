@@ -8,7 +8,7 @@
 
 import { IpcClosedError } from "../channel/errors.ts";
 import { durationOption, limitOption } from "../internal/check_option.ts";
-import { IpcAuthenticationError, IpcInsecureSetupError } from "./errors.ts";
+import { IpcHandshakeError, IpcInsecureSetupError } from "./errors.ts";
 
 /**
  * Where a reconnecting channel is: `"open"` while connected,
@@ -252,7 +252,7 @@ export function interruptedError(
 /** Retrying cannot fix a wrong key, an unsafe setup, or a missing permission. */
 export function retryable(error: Error): boolean {
   return !(
-    error instanceof IpcAuthenticationError ||
+    (error instanceof IpcHandshakeError && error.reason === "authentication") ||
     error instanceof IpcInsecureSetupError ||
     error instanceof Deno.errors.NotCapable ||
     error instanceof Deno.errors.PermissionDenied ||
