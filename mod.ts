@@ -106,10 +106,9 @@ export {
 export type { IpcPermissions } from "./src/process/permissions.ts";
 export {
   IpcChannelNotFoundError,
-  IpcChildEndedError,
+  IpcChildExitedError,
   IpcSpawnError,
   IpcUnstableFlagError,
-  IpcWorkerExitedError,
 } from "./src/process/errors.ts";
 
 // Calls: JSON-RPC requests both ways on any channel.
@@ -146,7 +145,7 @@ export type {
   IpcPoolRequestOptions,
 } from "./src/pool/options.ts";
 export type { IpcPoolMapOptions } from "./src/pool/map.ts";
-export { IpcChildExitedError, IpcQueueFullError } from "./src/pool/errors.ts";
+export { IpcQueueFullError } from "./src/pool/errors.ts";
 export type { IpcPoolChildStats, IpcPoolStats } from "./src/pool/ipc_pool.ts";
 
 // The network: channels between unrelated processes.

@@ -19,7 +19,7 @@ import {
 } from "../calls/call.ts";
 import { IpcClosedError } from "../channel/errors.ts";
 import { ArrayQueue } from "../internal/array_queue.ts";
-import { IpcChildExitedError, IpcQueueFullError } from "./errors.ts";
+import { IpcQueueFullError, poolChildExitedError } from "./errors.ts";
 import type { IpcPoolRequestOptions, PoolSettings } from "./options.ts";
 import type { PoolChild } from "./pool_child.ts";
 import { type PoolRun, poolRun } from "./pool_stream.ts";
@@ -412,10 +412,16 @@ export class Dispatcher {
       child.exited.promise.then((status) => {
         this.#reject(
           call,
-          new IpcChildExitedError(call.method, child.process.pid, status, {
-            cause: error,
-            reason: this.#recycler.explain(child, status, error),
-          }),
+          poolChildExitedError(
+            this.#settings.kind,
+            call.method,
+            child.process.pid,
+            status,
+            {
+              cause: error,
+              reason: this.#recycler.explain(child, status, error),
+            },
+          ),
         );
         this.#settled(call, child, undefined);
         this.#afterCall();

@@ -10,7 +10,7 @@
  */
 
 import type { IpcStreamStats } from "../channel/ipc_json_stream.ts";
-import { IpcWorkerExitedError } from "../process/errors.ts";
+import { IpcChildExitedError } from "../process/errors.ts";
 import type { IpcChildProcess } from "../process/spawn_with_ipc.ts";
 import type { IpcChildStatus } from "../process/stop_child.ts";
 import type { PoolSettings } from "./options.ts";
@@ -513,9 +513,11 @@ export class Recycler {
 }
 
 /** The worker's own error, somewhere in the chain of `cause`s. */
-function workerError(cause: unknown): IpcWorkerExitedError | undefined {
+function workerError(cause: unknown): IpcChildExitedError | undefined {
   for (let depth = 0; cause instanceof Error && depth < 4; depth++) {
-    if (cause instanceof IpcWorkerExitedError) return cause;
+    if (cause instanceof IpcChildExitedError && cause.kind === "worker") {
+      return cause;
+    }
     cause = cause.cause;
   }
   return undefined;

@@ -5,8 +5,8 @@
  * IpcError
  * ├── IpcSpawnError             the command could not be started (ENOENT, EACCES…)
  * ├── IpcChannelNotFoundError   connectParentIpc() found no channel on fd 3
- * ├── IpcChildEndedError        a spawnWithIpc() child crashed or was killed: why its channel closed
- * ├── IpcWorkerExitedError      a worker threw, exited, closed itself or was terminated
+ * ├── IpcChildExitedError       the other side ended: a spawnWithIpc() child crashed or was killed,
+ * │                             a worker threw, exited or was terminated, a pool's child exited mid-call
  * └── IpcUnstableFlagError      worker permissions without --unstable-worker-options
  * ```
  *
@@ -35,65 +35,140 @@ import { IpcError } from "../channel/errors.ts";
 export class IpcChannelNotFoundError extends IpcError {}
 
 /**
- * A child of `spawnWithIpc()` ended abnormally (a non-zero exit code or a
- * signal, or an exit that left what it was sent unread), and its channel
- * with it. It is the `cause` of the
- * `IpcClosedError` that calls waiting for the child's answer reject with,
- * whose message says the same: one message for the one event.
+ * The other side ended: a child of `spawnWithIpc()` ended abnormally (a
+ * non-zero exit code or a signal, or an exit that left what it was sent
+ * unread), a worker of `spawnWorkerWithIpc()` ended while its channel was
+ * open (it threw, called `Deno.exit()` or `self.close()`, sent a message that
+ * could not be cloned, or was terminated), or the child of an
+ * {@linkcode IpcPool} running a call ended before answering.
+ *
+ * For a process or worker it is the `cause` of the `IpcClosedError` that
+ * calls waiting for an answer reject with, whose message says the same. A
+ * pool's call rejects with it directly (with `method` set): the pool started a
+ * replacement and did not retry the call, since running it twice may not be
+ * safe.
+ *
+ * @example Retry a pool call that is safe to run twice
+ * ```ts ignore
+ * import { IpcChildExitedError, IpcPool } from "@tether/ipc";
+ *
+ * await using pool = new IpcPool({ module: "./worker.ts", size: 2 });
+ * let answer;
+ * for (let attempt = 1; ; attempt++) {
+ *   try {
+ *     answer = await pool.request("hash", { text: "abc" });
+ *     break;
+ *   } catch (error) {
+ *     if (!(error instanceof IpcChildExitedError) || attempt === 3) throw error;
+ *     console.warn(`child ${error.pid} exited with code ${error.code}; retrying`);
+ *   }
+ * }
+ * ```
  *
  * @example Tell a crash from a clean close
  * ```ts ignore
- * import { IpcChildEndedError, IpcClosedError, spawnWithIpc } from "@tether/ipc";
+ * import { IpcChildExitedError, IpcClosedError, spawnWithIpc } from "@tether/ipc";
  *
  * await using child = spawnWithIpc(Deno.execPath(), { args: ["run", "worker.ts"] });
  * try {
  *   await child.ipc.request("work");
  * } catch (error) {
- *   if (error instanceof IpcClosedError && error.cause instanceof IpcChildEndedError) {
+ *   if (error instanceof IpcClosedError && error.cause instanceof IpcChildExitedError) {
  *     console.error(`worker died: code ${error.cause.code}, signal ${error.cause.signal}`);
  *   }
  * }
  * ```
  */
-export class IpcChildEndedError extends IpcError {
-  /** The child's process id. */
-  readonly pid: number;
-  /** Its exit code: 128 + the signal number when a signal ended it. */
-  readonly code: number;
+export class IpcChildExitedError extends IpcError {
+  /** What ended: a child process, or a worker (also a pool's worker child). */
+  readonly kind: "process" | "worker";
+  /** The child's process id (`Deno.pid` for a pool's worker); `undefined` for a worker of `spawnWorkerWithIpc()`. */
+  readonly pid: number | undefined;
+  /**
+   * Its exit code: 128 + the signal number when a signal ended a process;
+   * for a worker, the code given to `Deno.exit()`, `undefined` when it ended
+   * another way.
+   */
+  readonly code: number | undefined;
   /** The signal that ended it, or `null`. */
   readonly signal: Deno.Signal | null;
+  /** The pool call it was running, for a pool's child; else `undefined`. */
+  readonly method: string | undefined;
+  /**
+   * Why the pool knows it ended, when it does: e.g. it ran out of memory
+   * (`maxMemoryMiB`), or was killed because a call timed out
+   * (`killOnTimeout`).
+   */
+  readonly reason: string | undefined;
+  /** The worker's name, for a worker of `spawnWorkerWithIpc()`; else `undefined`. */
+  readonly workerName: string | undefined;
   /** `true` when the child's stderr was discarded (`stderr: "null"`), so what it printed is lost. */
   readonly stderrHidden: boolean;
 
   /**
    * Creates the error.
    *
-   * @param pid The child's process id.
-   * @param status How the child ended.
-   * @param options The underlying `cause` (a reset connection), if any, and
-   *   whether the child's stderr was discarded.
+   * @param message The explanation.
+   * @param details What ended, and how.
+   * @param options The underlying `cause`, if any.
    */
   constructor(
-    pid: number,
-    status: { code: number; signal: Deno.Signal | null },
-    options?: ErrorOptions & { stderrHidden?: boolean },
+    message: string,
+    details: {
+      kind: "process" | "worker";
+      pid?: number;
+      code?: number;
+      signal?: Deno.Signal | null;
+      method?: string;
+      reason?: string;
+      workerName?: string;
+      stderrHidden?: boolean;
+    },
+    options?: ErrorOptions,
   ) {
-    const crashed = status.signal === null && status.code !== 0;
-    const hidden = options?.stderrHidden === true;
-    super(
-      `child process ${pid} ${howItEnded(status)}` +
-        (!crashed
-          ? ""
-          : hidden
-          ? `; its stderr is discarded (stderr: "null"): pass stderr: "inherit" to see why`
-          : "; its stderr may say why"),
-      options,
-    );
-    this.stderrHidden = hidden;
-    this.pid = pid;
-    this.code = status.code;
-    this.signal = status.signal;
+    super(message, options);
+    this.kind = details.kind;
+    this.pid = details.pid;
+    this.code = details.code;
+    this.signal = details.signal ?? null;
+    this.method = details.method;
+    this.reason = details.reason;
+    this.workerName = details.workerName;
+    this.stderrHidden = details.stderrHidden === true;
   }
+}
+
+/** A child of `spawnWithIpc()` ended abnormally: the cause of its channel's close. */
+export function childEndedError(
+  pid: number,
+  status: { code: number; signal: Deno.Signal | null },
+  options?: ErrorOptions & { stderrHidden?: boolean },
+): IpcChildExitedError {
+  const crashed = status.signal === null && status.code !== 0;
+  const hidden = options?.stderrHidden === true;
+  return new IpcChildExitedError(
+    `child process ${pid} ${howItEnded(status)}` +
+      (!crashed
+        ? ""
+        : hidden
+        ? `; its stderr is discarded (stderr: "null"): pass stderr: "inherit" to see why`
+        : "; its stderr may say why"),
+    { kind: "process", pid, ...status, stderrHidden: hidden },
+    options,
+  );
+}
+
+/** A worker of `spawnWorkerWithIpc()` ended while its channel was open. */
+export function workerExitedError(
+  workerName: string,
+  how: string,
+  options?: ErrorOptions & { code?: number },
+): IpcChildExitedError {
+  return new IpcChildExitedError(
+    `Worker "${workerName}" ${how}`,
+    { kind: "worker", workerName, code: options?.code },
+    options,
+  );
 }
 
 /**
@@ -139,51 +214,6 @@ export class IpcSpawnError extends IpcError {
     super(message, options);
     this.command = command;
     this.code = code;
-  }
-}
-
-/**
- * A worker started by {@linkcode spawnWorkerWithIpc} ended while its channel
- * was open: it threw an uncaught error (at top level or later), called
- * `Deno.exit()` (`code` says with which code) or `self.close()`, sent a
- * message that could not be cloned back, or the parent called `terminate()`.
- * The channel is closed with this error as its cause, so calls in flight
- * reject with an `IpcClosedError` naming it.
- *
- * @example Tell a crashed worker from a clean end
- * ```ts ignore
- * import { IpcWorkerExitedError, spawnWorkerWithIpc } from "@tether/ipc";
- *
- * const worker = spawnWorkerWithIpc(new URL("./worker.ts", import.meta.url));
- * const error = await worker.closed;
- * if (error instanceof IpcWorkerExitedError) console.error(error.message);
- * ```
- */
-export class IpcWorkerExitedError extends IpcError {
-  /** The worker's name. */
-  readonly workerName: string;
-  /**
-   * The exit code when the worker called `Deno.exit()` (or
-   * `process.exit()`); `undefined` when it ended another way.
-   */
-  readonly code: number | undefined;
-
-  /**
-   * Creates the error.
-   *
-   * @param workerName The worker's name.
-   * @param how What happened, e.g. `threw an uncaught error: …`.
-   * @param options The underlying `cause`, if any, and the exit `code`, if
-   *   the worker called `Deno.exit()`.
-   */
-  constructor(
-    workerName: string,
-    how: string,
-    options?: ErrorOptions & { code?: number },
-  ) {
-    super(`Worker "${workerName}" ${how}`, options);
-    this.workerName = workerName;
-    this.code = options?.code;
   }
 }
 

@@ -33,7 +33,7 @@ import type {
   IpcTransportSink,
 } from "../transports/transport.ts";
 import { CHANNEL_FD, CHANNEL_FD_ENV } from "./connect_parent_ipc.ts";
-import { IpcChildEndedError, IpcSpawnError } from "./errors.ts";
+import { childEndedError, IpcSpawnError } from "./errors.ts";
 import { sendCancel } from "./graceful_cancel.ts";
 import {
   type IpcChildStatus,
@@ -452,7 +452,7 @@ const EXIT_WAIT_MS = 1000;
  * The socket transport of a child's channel. When the channel ends because
  * the child crashed or was killed (or exited leaving what it was sent
  * unread, which resets the connection), the channel is told so with an
- * {@linkcode IpcChildEndedError} naming the exit code or signal, instead of
+ * `IpcChildExitedError` naming the exit code or signal, instead of
  * a bare "the peer closed it" or "read ECONNRESET".
  */
 class ChildTransport implements IpcTransport {
@@ -526,7 +526,7 @@ class ChildTransport implements IpcTransport {
       const ended = this.#ended;
       if (ended !== undefined && (!ended.success || error !== undefined)) {
         sink.end(
-          new IpcChildEndedError(this.#pid, ended, {
+          childEndedError(this.#pid, ended, {
             cause: error,
             stderrHidden: this.#stderrHidden,
           }),

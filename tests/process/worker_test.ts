@@ -3,13 +3,13 @@
 // workers that fail.
 import assert from "node:assert/strict";
 import {
+  IpcChildExitedError,
   IpcClosedError,
   IpcMessageTooLargeError,
   IpcProtocolError,
   IpcUnstableFlagError,
   IpcValidationError,
   type IpcWorker,
-  IpcWorkerExitedError,
   spawnWorkerWithIpc,
 } from "../../mod.ts";
 import { collect, fixture, sleep, waitUntil, within } from "../helpers.ts";
@@ -120,11 +120,14 @@ Deno.test("a worker that throws later ends the channel: calls in flight reject n
     (error: unknown) =>
       error instanceof IpcClosedError &&
       /thrown from a timer/.test(error.message) &&
-      error.cause instanceof IpcWorkerExitedError,
+      error.cause instanceof IpcChildExitedError,
   );
   const exit = await within(worker.closed, "the worker's end");
-  assert.ok(exit instanceof IpcWorkerExitedError);
+  assert.ok(exit instanceof IpcChildExitedError);
   assert.match(exit.message, /Worker "serve" threw .*thrown from a timer/);
+  assert.equal(exit.kind, "worker");
+  assert.equal(exit.workerName, "serve");
+  assert.equal(exit.pid, undefined);
   await assert.rejects(worker.ipc.send("more"), IpcClosedError);
 });
 
@@ -136,7 +139,7 @@ Deno.test("a worker that throws at top level: the call waiting for it rejects na
       error instanceof IpcClosedError &&
       /thrown at top level/.test(error.message),
   );
-  assert.ok(await worker.closed instanceof IpcWorkerExitedError);
+  assert.ok(await worker.closed instanceof IpcChildExitedError);
 });
 
 Deno.test("a worker that calls Deno.exit(5) in a call: calls in flight reject naming the exit and its code, closed settles", async () => {
@@ -153,12 +156,12 @@ Deno.test("a worker that calls Deno.exit(5) in a call: calls in flight reject na
       (error: unknown) =>
         error instanceof IpcClosedError &&
         /Worker "serve" called Deno\.exit\(5\)/.test(error.message) &&
-        error.cause instanceof IpcWorkerExitedError &&
+        error.cause instanceof IpcChildExitedError &&
         error.cause.code === 5,
     );
   }
   const exit = await within(worker.closed, "the worker's end");
-  assert.ok(exit instanceof IpcWorkerExitedError);
+  assert.ok(exit instanceof IpcChildExitedError);
   assert.equal(exit.code, 5);
   await assert.rejects(worker.ipc.send("more"), IpcClosedError);
 });
@@ -168,7 +171,7 @@ Deno.test("a worker that calls Deno.exit(3) with sends queued: they arrive, then
   const { messages } = await within(collect(worker.ipc), "the messages");
   assert.deepEqual(messages, ["one", "two"]);
   const exit = await within(worker.closed, "the worker's end");
-  assert.ok(exit instanceof IpcWorkerExitedError);
+  assert.ok(exit instanceof IpcChildExitedError);
   assert.equal(exit.code, 3);
   await assert.rejects(worker.ipc.receive(), /called Deno\.exit\(3\)/);
 });
