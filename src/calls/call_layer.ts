@@ -158,8 +158,9 @@ export class CallLayer {
       undefined,
       (error) => this.#onRequestNotSent(id, error),
     );
-    if (timeout !== undefined && timeout !== Infinity) {
-      call.timer = setTimeout(() => {
+    call.watch(
+      timeout,
+      (timeout) => {
         const receiveBufferFull = this.#channel.receiving.plainFull;
         this.#abandon(
           id,
@@ -171,14 +172,10 @@ export class CallLayer {
           ),
           "failed",
         );
-      }, timeout);
-    }
-    if (signal !== undefined) {
-      const onAbort = () => this.#abandon(id, signal.reason, "cancelled");
-      signal.addEventListener("abort", onAbort, { once: true });
-      call.signal = signal;
-      call.onAbort = onAbort;
-    }
+      },
+      signal,
+      (reason) => this.#abandon(id, reason, "cancelled"),
+    );
     return promise;
   }
 

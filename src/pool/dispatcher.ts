@@ -8,11 +8,15 @@
  * @module
  */
 
-import { checkCallStart } from "../calls/call.ts";
 import { IpcRemoteError, IpcTimeoutError } from "../calls/errors.ts";
 import { LatencyHistogram } from "../calls/stats.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
-import { PEER_DONE, type PeerDoneOption } from "../calls/call.ts";
+import {
+  checkCallStart,
+  OutgoingCall,
+  PEER_DONE,
+  type PeerDoneOption,
+} from "../calls/call.ts";
 import { IpcClosedError } from "../channel/errors.ts";
 import { ArrayQueue } from "../internal/array_queue.ts";
 import { IpcQueueFullError, poolChildExitedError } from "./errors.ts";
@@ -24,23 +28,17 @@ import type { Recycler, Supervisor } from "./supervisor.ts";
 /** Where a call is: waiting for a child, sent to one, or settled. */
 export type PoolCallState = "queued" | "running" | "done";
 
-/** One call of `pool.request()`. */
-export class PoolCall {
-  readonly method: string;
+/** One call of `pool.request()`: the channel's pending-call record, with what the pool adds. */
+export class PoolCall extends OutgoingCall {
   readonly params: unknown;
   readonly signal: AbortSignal | undefined;
   readonly timeout: number | undefined;
   readonly deadline: number | undefined;
-  readonly start = performance.now();
   /** `performance.now()` when it was sent to a child. */
   sentAt = 0;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (reason: unknown) => void;
   /** Kill the child when the call times out while it runs. */
   readonly killOnTimeout: boolean;
   state: PoolCallState = "queued";
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
   /** How to run it on the child, when not as a plain request (`pool_stream.ts`). */
   run: PoolRun | undefined = undefined;
   /**
@@ -76,26 +74,12 @@ export class PoolCall {
     reject: (reason: unknown) => void,
     killOnTimeout: boolean,
   ) {
-    this.method = method;
+    super(method, resolve, reject, performance.now());
     this.params = params;
     this.signal = signal;
     this.timeout = timeout;
     this.deadline = timeout === undefined ? undefined : this.start + timeout;
-    this.resolve = resolve;
-    this.reject = reject;
     this.killOnTimeout = killOnTimeout;
-  }
-
-  /** Stops the queue's timer and abort listener, if any. */
-  stopWaiting(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    if (this.onAbort !== undefined) {
-      this.signal!.removeEventListener("abort", this.onAbort);
-      this.onAbort = undefined;
-    }
   }
 }
 
@@ -123,17 +107,12 @@ class CallQueue {
   push(call: PoolCall): void {
     this.#calls.push(call);
     this.#length++;
-    if (call.timeout !== undefined) {
-      call.timer = setTimeout(
-        () => this.#leave(call, queueTimeoutError(call)),
-        call.timeout,
-      );
-    }
-    const signal = call.signal;
-    if (signal !== undefined) {
-      call.onAbort = () => this.#leave(call, signal.reason);
-      signal.addEventListener("abort", call.onAbort, { once: true });
-    }
+    call.watch(
+      call.timeout,
+      () => this.#leave(call, queueTimeoutError(call)),
+      call.signal,
+      (reason) => this.#leave(call, reason),
+    );
   }
 
   /** Removes and returns the next call still waiting. */
@@ -141,7 +120,7 @@ class CallQueue {
     for (let call; (call = this.#calls.shift()) !== undefined;) {
       if (call.state === "queued") {
         this.#length--;
-        call.stopWaiting();
+        call.settle();
         return call;
       }
     }
@@ -347,7 +326,7 @@ export class Dispatcher {
   }
 
   #dispatch(call: PoolCall, child: PoolChild): void {
-    call.stopWaiting();
+    call.settle();
     const options: IpcRequestOptions & PeerDoneOption = {
       signal: call.signal,
       // The child says when it is done with the call, even after its caller gave up.
@@ -544,7 +523,7 @@ export class Dispatcher {
   }
 
   #reject(call: PoolCall, error: unknown): void {
-    call.stopWaiting();
+    call.settle();
     call.state = "done";
     this.failed++;
     call.reject(error);
