@@ -123,7 +123,6 @@ export {
   IpcMethodNotFoundError,
   IpcRemoteError,
   type IpcRemoteErrorDetails,
-  IpcStreamProtocolError,
   IpcTimeoutError,
   type IpcTimeoutErrorDetails,
 } from "./src/calls/errors.ts";

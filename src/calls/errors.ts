@@ -12,7 +12,7 @@
  * @module
  */
 
-import { IpcError } from "../channel/errors.ts";
+import { IpcError, IpcProtocolError } from "../channel/errors.ts";
 
 /**
  * The error object of a JSON-RPC error response, as received.
@@ -283,34 +283,14 @@ export class IpcCancelledError extends IpcError {
   }
 }
 
-/**
- * The peer broke the protocol of a streaming call: it sent more items than
- * the credit this end gave it. Only that stream fails (and is cancelled in
- * the peer); the channel and its other calls go on.
- *
- * @example
- * ```ts
- * import { IpcStreamProtocolError } from "@tether/ipc";
- *
- * const error = new IpcStreamProtocolError("lines", "the peer sent item 17 while only 16 were allowed");
- * console.log(error.method); // lines
- * ```
- */
-export class IpcStreamProtocolError extends IpcError {
-  /** The method whose stream failed. */
-  readonly method: string;
-
-  /**
-   * Creates the error.
-   *
-   * @param method The method called.
-   * @param what What the peer did wrong.
-   */
-  constructor(method: string, what: string) {
-    super(
-      `The streaming call "${method}" failed: ${what}. ` +
-        `The peer does not follow the stream protocol (see docs/protocol.md); fix the peer.`,
-    );
-    this.method = method;
-  }
+/** The peer sent more items of a streaming call than its credit allowed. */
+export function streamProtocolError(
+  method: string,
+  what: string,
+): IpcProtocolError {
+  return new IpcProtocolError(
+    `The streaming call "${method}" failed: ${what}. ` +
+      `The peer does not follow the stream protocol (see docs/protocol.md); fix the peer.`,
+    { method },
+  );
 }

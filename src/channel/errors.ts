@@ -47,11 +47,14 @@ export class IpcError extends Error {
 }
 
 /**
- * The bytes received are not a valid message stream: a line is not valid JSON
- * or not valid UTF-8, or the channel ended in the middle of a message.
- *
- * Every complete message before the bad one has been delivered when this is
- * thrown, and the receiving side of the channel has stopped.
+ * The peer broke the protocol. Either the bytes received are not a valid
+ * message stream: a line is not valid JSON or not valid UTF-8, or the channel
+ * ended in the middle of a message; every complete message before the bad one
+ * has been delivered when this is thrown, and the receiving side of the
+ * channel has stopped. Or (`method` set, the other fields `undefined`) the
+ * peer broke the protocol of a streaming call: it sent more items than the
+ * credit this end gave it; only that stream fails (and is cancelled in the
+ * peer), the channel and its other calls go on.
  *
  * @example Report where the stream broke
  * ```ts
@@ -69,29 +72,33 @@ export class IpcError extends Error {
  * ```
  */
 export class IpcProtocolError extends IpcError {
-  /** Zero-based index of the offending message (the count of good messages before it). */
-  readonly messageIndex: number;
-  /** Offset of the first byte of the offending message from the start of the channel. */
-  readonly byteOffset: number;
-  /** The start of the offending message, as text, shortened to a few dozen characters. */
-  readonly excerpt: string;
+  /** Zero-based index of the offending message (the count of good messages before it); `undefined` for a stream's. */
+  readonly messageIndex: number | undefined;
+  /** Offset of the first byte of the offending message from the start of the channel; `undefined` for a stream's. */
+  readonly byteOffset: number | undefined;
+  /** The start of the offending message, as text, shortened to a few dozen characters; `undefined` for a stream's. */
+  readonly excerpt: string | undefined;
   /** `true` when the channel ended in the middle of a message rather than carrying a bad one. */
   readonly truncated: boolean;
+  /** The method whose stream failed, when a streaming call broke the protocol; else `undefined`. */
+  readonly method: string | undefined;
 
   /**
    * Creates a protocol error.
    *
    * @param message The full explanation.
-   * @param details Where the bad input is and whether the input was cut short.
+   * @param details Where the bad input is and whether the input was cut
+   *   short; or the `method` whose stream broke the protocol.
    * @param options The underlying `cause`, if any (e.g. the `SyntaxError` of `JSON.parse`).
    */
   constructor(
     message: string,
     details: {
-      messageIndex: number;
-      byteOffset: number;
-      excerpt: string;
-      truncated: boolean;
+      messageIndex?: number;
+      byteOffset?: number;
+      excerpt?: string;
+      truncated?: boolean;
+      method?: string;
     },
     options?: ErrorOptions,
   ) {
@@ -99,7 +106,8 @@ export class IpcProtocolError extends IpcError {
     this.messageIndex = details.messageIndex;
     this.byteOffset = details.byteOffset;
     this.excerpt = details.excerpt;
-    this.truncated = details.truncated;
+    this.truncated = details.truncated === true;
+    this.method = details.method;
   }
 }
 
