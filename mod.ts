@@ -108,7 +108,6 @@ export {
   IpcChannelNotFoundError,
   IpcChildExitedError,
   IpcSpawnError,
-  IpcUnstableFlagError,
 } from "./src/process/errors.ts";
 
 // Calls: JSON-RPC requests both ways on any channel.
@@ -172,7 +171,6 @@ export {
   IpcAddressInUseError,
   IpcConnectionRefusedError,
   IpcHandshakeError,
-  IpcInsecureSetupError,
 } from "./src/net/errors.ts";
 export { IpcNetStream } from "./src/net/ipc_net_stream.ts";
 export { IpcReconnectingStream } from "./src/net/reconnect.ts";

@@ -165,8 +165,8 @@ export type ConnectIpcOptions<In = unknown> =
  *   one side has none; `"timeout"`: no answer within `handshakeTimeout`; else
  *   the server does not speak this protocol, or
  *   the TLS handshake failed.
- * @throws {IpcInsecureSetupError} Plain TCP without `authKey` or
- *   `insecure`, or a key under 16 bytes.
+ * @throws {TypeError} Plain TCP without `authKey` or `insecure`.
+ * @throws {RangeError} A key under 16 bytes.
  *
  * @example A client of a daemon on a Unix socket
  * ```ts ignore

@@ -7,8 +7,7 @@
  * ├── IpcHandshakeError             the opening handshake failed (reason: authentication,
  * │                                 timeout, dropped, tls, protocol, closed)
  * ├── IpcConnectionRefusedError     nothing listens there, or it is full (busy)
- * ├── IpcAddressInUseError          the path or port is taken
- * └── IpcInsecureSetupError         the setup would be unsafe
+ * └── IpcAddressInUseError          the path or port is taken
  * ```
  *
  * @module
@@ -150,19 +149,3 @@ export class IpcConnectionRefusedError extends IpcError {
  * ```
  */
 export class IpcAddressInUseError extends IpcError {}
-
-/**
- * The options would make an unsafe channel, so nothing was opened: TCP
- * without `authKey` (pass one, or `insecure: true` to accept anyone), an
- * `authKey` shorter than 16 bytes, or a Unix socket directory that other
- * users can enter or that belongs to someone else.
- *
- * @example TCP needs a key
- * ```ts
- * import { IpcInsecureSetupError, listenIpc } from "@tether/ipc";
- *
- * const error = await listenIpc({ port: 0 }).catch((error) => error);
- * console.log(error instanceof IpcInsecureSetupError); // true
- * ```
- */
-export class IpcInsecureSetupError extends IpcError {}

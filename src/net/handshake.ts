@@ -34,11 +34,7 @@
  */
 
 import { messageOf } from "../internal/error_message.ts";
-import {
-  IpcConnectionRefusedError,
-  IpcHandshakeError,
-  IpcInsecureSetupError,
-} from "./errors.ts";
+import { IpcConnectionRefusedError, IpcHandshakeError } from "./errors.ts";
 
 /**
  * The shortest `authKey` accepted, in bytes: shorter keys are guessable
@@ -53,7 +49,7 @@ const SERVER_LABEL = new TextEncoder().encode("tether-ipc/1 server");
  * Checks and imports a shared secret as an HMAC-SHA256 key.
  *
  * @param authKey The secret; a string is taken as its UTF-8 bytes.
- * @throws {IpcInsecureSetupError} When it is shorter than 16 bytes.
+ * @throws {RangeError} When it is shorter than 16 bytes.
  */
 export async function importAuthKey(
   authKey: string | Uint8Array,
@@ -67,7 +63,7 @@ export async function importAuthKey(
     ? new TextEncoder().encode(authKey)
     : new Uint8Array(authKey);
   if (bytes.length < MIN_AUTH_KEY_BYTES) {
-    throw new IpcInsecureSetupError(
+    throw new RangeError(
       `authKey is ${bytes.length} bytes long; use at least ${MIN_AUTH_KEY_BYTES} ` +
         "(better: 32 random bytes from crypto.getRandomValues(new Uint8Array(32)), " +
         "stored where only the two sides can read it).",

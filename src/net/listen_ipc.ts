@@ -29,11 +29,7 @@ import {
   resolveAuthKey,
   streamOptionsOf,
 } from "./options.ts";
-import {
-  IpcAddressInUseError,
-  IpcHandshakeError,
-  IpcInsecureSetupError,
-} from "./errors.ts";
+import { IpcAddressInUseError, IpcHandshakeError } from "./errors.ts";
 import {
   busyError,
   closedSilently,
@@ -260,7 +256,7 @@ export interface IpcListener<In = unknown, Out = unknown>
  * @typeParam Out The type of the messages sent to clients.
  * @param options Where to listen, the key, and the limits.
  * @returns The listener, already accepting.
- * @throws {IpcInsecureSetupError} TCP without `authKey` or `insecure`, a
+ * @throws {TypeError} TCP without `authKey` or `insecure`, a
  *   key under 16 bytes, or a socket directory open to other users.
  * @throws {IpcAddressInUseError} A live server has the path, or the port is
  *   taken.
@@ -765,7 +761,7 @@ const MAX_SOCKET_PATH_BYTES = 107;
  * died without removing it), it is replaced; when a server answers, nothing
  * is touched.
  *
- * @throws {IpcInsecureSetupError} When the directory is open to others.
+ * @throws {TypeError} When the directory is open to others.
  * @throws {IpcAddressInUseError} When a live server owns the path, or the
  *   path is something other than a socket.
  */
@@ -782,7 +778,7 @@ async function listenUnixSocket(
     Deno.chmodSync(path, SOCKET_FILE_MODE);
     const socketOwner = Deno.statSync(path).uid;
     if (owner !== null && socketOwner !== null && socketOwner !== owner) {
-      throw new IpcInsecureSetupError(
+      throw new TypeError(
         `The directory ${directory} belongs to user ${owner}, not to this process (user ${socketOwner}): ` +
           "its owner could replace the socket. Put the socket in a directory of your own.",
       );
@@ -809,13 +805,13 @@ function prepareDirectory(directory: string): number | null {
     info = Deno.statSync(directory);
   }
   if (!info.isDirectory) {
-    throw new IpcInsecureSetupError(
+    throw new TypeError(
       `${directory} is not a directory, so no socket can be created in it; choose another path.`,
     );
   }
   const mode = info.mode === null ? null : info.mode & 0o777;
   if (mode !== null && (mode & 0o077) !== 0) {
-    throw new IpcInsecureSetupError(
+    throw new TypeError(
       `The socket's directory ${directory} can be entered by other users (mode ${
         octal(mode)
       }), ` +

@@ -12,7 +12,6 @@ import {
   type IpcJsonStreamOptions,
 } from "../channel/options.ts";
 import { integerOption } from "../internal/check_option.ts";
-import { IpcInsecureSetupError } from "./errors.ts";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, importAuthKey } from "./handshake.ts";
 
 /**
@@ -154,7 +153,7 @@ export async function resolveAuthKey(
     return await importAuthKey(options.authKey);
   }
   if (keyRequired && options.insecure !== true) {
-    throw new IpcInsecureSetupError(refusal);
+    throw new TypeError(refusal);
   }
   return undefined;
 }

@@ -8,7 +8,7 @@
 
 import { IpcClosedError } from "../channel/errors.ts";
 import { durationOption, limitOption } from "../internal/check_option.ts";
-import { IpcHandshakeError, IpcInsecureSetupError } from "./errors.ts";
+import { IpcHandshakeError } from "./errors.ts";
 
 /**
  * Where a reconnecting channel is: `"open"` while connected,
@@ -253,7 +253,6 @@ export function interruptedError(
 export function retryable(error: Error): boolean {
   return !(
     (error instanceof IpcHandshakeError && error.reason === "authentication") ||
-    error instanceof IpcInsecureSetupError ||
     error instanceof Deno.errors.NotCapable ||
     error instanceof Deno.errors.PermissionDenied ||
     error instanceof TypeError ||

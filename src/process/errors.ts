@@ -5,9 +5,8 @@
  * IpcError
  * ├── IpcSpawnError             the command could not be started (ENOENT, EACCES…)
  * ├── IpcChannelNotFoundError   connectParentIpc() found no channel on fd 3
- * ├── IpcChildExitedError       the other side ended: a spawnWithIpc() child crashed or was killed,
- * │                             a worker threw, exited or was terminated, a pool's child exited mid-call
- * └── IpcUnstableFlagError      worker permissions without --unstable-worker-options
+ * └── IpcChildExitedError       the other side ended: a spawnWithIpc() child crashed or was killed,
+                                 a worker threw, exited or was terminated, a pool's child exited mid-call
  * ```
  *
  * @module
@@ -214,39 +213,6 @@ export class IpcSpawnError extends IpcError {
     super(message, options);
     this.command = command;
     this.code = code;
-  }
-}
-
-/**
- * A worker was asked to run with its own `permissions`, which Deno allows
- * only with the `--unstable-worker-options` flag; without it Deno would end
- * the whole process, and a worker started without `permissions` would
- * inherit every permission of its parent. So nothing is started.
- *
- * @example
- * ```ts ignore
- * import { IpcUnstableFlagError, spawnWorkerWithIpc } from "@tether/ipc";
- *
- * try {
- *   spawnWorkerWithIpc("./worker.ts", { permissions: { read: ["./data"] } });
- * } catch (error) {
- *   if (error instanceof IpcUnstableFlagError) console.log(error.flag); // "--unstable-worker-options"
- * }
- * ```
- */
-export class IpcUnstableFlagError extends IpcError {
-  /** The flag the process must run with. */
-  readonly flag: string;
-
-  /**
-   * Creates the error.
-   *
-   * @param flag The missing flag.
-   * @param message The explanation.
-   */
-  constructor(flag: string, message: string) {
-    super(message);
-    this.flag = flag;
   }
 }
 

@@ -34,7 +34,7 @@ export interface SpawnWorkerWithIpcOptions<In = unknown>
    * What the worker may do, through Deno's `Worker` `deno.permissions`:
    * exactly these, nothing else. Needs the parent to run with
    * `--unstable-worker-options`; without it, `spawnWorkerWithIpc()` throws
-   * {@linkcode IpcUnstableFlagError} rather than start a worker with more.
+   * a `TypeError` rather than start a worker with more.
    * Left out, the worker inherits **every** permission of the parent
    * (Deno's default).
    */
@@ -104,7 +104,7 @@ export interface IpcWorker<In = unknown, Out = unknown>
  *   directory) or a URL.
  * @param options Its permissions, name and the channel's limits.
  * @returns The running worker.
- * @throws {IpcUnstableFlagError} When `permissions` is given and the process
+ * @throws {TypeError} When `permissions` is given and the process
  *   does not run with `--unstable-worker-options`.
  * @throws {TypeError} For an unknown permission.
  *
