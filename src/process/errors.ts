@@ -6,7 +6,7 @@
  * ├── IpcSpawnError             the command could not be started (ENOENT, EACCES…)
  * ├── IpcChannelNotFoundError   connectParentIpc() found no channel on fd 3
  * └── IpcChildExitedError       the other side ended: a spawnWithIpc() child crashed or was killed,
-                                 a worker threw, exited or was terminated, a pool's child exited mid-call
+ *                               a worker threw, exited or was terminated, a pool's child exited mid-call
  * ```
  *
  * @module
