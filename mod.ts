@@ -61,7 +61,7 @@ export {
   IpcMessageTooLargeError,
   IpcProtocolError,
   IpcValidationError,
-} from "./src/channel/errors.ts";
+} from "./src/errors.ts";
 export type { IpcTraceEvent } from "./src/channel/trace.ts";
 export type {
   IpcMessageValidator,
@@ -108,7 +108,7 @@ export {
   IpcChannelNotFoundError,
   IpcChildExitedError,
   IpcSpawnError,
-} from "./src/process/errors.ts";
+} from "./src/errors.ts";
 
 // Calls: JSON-RPC requests both ways on any channel.
 export type {
@@ -124,7 +124,7 @@ export {
   type IpcRemoteErrorDetails,
   IpcTimeoutError,
   type IpcTimeoutErrorDetails,
-} from "./src/calls/errors.ts";
+} from "./src/errors.ts";
 export type { IpcCallStats, IpcLatencyStats } from "./src/calls/stats.ts";
 export type { IpcCallStream, IpcStreamOptions } from "./src/calls/streams.ts";
 export type {
@@ -143,7 +143,7 @@ export type {
   IpcPoolRequestOptions,
 } from "./src/pool/options.ts";
 export type { IpcPoolMapOptions } from "./src/pool/map.ts";
-export { IpcQueueFullError } from "./src/pool/errors.ts";
+export { IpcQueueFullError } from "./src/errors.ts";
 export type { IpcPoolChildStats, IpcPoolStats } from "./src/pool/ipc_pool.ts";
 
 // The network: channels between unrelated processes.
@@ -171,7 +171,7 @@ export {
   IpcAddressInUseError,
   IpcConnectionRefusedError,
   IpcHandshakeError,
-} from "./src/net/errors.ts";
+} from "./src/errors.ts";
 export { IpcNetStream } from "./src/net/ipc_net_stream.ts";
 export { IpcReconnectingStream } from "./src/net/reconnect.ts";
 export type {

@@ -10,8 +10,11 @@
  * @module
  */
 
-import { IpcClosedError } from "../channel/errors.ts";
-import { IpcCancelledError, IpcTimeoutError } from "./errors.ts";
+import {
+  IpcCancelledError,
+  IpcClosedError,
+  IpcTimeoutError,
+} from "../errors.ts";
 import {
   type CallId,
   CANCEL_METHOD,

@@ -17,7 +17,7 @@ import type { CallId } from "./jsonrpc.ts";
 import { type IncomingCall, PEER_DONE, type PeerDoneOption } from "./call.ts";
 import type { IpcRequestOptions } from "./types.ts";
 import { AsyncQueue } from "../internal/async_queue.ts";
-import { IpcCancelledError, streamProtocolError } from "./errors.ts";
+import { IpcCancelledError, streamProtocolError } from "../errors.ts";
 
 /** The most items a stream's peer may send ahead when `highWaterMark` is not given. */
 export const DEFAULT_HIGH_WATER_MARK = 1024;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { IpcProtocolError } from "../channel/errors.ts";
+import { IpcProtocolError } from "../errors.ts";
 import {
   classifyStream,
   INITIAL_CREDIT,

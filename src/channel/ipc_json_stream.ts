@@ -22,7 +22,7 @@ import {
   type IpcByteStreams,
   WebStreamTransport,
 } from "../transports/web_streams.ts";
-import { IpcProtocolError } from "./errors.ts";
+import { IpcProtocolError } from "../errors.ts";
 import { flushSent } from "./exit_flush.ts";
 import { ChannelLifecycle } from "./lifecycle.ts";
 import {

@@ -13,7 +13,7 @@ import {
   integerOption,
   limitOption,
 } from "../internal/check_option.ts";
-import type { IpcValidationError } from "./errors.ts";
+import type { IpcValidationError } from "../errors.ts";
 import type { IpcTraceEvent } from "./trace.ts";
 import type { IpcMessageValidator } from "./validation.ts";
 

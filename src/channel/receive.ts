@@ -12,7 +12,7 @@ import type { CallReceiving } from "../calls/incoming_limit.ts";
 import { ArrayQueue } from "../internal/array_queue.ts";
 import { AsyncQueue } from "../internal/async_queue.ts";
 import type { IpcJsonStreamOptions, StreamSettings } from "./options.ts";
-import { IpcValidationError } from "./errors.ts";
+import { IpcValidationError } from "../errors.ts";
 import { compileValidator } from "./validation.ts";
 
 /** What a {@linkcode ReceiveQueue} tells its channel. */

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  IpcMessageTooLargeError,
-  IpcProtocolError,
-} from "../channel/errors.ts";
+import { IpcMessageTooLargeError, IpcProtocolError } from "../errors.ts";
 import type { DecodeError, MessageEncoder } from "./codec.ts";
 import { JsonDecoder, JsonEncoder } from "./json.ts";
 

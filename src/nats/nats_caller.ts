@@ -16,15 +16,15 @@ import {
 import {
   IpcClosedError,
   IpcMessageTooLargeError,
+  IpcNoRespondersError,
   IpcProtocolError,
-} from "../channel/errors.ts";
+  IpcTimeoutError,
+} from "../errors.ts";
 import { checkCallStart, OutgoingCall } from "../calls/call.ts";
-import { IpcTimeoutError } from "../calls/errors.ts";
 import { errorFromWire } from "../calls/jsonrpc.ts";
 import { LatencyHistogram } from "../calls/stats.ts";
 import { type IpcCaller, remote } from "../calls/remote.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
-import { IpcNoRespondersError } from "./errors.ts";
 import { checkName, closeOrFlush } from "./options.ts";
 import type { IpcNatsCallerStats } from "./stats.ts";
 import type { IpcNatsCaller, IpcNatsRemote } from "./types.ts";

@@ -12,12 +12,15 @@ import type {
   Subscription,
 } from "@nats-io/transport-node";
 import type { Service, ServiceMsg } from "@nats-io/services";
-import { IpcCancelledError, IpcRemoteError } from "../calls/errors.ts";
+import {
+  IpcCancelledError,
+  IpcMessageTooLargeError,
+  IpcRemoteError,
+} from "../errors.ts";
 import { IncomingCall } from "../calls/call.ts";
 import { ErrorCode, errorToWire, type WireError } from "../calls/jsonrpc.ts";
 import type { IpcCallContext } from "../calls/types.ts";
 import { IncomingLimit } from "../calls/incoming_limit.ts";
-import { IpcMessageTooLargeError } from "../channel/errors.ts";
 import { closeOrFlush } from "./options.ts";
 import type { IpcNatsServiceStats } from "./stats.ts";
 import type { IpcNatsService } from "./types.ts";

@@ -15,7 +15,7 @@ import {
   resolveAuthKey,
   streamOptionsOf,
 } from "./options.ts";
-import { IpcConnectionRefusedError, IpcHandshakeError } from "./errors.ts";
+import { IpcConnectionRefusedError, IpcHandshakeError } from "../errors.ts";
 import { clientHandshake, closeQuietly } from "./handshake.ts";
 import {
   heartbeatIntervalOf,

@@ -34,7 +34,7 @@
  */
 
 import { messageOf } from "../internal/error_message.ts";
-import { IpcConnectionRefusedError, IpcHandshakeError } from "./errors.ts";
+import { IpcConnectionRefusedError, IpcHandshakeError } from "../errors.ts";
 
 /**
  * The shortest `authKey` accepted, in bytes: shorter keys are guessable

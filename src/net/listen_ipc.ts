@@ -9,7 +9,11 @@
  */
 
 import { dirname } from "node:path";
-import { IpcClosedError } from "../channel/errors.ts";
+import {
+  IpcAddressInUseError,
+  IpcClosedError,
+  IpcHandshakeError,
+} from "../errors.ts";
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { AsyncQueue } from "../internal/async_queue.ts";
 import { integerOption } from "../internal/check_option.ts";
@@ -29,7 +33,6 @@ import {
   resolveAuthKey,
   streamOptionsOf,
 } from "./options.ts";
-import { IpcAddressInUseError, IpcHandshakeError } from "./errors.ts";
 import {
   busyError,
   closedSilently,

@@ -13,7 +13,7 @@ import { remote } from "../calls/remote.ts";
 import type { IpcCallStream, IpcStreamOptions } from "../calls/streams.ts";
 import type { IpcRemote } from "../calls/remote.ts";
 import type { IpcHandler, IpcRequestOptions } from "../calls/types.ts";
-import { IpcClosedError, IpcValidationError } from "../channel/errors.ts";
+import { IpcClosedError, IpcValidationError } from "../errors.ts";
 import type { IpcChannel } from "../channel/ipc_json_stream.ts";
 import type { IpcSendOptions } from "../channel/ipc_json_stream.ts";
 import type { IpcStreamStats } from "../channel/ipc_json_stream.ts";

@@ -6,9 +6,8 @@
  * @module
  */
 
-import { IpcClosedError } from "../channel/errors.ts";
+import { IpcClosedError, IpcHandshakeError } from "../errors.ts";
 import { durationOption, limitOption } from "../internal/check_option.ts";
-import { IpcHandshakeError } from "./errors.ts";
 
 /**
  * Where a reconnecting channel is: `"open"` while connected,

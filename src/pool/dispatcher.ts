@@ -8,7 +8,13 @@
  * @module
  */
 
-import { IpcRemoteError, IpcTimeoutError } from "../calls/errors.ts";
+import {
+  IpcClosedError,
+  IpcQueueFullError,
+  IpcRemoteError,
+  IpcTimeoutError,
+  poolChildExitedError,
+} from "../errors.ts";
 import { LatencyHistogram } from "../calls/stats.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
 import {
@@ -17,9 +23,7 @@ import {
   PEER_DONE,
   type PeerDoneOption,
 } from "../calls/call.ts";
-import { IpcClosedError } from "../channel/errors.ts";
 import { ArrayQueue } from "../internal/array_queue.ts";
-import { IpcQueueFullError, poolChildExitedError } from "./errors.ts";
 import type { IpcPoolRequestOptions, PoolSettings } from "./options.ts";
 import type { PoolChild } from "./pool_child.ts";
 import { type PoolRun, poolRun } from "./pool_stream.ts";

@@ -10,7 +10,7 @@
  */
 
 import type { IpcStreamStats } from "../channel/ipc_json_stream.ts";
-import { IpcChildExitedError } from "../process/errors.ts";
+import { IpcChildExitedError } from "../errors.ts";
 import type { IpcChildProcess } from "../process/spawn_with_ipc.ts";
 import type { IpcChildStatus } from "../process/stop_child.ts";
 import type { PoolSettings } from "./options.ts";

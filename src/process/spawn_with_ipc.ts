@@ -33,7 +33,7 @@ import type {
   IpcTransportSink,
 } from "../transports/transport.ts";
 import { CHANNEL_FD, CHANNEL_FD_ENV } from "./connect_parent_ipc.ts";
-import { childEndedError, IpcSpawnError } from "./errors.ts";
+import { childEndedError, IpcSpawnError } from "../errors.ts";
 import { sendCancel } from "./graceful_cancel.ts";
 import {
   type IpcChildStatus,

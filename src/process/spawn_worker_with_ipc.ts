@@ -17,7 +17,7 @@ import {
 } from "../channel/options.ts";
 import { settlesWithin } from "../internal/deadline.ts";
 import { WorkerPortTransport } from "../transports/worker_port.ts";
-import { type IpcChildExitedError, workerExitedError } from "./errors.ts";
+import { type IpcChildExitedError, workerExitedError } from "../errors.ts";
 import { type IpcPermissions, workerPermissions } from "./permissions.ts";
 import type { IpcChildProcess } from "./spawn_with_ipc.ts";
 import type { IpcChildStatus } from "./stop_child.ts";
