@@ -149,15 +149,11 @@ export {
   listenIpc,
   type ListenIpcCommonOptions,
   type ListenIpcOptions,
-  type ListenIpcTcpOptions,
-  type ListenIpcUnixOptions,
 } from "./src/net/listen_ipc.ts";
 export {
   connectIpc,
   type ConnectIpcCommonOptions,
   type ConnectIpcOptions,
-  type ConnectIpcTcpOptions,
-  type ConnectIpcUnixOptions,
 } from "./src/net/connect_ipc.ts";
 export type {
   IpcAuthOptions,
