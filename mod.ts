@@ -95,7 +95,6 @@ export {
   type IpcChildStatus,
   stopChild,
   type StopChildOptions,
-  type StoppableChild,
 } from "./src/process/stop_child.ts";
 export { getCancelSignal } from "./src/process/graceful_cancel.ts";
 export {
@@ -121,9 +120,7 @@ export {
   IpcCancelledError,
   IpcMethodNotFoundError,
   IpcRemoteError,
-  type IpcRemoteErrorDetails,
   IpcTimeoutError,
-  type IpcTimeoutErrorDetails,
 } from "./src/errors.ts";
 export type { IpcCallStats, IpcLatencyStats } from "./src/calls/stats.ts";
 export type { IpcCallStream, IpcStreamOptions } from "./src/calls/streams.ts";
@@ -152,15 +149,11 @@ export {
   listenIpc,
   type ListenIpcCommonOptions,
   type ListenIpcOptions,
-  type ListenIpcTcpOptions,
-  type ListenIpcUnixOptions,
 } from "./src/net/listen_ipc.ts";
 export {
   connectIpc,
   type ConnectIpcCommonOptions,
   type ConnectIpcOptions,
-  type ConnectIpcTcpOptions,
-  type ConnectIpcUnixOptions,
 } from "./src/net/connect_ipc.ts";
 export type {
   IpcAuthOptions,

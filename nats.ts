@@ -71,7 +71,6 @@ export {
 export {
   IpcCancelledError,
   IpcRemoteError,
-  type IpcRemoteErrorDetails,
   IpcTimeoutError,
 } from "./src/errors.ts";
 export type {

@@ -268,18 +268,7 @@ export class IpcValidationError extends IpcError {
 
 // ---- Calls ----
 
-/**
- * The error object of a JSON-RPC error response, as received.
- *
- * @example Build the error a peer's answer describes
- * ```ts
- * import { IpcRemoteError, type IpcRemoteErrorDetails } from "@tether/ipc";
- *
- * const details: IpcRemoteErrorDetails = { code: -32000, message: "disk full", name: "OSError" };
- * const error = new IpcRemoteError("save", details);
- * console.log(error.message); // The call "save" failed in the peer with OSError: disk full
- * ```
- */
+/** The error object of a JSON-RPC error response, as received. */
 export interface IpcRemoteErrorDetails {
   /** The JSON-RPC error code. */
   code: number;
@@ -343,7 +332,18 @@ export class IpcRemoteError extends IpcError {
    */
   constructor(
     method: string,
-    details: IpcRemoteErrorDetails,
+    details: {
+      /** The JSON-RPC error code. */
+      code: number;
+      /** The error's message in the peer. */
+      message: string;
+      /** The error's `name` in the peer, when it sent one. */
+      name?: string;
+      /** The error's stack in the peer, when it sent one. */
+      stack?: string;
+      /** The error's `data`, when it had any. */
+      data?: unknown;
+    },
     message?: string,
   ) {
     const name = details.name ?? "Error";
@@ -388,7 +388,10 @@ export class IpcMethodNotFoundError extends IpcRemoteError {
    * @param method The method called.
    * @param details The error the peer sent.
    */
-  constructor(method: string, details: IpcRemoteErrorDetails) {
+  constructor(
+    method: string,
+    details: ConstructorParameters<typeof IpcRemoteError>[1],
+  ) {
     super(
       method,
       details,
@@ -450,7 +453,14 @@ export class IpcTimeoutError extends IpcError {
     method: string,
     timeout: number,
     message?: string,
-    details: IpcTimeoutErrorDetails = {},
+    details: {
+      /** The pid of the child that had the call (a pool's call). */
+      pid?: number;
+      /** Reading was paused behind unread plain messages as the timeout passed. */
+      receiveBufferFull?: boolean;
+      /** The error this one replaces. */
+      cause?: unknown;
+    } = {},
   ) {
     const { pid, receiveBufferFull = false, cause } = details;
     super(
@@ -470,26 +480,6 @@ export class IpcTimeoutError extends IpcError {
     this.pid = pid;
     this.receiveBufferFull = receiveBufferFull;
   }
-}
-
-/**
- * What an {@linkcode IpcTimeoutError} knows besides its method and timeout.
- *
- * @example
- * ```ts
- * import { IpcTimeoutError, type IpcTimeoutErrorDetails } from "@tether/ipc";
- *
- * const details: IpcTimeoutErrorDetails = { pid: 4242 };
- * console.log(new IpcTimeoutError("resize", 500, undefined, details).pid); // 4242
- * ```
- */
-export interface IpcTimeoutErrorDetails {
-  /** The pid of the child that had the call (a pool's call). */
-  pid?: number;
-  /** Reading was paused behind unread plain messages as the timeout passed. */
-  receiveBufferFull?: boolean;
-  /** The error this one replaces. */
-  cause?: unknown;
 }
 
 /**

@@ -69,63 +69,8 @@ export interface ConnectIpcCommonOptions<In = unknown>
 }
 
 /**
- * {@linkcode connectIpc} to a Unix domain socket.
- *
- * @example
- * ```ts
- * import type { ConnectIpcUnixOptions } from "@tether/ipc";
- *
- * const options: ConnectIpcUnixOptions = { path: "/run/user/1000/app/app.sock" };
- * ```
- */
-export interface ConnectIpcUnixOptions<In = unknown>
-  extends ConnectIpcCommonOptions<In> {
-  /** Path of the server's socket. */
-  path: string;
-  /** Only for TCP. */
-  hostname?: never;
-  /** Only for TCP. */
-  port?: never;
-  /** Only for TCP. */
-  tls?: never;
-}
-
-/**
- * {@linkcode connectIpc} to a TCP port, optionally with TLS.
- *
- * @example
- * ```ts
- * import type { ConnectIpcTcpOptions } from "@tether/ipc";
- *
- * const options: ConnectIpcTcpOptions = {
- *   hostname: "daemon.example",
- *   port: 7000,
- *   tls: {},
- *   authKey: "a shared secret of 16 bytes or more",
- * };
- * ```
- */
-export interface ConnectIpcTcpOptions<In = unknown>
-  extends ConnectIpcCommonOptions<In> {
-  /**
-   * The server's host name or address.
-   *
-   * @default {"127.0.0.1"}
-   */
-  hostname?: string;
-  /** The server's port. */
-  port: number;
-  /**
-   * Connect with TLS, checking the server's certificate against the system's
-   * roots and `caCerts`. `{}` uses the system's roots only.
-   */
-  tls?: IpcTlsClientOptions;
-  /** Only for Unix sockets. */
-  path?: never;
-}
-
-/**
- * Options of {@linkcode connectIpc}: a Unix socket path, or a TCP port.
+ * Options of {@linkcode connectIpc}: a Unix socket `path`, or a TCP `port`
+ * (with `hostname` and `tls`).
  *
  * @example
  * ```ts
@@ -136,8 +81,36 @@ export interface ConnectIpcTcpOptions<In = unknown>
  * ```
  */
 export type ConnectIpcOptions<In = unknown> =
-  | ConnectIpcUnixOptions<In>
-  | ConnectIpcTcpOptions<In>;
+  & ConnectIpcCommonOptions<In>
+  & (
+    | {
+      /** Path of the server's socket. */
+      path: string;
+      /** Only for TCP. */
+      hostname?: never;
+      /** Only for TCP. */
+      port?: never;
+      /** Only for TCP. */
+      tls?: never;
+    }
+    | {
+      /**
+       * The server's host name or address.
+       *
+       * @default {"127.0.0.1"}
+       */
+      hostname?: string;
+      /** The server's port. */
+      port: number;
+      /**
+       * Connect with TLS, checking the server's certificate against the system's
+       * roots and `caCerts`. `{}` uses the system's roots only.
+       */
+      tls?: IpcTlsClientOptions;
+      /** Only for Unix sockets. */
+      path?: never;
+    }
+  );
 
 /**
  * Connects to a {@linkcode listenIpc} server and completes the handshake.

@@ -120,59 +120,8 @@ export interface ListenIpcCommonOptions<In = unknown>
 }
 
 /**
- * {@linkcode listenIpc} on a Unix domain socket.
- *
- * @example
- * ```ts
- * import type { ListenIpcUnixOptions } from "@tether/ipc";
- *
- * const options: ListenIpcUnixOptions = { path: "/run/user/1000/app/app.sock" };
- * ```
- */
-export interface ListenIpcUnixOptions<In = unknown>
-  extends ListenIpcCommonOptions<In> {
-  /**
-   * Path of the socket. Its directory is created with mode 0700 when
-   * missing, and must not be open to other users; the socket gets mode 0600.
-   */
-  path: string;
-  /** Only for TCP. */
-  hostname?: never;
-  /** Only for TCP. */
-  port?: never;
-  /** Only for TCP. */
-  tls?: never;
-}
-
-/**
- * {@linkcode listenIpc} on a TCP port, optionally with TLS.
- *
- * @example
- * ```ts
- * import type { ListenIpcTcpOptions } from "@tether/ipc";
- *
- * const options: ListenIpcTcpOptions = { port: 0, authKey: "a shared secret of 16 bytes or more" };
- * ```
- */
-export interface ListenIpcTcpOptions<In = unknown>
-  extends ListenIpcCommonOptions<In> {
-  /**
-   * The address to listen on. Use `"0.0.0.0"` (or `"::"`) to accept
-   * connections from other machines.
-   *
-   * @default {"127.0.0.1"}
-   */
-  hostname?: string;
-  /** The port; `0` picks a free one (read it from `addr`). */
-  port: number;
-  /** A certificate and key: connections are then TLS encrypted. */
-  tls?: IpcTlsServerOptions;
-  /** Only for Unix sockets. */
-  path?: never;
-}
-
-/**
- * Options of {@linkcode listenIpc}: a Unix socket path, or a TCP port.
+ * Options of {@linkcode listenIpc}: a Unix socket `path`, or a TCP `port`
+ * (with `hostname` and `tls`).
  *
  * @example
  * ```ts
@@ -184,8 +133,37 @@ export interface ListenIpcTcpOptions<In = unknown>
  * ```
  */
 export type ListenIpcOptions<In = unknown> =
-  | ListenIpcUnixOptions<In>
-  | ListenIpcTcpOptions<In>;
+  & ListenIpcCommonOptions<In>
+  & (
+    | {
+      /**
+       * Path of the socket. Its directory is created with mode 0700 when
+       * missing, and must not be open to other users; the socket gets mode 0600.
+       */
+      path: string;
+      /** Only for TCP. */
+      hostname?: never;
+      /** Only for TCP. */
+      port?: never;
+      /** Only for TCP. */
+      tls?: never;
+    }
+    | {
+      /**
+       * The address to listen on. Use `"0.0.0.0"` (or `"::"`) to accept
+       * connections from other machines.
+       *
+       * @default {"127.0.0.1"}
+       */
+      hostname?: string;
+      /** The port; `0` picks a free one (read it from `addr`). */
+      port: number;
+      /** A certificate and key: connections are then TLS encrypted. */
+      tls?: IpcTlsServerOptions;
+      /** Only for Unix sockets. */
+      path?: never;
+    }
+  );
 
 /**
  * A server that accepts channels: iterate it to get one

@@ -94,17 +94,6 @@ export interface SpawnWithIpcOptions<In = unknown>
   uid?: number;
   /** Group id to run the child as (needs privileges). */
   gid?: number;
-  /**
-   * Lets an unmodified Node.js, Bun or Deno child use `process.send()`,
-   * `process.on("message")` and `process.disconnect()`: sets
-   * `NODE_CHANNEL_FD` (and `NODE_CHANNEL_SERIALIZATION_MODE` to the
-   * `serialization`) in the child's environment, and drops Node's internal
-   * `NODE_*` messages instead of delivering them. A Deno child can still
-   * call `connectParentIpc()`.
-   *
-   * @default {false}
-   */
-  nodeCompat?: boolean;
 }
 
 /**

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import {
   connectIpc,
-  type ConnectIpcUnixOptions,
+  type ConnectIpcCommonOptions,
   type IpcChannel,
   IpcClosedError,
   IpcHandshakeError,
@@ -49,7 +49,7 @@ async function server(
  */
 async function droppedClient(
   path: string,
-  options: Omit<ConnectIpcUnixOptions, "path"> = {},
+  options: ConnectIpcCommonOptions = {},
 ): Promise<IpcReconnectingStream> {
   const first = await server(path, 1);
   const client = await connectIpc({
