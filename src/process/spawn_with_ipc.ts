@@ -21,7 +21,7 @@ import { constants as osConstants } from "node:os";
 import { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type net from "node:net";
-import { endsProcess, FATAL_EVENTS } from "../channel/exit_flush.ts";
+import { endsProcess, FATAL_EVENTS } from "../channel/send_queue.ts";
 import { IpcJsonStream } from "../channel/ipc_json_stream.ts";
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { choiceOption } from "../internal/check_option.ts";
