@@ -51,6 +51,8 @@
 export {
   type IpcChannel,
   IpcJsonStream,
+  type IpcSendOptions,
+  type IpcStreamStats,
 } from "./src/channel/ipc_json_stream.ts";
 export type { IpcJsonStreamOptions } from "./src/channel/options.ts";
 export {
@@ -59,9 +61,7 @@ export {
   IpcMessageTooLargeError,
   IpcProtocolError,
   IpcValidationError,
-} from "./src/channel/errors.ts";
-export type { IpcStreamStats } from "./src/channel/stats.ts";
-export type { IpcSendOptions } from "./src/channel/send_options.ts";
+} from "./src/errors.ts";
 export type { IpcTraceEvent } from "./src/channel/trace.ts";
 export type {
   IpcMessageValidator,
@@ -95,7 +95,6 @@ export {
   type IpcChildStatus,
   stopChild,
   type StopChildOptions,
-  type StoppableChild,
 } from "./src/process/stop_child.ts";
 export { getCancelSignal } from "./src/process/graceful_cancel.ts";
 export {
@@ -106,11 +105,9 @@ export {
 export type { IpcPermissions } from "./src/process/permissions.ts";
 export {
   IpcChannelNotFoundError,
-  IpcChildEndedError,
+  IpcChildExitedError,
   IpcSpawnError,
-  IpcUnstableFlagError,
-  IpcWorkerExitedError,
-} from "./src/process/errors.ts";
+} from "./src/errors.ts";
 
 // Calls: JSON-RPC requests both ways on any channel.
 export type {
@@ -123,11 +120,8 @@ export {
   IpcCancelledError,
   IpcMethodNotFoundError,
   IpcRemoteError,
-  type IpcRemoteErrorDetails,
-  IpcStreamProtocolError,
   IpcTimeoutError,
-  type IpcTimeoutErrorDetails,
-} from "./src/calls/errors.ts";
+} from "./src/errors.ts";
 export type { IpcCallStats, IpcLatencyStats } from "./src/calls/stats.ts";
 export type { IpcCallStream, IpcStreamOptions } from "./src/calls/streams.ts";
 export type {
@@ -146,8 +140,8 @@ export type {
   IpcPoolRequestOptions,
 } from "./src/pool/options.ts";
 export type { IpcPoolMapOptions } from "./src/pool/map.ts";
-export { IpcChildExitedError, IpcQueueFullError } from "./src/pool/errors.ts";
-export type { IpcPoolChildStats, IpcPoolStats } from "./src/pool/stats.ts";
+export { IpcQueueFullError } from "./src/errors.ts";
+export type { IpcPoolChildStats, IpcPoolStats } from "./src/pool/ipc_pool.ts";
 
 // The network: channels between unrelated processes.
 export {
@@ -155,15 +149,11 @@ export {
   listenIpc,
   type ListenIpcCommonOptions,
   type ListenIpcOptions,
-  type ListenIpcTcpOptions,
-  type ListenIpcUnixOptions,
 } from "./src/net/listen_ipc.ts";
 export {
   connectIpc,
   type ConnectIpcCommonOptions,
   type ConnectIpcOptions,
-  type ConnectIpcTcpOptions,
-  type ConnectIpcUnixOptions,
 } from "./src/net/connect_ipc.ts";
 export type {
   IpcAuthOptions,
@@ -172,14 +162,9 @@ export type {
 } from "./src/net/options.ts";
 export {
   IpcAddressInUseError,
-  IpcAuthenticationError,
   IpcConnectionRefusedError,
-  IpcHandshakeDroppedError,
   IpcHandshakeError,
-  IpcHandshakeTimeoutError,
-  IpcInsecureSetupError,
-} from "./src/net/errors.ts";
-export type { IpcHandshakeLimit } from "./src/net/errors.ts";
+} from "./src/errors.ts";
 export { IpcNetStream } from "./src/net/ipc_net_stream.ts";
 export { IpcReconnectingStream } from "./src/net/reconnect.ts";
 export type {

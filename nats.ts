@@ -59,7 +59,7 @@ export type {
   IpcNatsCallerStats,
   IpcNatsServiceStats,
 } from "./src/nats/stats.ts";
-export { IpcNoRespondersError } from "./src/nats/errors.ts";
+export { IpcNoRespondersError } from "./src/errors.ts";
 
 // The errors and types shared with the channel's calls, for one import.
 export {
@@ -67,13 +67,12 @@ export {
   IpcError,
   IpcMessageTooLargeError,
   IpcProtocolError,
-} from "./src/channel/errors.ts";
+} from "./src/errors.ts";
 export {
   IpcCancelledError,
   IpcRemoteError,
-  type IpcRemoteErrorDetails,
   IpcTimeoutError,
-} from "./src/calls/errors.ts";
+} from "./src/errors.ts";
 export type {
   IpcCallContext,
   IpcHandler,

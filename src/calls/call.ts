@@ -26,15 +26,20 @@ export interface PeerDoneOption {
   [PEER_DONE]?: () => void;
 }
 
-/** A call this end made, waiting for its answer. */
+/**
+ * A call this end made, waiting for its answer: the one pending-call record
+ * of channel and NATS calls, with its deadline and its caller's abort
+ * listener set up by {@linkcode OutgoingCall.watch} and torn down by
+ * {@linkcode OutgoingCall.settle}.
+ */
 export class OutgoingCall {
   readonly method: string;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
   readonly start: number;
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  signal: AbortSignal | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #signal: AbortSignal | undefined = undefined;
+  #onAbort: (() => void) | undefined = undefined;
   /** Its {@linkcode PEER_DONE} option. */
   peerDone: (() => void) | undefined = undefined;
 
@@ -50,11 +55,37 @@ export class OutgoingCall {
     this.start = start;
   }
 
-  /** Stops the timer and the abort listener. */
+  /**
+   * Calls `onTimeout(timeout)` once `timeout` ms have passed (never when it is
+   * `undefined` or `Infinity`) and `onAbort` with the reason when `signal`
+   * aborts, whichever comes first, unless the call settles before.
+   */
+  watch(
+    timeout: number | undefined,
+    onTimeout: (timeout: number) => void,
+    signal: AbortSignal | undefined,
+    onAbort: (reason: unknown) => void,
+  ): void {
+    if (timeout !== undefined && timeout !== Infinity) {
+      this.#timer = setTimeout(() => onTimeout(timeout), timeout);
+    }
+    if (signal !== undefined) {
+      const listener = () => onAbort(signal.reason);
+      signal.addEventListener("abort", listener, { once: true });
+      this.#signal = signal;
+      this.#onAbort = listener;
+    }
+  }
+
+  /** Stops the deadline and the abort listener; the call has its outcome. */
   settle(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    if (this.onAbort !== undefined) {
-      this.signal!.removeEventListener("abort", this.onAbort);
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#onAbort !== undefined) {
+      this.#signal!.removeEventListener("abort", this.#onAbort);
+      this.#onAbort = undefined;
     }
   }
 }

@@ -10,8 +10,11 @@
  * @module
  */
 
-import { IpcClosedError } from "../channel/errors.ts";
-import { IpcCancelledError, IpcTimeoutError } from "./errors.ts";
+import {
+  IpcCancelledError,
+  IpcClosedError,
+  IpcTimeoutError,
+} from "../errors.ts";
 import {
   type CallId,
   CANCEL_METHOD,
@@ -158,8 +161,9 @@ export class CallLayer {
       undefined,
       (error) => this.#onRequestNotSent(id, error),
     );
-    if (timeout !== undefined && timeout !== Infinity) {
-      call.timer = setTimeout(() => {
+    call.watch(
+      timeout,
+      (timeout) => {
         const receiveBufferFull = this.#channel.receiving.plainFull;
         this.#abandon(
           id,
@@ -171,14 +175,10 @@ export class CallLayer {
           ),
           "failed",
         );
-      }, timeout);
-    }
-    if (signal !== undefined) {
-      const onAbort = () => this.#abandon(id, signal.reason, "cancelled");
-      signal.addEventListener("abort", onAbort, { once: true });
-      call.signal = signal;
-      call.onAbort = onAbort;
-    }
+      },
+      signal,
+      (reason) => this.#abandon(id, reason, "cancelled"),
+    );
     return promise;
   }
 

@@ -1,6 +1,8 @@
 /**
- * {@linkcode IncomingLimit}: how many calls from the peer run at once
- * (`maxConcurrentCalls`), and the bounded wait of those past it.
+ * {@linkcode IncomingLimit}: how many calls from the peer run at once, and
+ * the bounded wait of those past it: the one concurrency gate, for a
+ * channel's `maxConcurrentCalls` (a pool child's `concurrency`) and a NATS
+ * member's `concurrency`.
  *
  * @module
  */
@@ -16,16 +18,20 @@ export interface Arrived {
   announced: unknown;
 }
 
-/** What the limit needs from the channel's receiving side. */
-export interface CallReceiving {
-  /** `maxConcurrentCalls`. */
+/** The bounds of an {@linkcode IncomingLimit}, and whom it tells that its waiting calls drained. */
+export interface LimitBounds {
+  /** Calls that may run at once (`maxConcurrentCalls`, a NATS member's `concurrency`). */
   readonly maxConcurrentCalls: number;
-  /** Bytes of parsed requests that may wait before reading pauses (`receiveBufferBytes`). */
+  /** Bytes of calls that may wait before reading pauses (`receiveBufferBytes`; `Infinity` for no bound). */
   readonly limitBytes: number;
+  /** The waiting calls went down to half: reading may resume. */
+  callsDrained(): void;
+}
+
+/** What the call layer needs from the channel's receiving side. */
+export interface CallReceiving extends LimitBounds {
   /** `true` while reading is paused behind unread plain messages. */
   readonly plainFull: boolean;
-  /** The waiting requests went down to half: reading may resume. */
-  callsDrained(): void;
 }
 
 /**
@@ -55,7 +61,7 @@ export interface CallReceiving {
  * ```
  */
 export class IncomingLimit<T> {
-  #receiving: CallReceiving;
+  #receiving: LimitBounds;
   #run: (call: T) => void;
   #running = 0;
   #waiting = new ArrayQueue<T>();
@@ -69,7 +75,7 @@ export class IncomingLimit<T> {
    * @param receiving The channel's receiving side, which asks {@linkcode IncomingLimit.full}.
    * @param run Starts a call.
    */
-  constructor(receiving: CallReceiving, run: (call: T) => void) {
+  constructor(receiving: LimitBounds, run: (call: T) => void) {
     this.#receiving = receiving;
     this.#run = run;
   }

@@ -14,7 +14,7 @@ import {
   IpcMethodNotFoundError,
   IpcRemoteError,
   type IpcRemoteErrorDetails,
-} from "./errors.ts";
+} from "../errors.ts";
 
 /** The method of the notification that cancels a call (as in the Language Server Protocol). */
 export const CANCEL_METHOD = "$/cancelRequest";

@@ -17,7 +17,7 @@ import type { CallId } from "./jsonrpc.ts";
 import { type IncomingCall, PEER_DONE, type PeerDoneOption } from "./call.ts";
 import type { IpcRequestOptions } from "./types.ts";
 import { AsyncQueue } from "../internal/async_queue.ts";
-import { IpcCancelledError, IpcStreamProtocolError } from "./errors.ts";
+import { IpcCancelledError, streamProtocolError } from "../errors.ts";
 
 /** The most items a stream's peer may send ahead when `highWaterMark` is not given. */
 export const DEFAULT_HIGH_WATER_MARK = 1024;
@@ -659,7 +659,7 @@ export class StreamConsumer<T, R> implements IpcCallStream<T, R> {
     const count = Math.min(values.length, allowed);
     for (let i = 0; i < count; i++) this.#queue.push(values[i]);
     if (count < values.length) {
-      const error = new IpcStreamProtocolError(
+      const error = streamProtocolError(
         this.method,
         `the peer sent item ${this.#received} while only ${this.#granted} were allowed`,
       );

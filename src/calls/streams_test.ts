@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { IpcStreamProtocolError } from "./errors.ts";
+import { IpcProtocolError } from "../errors.ts";
 import {
   classifyStream,
   INITIAL_CREDIT,
@@ -176,7 +176,8 @@ Deno.test("items past the credit fail the stream after the ones within it", asyn
     for await (const item of stream) seen.push(item);
   })().catch((error) => error);
   assert.deepEqual(seen, [0, 1, 2, 3]);
-  assert.ok(error instanceof IpcStreamProtocolError);
+  assert.ok(error instanceof IpcProtocolError);
+  assert.equal(error.method, "m");
   assert.equal(error, broken[0]);
 });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { IpcClosedError } from "./errors.ts";
+import { IpcClosedError } from "../errors.ts";
 import { IpcJsonStream } from "./ipc_json_stream.ts";
 
 /** A writable that takes each chunk only after a few event-loop turns. */

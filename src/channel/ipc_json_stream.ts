@@ -1,17 +1,18 @@
 /**
- * {@linkcode IpcJsonStream}, the channel itself. Its parts: `wire.ts` (the
- * transport and codec), `send_queue.ts`, `receive_queue.ts`,
- * `incoming_filter.ts`, `lifecycle.ts`; calls are `../calls/call_layer.ts`.
+ * {@linkcode IpcJsonStream}, the channel itself, and {@linkcode IpcChannel},
+ * the interface of every channel; here too the options of `send()` and the
+ * shape of `stats()`. Its parts: `wire.ts` (the transport and codec),
+ * `send_queue.ts`, `receive.ts`, `lifecycle.ts`; calls are
+ * `../calls/call_layer.ts`.
  *
  * @module
  */
 
 import { CallLayer } from "../calls/call_layer.ts";
-import { noCallStats } from "../calls/stats.ts";
+import { type IpcCallStats, noCallStats } from "../calls/stats.ts";
 import type { IpcHandler, IpcRequestOptions } from "../calls/types.ts";
-import { remote } from "../calls/remote.ts";
+import { type IpcRemote, remote } from "../calls/remote.ts";
 import type { IpcCallStream, IpcStreamOptions } from "../calls/streams.ts";
-import type { IpcRemote } from "../calls/remote.ts";
 import { settlesWithin } from "../internal/deadline.ts";
 import type {
   IpcMessageTransport,
@@ -21,21 +22,20 @@ import {
   type IpcByteStreams,
   WebStreamTransport,
 } from "../transports/web_streams.ts";
-import { IpcProtocolError } from "./errors.ts";
-import { flushSent } from "./exit_flush.ts";
+import { IpcProtocolError } from "../errors.ts";
+import { flushSent } from "./send_queue.ts";
 import { ChannelLifecycle } from "./lifecycle.ts";
 import {
   type IncomingFilter,
   incomingFilter,
+  ReceiveQueue,
   SKIP,
-} from "./incoming_filter.ts";
+} from "./receive.ts";
 import { checkStreamOptions, type IpcJsonStreamOptions } from "./options.ts";
-import { ReceiveQueue } from "./receive_queue.ts";
 import type { Sender } from "./send_queue.ts";
-import { type IpcSendOptions, outgoingMessage } from "./send_options.ts";
-import { type IpcStreamStats, streamStats } from "./stats.ts";
 import { type Tracer, tracerFor } from "./trace.ts";
 import { Wire } from "./wire.ts";
+import { TransferringMessage } from "../transports/transfer.ts";
 
 /** After bad input, how long queued replies may take to be written before hanging up. */
 const BAD_INPUT_WRITE_GRACE_MS = 2000;
@@ -551,4 +551,122 @@ export class IpcJsonStream<In = unknown, Out = unknown>
       this.#updateRef();
     });
   }
+}
+
+/**
+ * Options of {@linkcode IpcJsonStream.send}.
+ *
+ * @example Move a large buffer to a worker instead of copying it
+ * ```ts ignore
+ * import { spawnWorkerWithIpc, type IpcSendOptions } from "@tether/ipc";
+ *
+ * await using worker = spawnWorkerWithIpc(new URL("./worker.ts", import.meta.url));
+ * const pixels = new Uint8Array(16 * 1024 * 1024);
+ * const options: IpcSendOptions = { transfer: [pixels.buffer] };
+ * await worker.ipc.send({ pixels }, options); // pixels.byteLength is now 0 here
+ * ```
+ */
+export interface IpcSendOptions {
+  /**
+   * `ArrayBuffer`s (and other transferables) the message holds that move
+   * to the peer instead of being copied: on a channel to a Worker, the
+   * sender's buffers are detached once sent. Transports that carry bytes
+   * (processes, sockets) copy the message as usual and leave them intact.
+   *
+   * @default {[]}
+   */
+  transfer?: readonly Transferable[];
+}
+
+/**
+ * What the send queue gets for `message`: the message, or the message with
+ * its transfer list when the transport can transfer.
+ */
+export function outgoingMessage(
+  transport: IpcTransport | IpcMessageTransport,
+  message: unknown,
+  options: IpcSendOptions | undefined,
+): unknown {
+  const transfer = options?.transfer;
+  if (
+    transfer === undefined || transfer.length === 0 ||
+    transport.carriesMessages !== true || transport.transfers !== true
+  ) {
+    return message;
+  }
+  return new TransferringMessage(message, transfer);
+}
+
+/**
+ * What went through one channel since it was created.
+ *
+ * @example Messages and bytes both ways
+ * ```ts
+ * import { IpcJsonStream } from "@tether/ipc";
+ *
+ * const there = new TransformStream<Uint8Array, Uint8Array>();
+ * const back = new TransformStream<Uint8Array, Uint8Array>();
+ * const caller = new IpcJsonStream({ readable: back.readable, writable: there.writable });
+ * const callee = new IpcJsonStream({ readable: there.readable, writable: back.writable });
+ * callee.handle("ping", () => "pong");
+ * await caller.request("ping");
+ * const { messagesOut, messagesIn, bytesOut, errors } = caller.stats();
+ * console.log(messagesOut, messagesIn, bytesOut, errors); // 1 1 41 0
+ * await caller.close();
+ * await callee.close();
+ * ```
+ */
+export interface IpcStreamStats {
+  /** Messages received, calls and answers included. */
+  messagesIn: number;
+  /** Messages sent (queued or written), calls and answers included. */
+  messagesOut: number;
+  /** Bytes received. */
+  bytesIn: number;
+  /**
+   * Bytes written. JSON text is counted without re-encoding it: exact for
+   * ASCII; each character beyond ASCII counts as one (or two, outside the
+   * Basic Multilingual Plane), so it is then a lower bound. Exact with the
+   * `"advanced"` serialization.
+   */
+  bytesOut: number;
+  /**
+   * Plain messages dropped because `receiveBufferBytes` of them waited
+   * unread, with `receiveOverflow: "drop"`.
+   */
+  messagesDropped: number;
+  /**
+   * Failures: calls this end made that failed, calls from the peer answered
+   * with an error, and 1 if the channel itself failed (bad input or a broken
+   * connection).
+   */
+  errors: number;
+  /** The calls made in each direction. */
+  calls: IpcCallStats;
+}
+
+/**
+ * The figures of a channel, from its counts and its calls' figures.
+ *
+ * @param messagesIn Messages received.
+ * @param bytesIn Bytes received.
+ * @param sent The counts of what was sent.
+ * @param state Whether the channel failed, and its calls' figures.
+ */
+export function streamStats(
+  messagesIn: number,
+  bytesIn: number,
+  sent: { messagesOut: number; bytesOut: number },
+  state: { failed: boolean; dropped: number; calls: IpcCallStats },
+): IpcStreamStats {
+  const { calls } = state;
+  return {
+    messagesIn,
+    messagesOut: sent.messagesOut,
+    bytesIn,
+    bytesOut: sent.bytesOut,
+    messagesDropped: state.dropped,
+    errors: calls.failed + calls.handlerErrors + (state.failed ? 1 : 0),
+    calls,
+  };
 }

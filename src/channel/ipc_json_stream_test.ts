@@ -3,7 +3,7 @@ import {
   IpcClosedError,
   IpcMessageTooLargeError,
   IpcProtocolError,
-} from "./errors.ts";
+} from "../errors.ts";
 import { CONTROLS, IpcJsonStream } from "./ipc_json_stream.ts";
 import type { IpcJsonStreamOptions } from "./options.ts";
 import type {

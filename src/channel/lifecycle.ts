@@ -5,7 +5,7 @@
  * @module
  */
 
-import { IpcClosedError } from "./errors.ts";
+import { IpcClosedError } from "../errors.ts";
 
 /**
  * `"open"`; `"closing"` once `close()` was called or bad input arrived

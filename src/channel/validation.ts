@@ -9,7 +9,7 @@
  * @module
  */
 
-import { IpcValidationError } from "./errors.ts";
+import { IpcValidationError } from "../errors.ts";
 
 /** The Standard Schema v1 interface: what a schema object must offer. */
 export interface StandardSchemaV1<Input = unknown, Output = Input> {

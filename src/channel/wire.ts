@@ -1,20 +1,26 @@
 /**
  * {@linkcode Wire}: where a channel meets its transport. A byte transport
  * gets the codec's decoder on its input and an encoder that keeps the messages to send;
- * a message transport gets the messages as they are. This is the one place
+ * a message transport gets the messages as they are, gathered into batches
+ * ({@linkcode MessageBatcher}). This is the one place
  * that tells the two kinds apart; the channel never asks again.
  *
  * @module
  */
 
-import type { DecodeError, MessageDecoder } from "../codec/codec.ts";
+import type {
+  DecodeError,
+  MessageDecoder,
+  MessageEncoder,
+  QueuedWrite,
+} from "../codec/codec.ts";
 import type {
   IpcMessageTransport,
   IpcTransport,
 } from "../transports/transport.ts";
-import { MessageBatcher } from "./message_batcher.ts";
 import type { StreamSettings } from "./options.ts";
 import { type Sender, SendQueue, type SendQueueEvents } from "./send_queue.ts";
+import { ArrayQueue } from "../internal/array_queue.ts";
 
 /** Whether the channel takes more input: its receive queue. */
 export interface WireInput {
@@ -130,5 +136,45 @@ export class Wire {
    */
   endInput(): DecodeError | undefined {
     return this.#decoder?.end();
+  }
+}
+
+/** Messages for a message transport, each weighing its measured size. */
+export class MessageBatcher implements MessageEncoder<unknown[]> {
+  #messages = new ArrayQueue<unknown>();
+  #transport: IpcMessageTransport;
+  #maxMessageBytes: number;
+
+  /**
+   * @param transport How messages are checked and measured.
+   * @param maxMessageBytes The largest message allowed.
+   */
+  constructor(transport: IpcMessageTransport, maxMessageBytes: number) {
+    this.#transport = transport;
+    this.#maxMessageBytes = maxMessageBytes;
+  }
+
+  get size(): number {
+    return this.#messages.weight;
+  }
+
+  get length(): number {
+    return this.#messages.length;
+  }
+
+  push(message: unknown): void {
+    const size = this.#transport.measure(message, this.#maxMessageBytes);
+    this.#messages.push(message, size);
+  }
+
+  take(): QueuedWrite<unknown[]> | undefined {
+    const messages = this.#messages;
+    if (messages.length === 0) return undefined;
+    const size = messages.weight;
+    return { data: messages.shiftMany(messages.length), size };
+  }
+
+  clear(): void {
+    this.#messages.clear();
   }
 }

@@ -14,7 +14,7 @@ import {
   IpcMessageTooLargeError,
   IpcProtocolError,
   tooLargeToSend,
-} from "../channel/errors.ts";
+} from "../errors.ts";
 import { ArrayQueue } from "../internal/array_queue.ts";
 import { messageOf } from "../internal/error_message.ts";
 import {

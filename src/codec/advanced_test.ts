@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import v8 from "node:v8";
-import {
-  IpcMessageTooLargeError,
-  IpcProtocolError,
-} from "../channel/errors.ts";
+import { IpcMessageTooLargeError, IpcProtocolError } from "../errors.ts";
 import {
   AdvancedDecoder,
   AdvancedEncoder,

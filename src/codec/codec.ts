@@ -8,10 +8,7 @@
  * @module
  */
 
-import type {
-  IpcMessageTooLargeError,
-  IpcProtocolError,
-} from "../channel/errors.ts";
+import type { IpcMessageTooLargeError, IpcProtocolError } from "../errors.ts";
 
 /**
  * How messages are written on the wire: `"json"` (newline-delimited JSON) or

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { IpcMessageTooLargeError } from "../channel/errors.ts";
+import { IpcMessageTooLargeError } from "../errors.ts";
 import { advancedCodec } from "./advanced.ts";
 import type { MessageEncoder } from "./codec.ts";
 import { jsonCodec } from "./json.ts";

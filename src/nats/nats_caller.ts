@@ -16,15 +16,15 @@ import {
 import {
   IpcClosedError,
   IpcMessageTooLargeError,
+  IpcNoRespondersError,
   IpcProtocolError,
-} from "../channel/errors.ts";
-import { checkCallStart } from "../calls/call.ts";
-import { IpcTimeoutError } from "../calls/errors.ts";
+  IpcTimeoutError,
+} from "../errors.ts";
+import { checkCallStart, OutgoingCall } from "../calls/call.ts";
 import { errorFromWire } from "../calls/jsonrpc.ts";
 import { LatencyHistogram } from "../calls/stats.ts";
 import { type IpcCaller, remote } from "../calls/remote.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
-import { IpcNoRespondersError } from "./errors.ts";
 import { checkName, closeOrFlush } from "./options.ts";
 import type { IpcNatsCallerStats } from "./stats.ts";
 import type { IpcNatsCaller, IpcNatsRemote } from "./types.ts";
@@ -38,16 +38,16 @@ import {
   methodSubject,
 } from "./wire.ts";
 
-/** One call waiting for its answer. */
-interface PendingCall {
-  method: string;
-  subject: string;
-  start: number;
-  resolve: (value: unknown) => void;
-  reject: (reason: unknown) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+/** One call waiting for its answer: the channel's pending-call record, with its subject. */
+class PendingCall extends OutgoingCall {
+  constructor(
+    method: string,
+    readonly subject: string,
+    resolve: (value: unknown) => void,
+    reject: (reason: unknown) => void,
+  ) {
+    super(method, resolve, reject, performance.now());
+  }
 }
 
 const encoder = new TextEncoder();
@@ -122,16 +122,12 @@ export class NatsCaller implements IpcNatsCaller {
       return Promise.reject(error);
     }
     const { promise, resolve, reject } = Promise.withResolvers<R>();
-    const call: PendingCall = {
+    const call = new PendingCall(
       method,
       subject,
-      start: performance.now(),
-      resolve: resolve as (value: unknown) => void,
+      resolve as (value: unknown) => void,
       reject,
-      timer: undefined,
-      signal,
-      onAbort: undefined,
-    };
+    );
     const h = headers();
     h.set(CALL_ID_HEADER, id);
     try {
@@ -146,8 +142,9 @@ export class NatsCaller implements IpcNatsCaller {
       );
     }
     this.#pending.set(id, call);
-    if (timeout !== Infinity) {
-      call.timer = setTimeout(() => {
+    call.watch(
+      timeout,
+      () => {
         this.#timedOut++;
         this.#cancel(
           id,
@@ -159,12 +156,10 @@ export class NatsCaller implements IpcNatsCaller {
               `or check that the workers and the NATS server are up.`,
           ),
         );
-      }, timeout);
-    }
-    if (signal !== undefined) {
-      call.onAbort = () => this.#cancel(id, signal.reason);
-      signal.addEventListener("abort", call.onAbort, { once: true });
-    }
+      },
+      signal,
+      (reason) => this.#cancel(id, reason),
+    );
     return promise;
   }
 
@@ -252,10 +247,7 @@ export class NatsCaller implements IpcNatsCaller {
     const call = this.#pending.get(id);
     if (call === undefined) return undefined;
     this.#pending.delete(id);
-    if (call.timer !== undefined) clearTimeout(call.timer);
-    if (call.onAbort !== undefined) {
-      call.signal?.removeEventListener("abort", call.onAbort);
-    }
+    call.settle();
     return call;
   }
 

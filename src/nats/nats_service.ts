@@ -1,6 +1,7 @@
 /**
  * {@linkcode NatsService}: a worker's calls from NATS — the slots of
- * `concurrency`, the calls waiting for one, cancellation, draining.
+ * `concurrency` and the calls waiting for one (`calls/incoming_limit.ts`,
+ * the channel's gate), cancellation, draining.
  *
  * @module
  */
@@ -11,12 +12,15 @@ import type {
   Subscription,
 } from "@nats-io/transport-node";
 import type { Service, ServiceMsg } from "@nats-io/services";
-import { IpcCancelledError, IpcRemoteError } from "../calls/errors.ts";
+import {
+  IpcCancelledError,
+  IpcMessageTooLargeError,
+  IpcRemoteError,
+} from "../errors.ts";
 import { IncomingCall } from "../calls/call.ts";
 import { ErrorCode, errorToWire, type WireError } from "../calls/jsonrpc.ts";
 import type { IpcCallContext } from "../calls/types.ts";
-import { ArrayQueue } from "../internal/array_queue.ts";
-import { IpcMessageTooLargeError } from "../channel/errors.ts";
+import { IncomingLimit } from "../calls/incoming_limit.ts";
 import { closeOrFlush } from "./options.ts";
 import type { IpcNatsServiceStats } from "./stats.ts";
 import type { IpcNatsService } from "./types.ts";
@@ -35,9 +39,6 @@ export type CallRunner = (
   context: IpcCallContext,
 ) => unknown;
 
-/** How many ids of cancelled calls not (yet) seen are remembered. */
-const REMEMBERED_CANCELS = 1024;
-
 const decoder = new TextDecoder();
 
 /** One call received, with the method its endpoint serves. */
@@ -54,13 +55,12 @@ export class NatsService implements IpcNatsService {
   readonly stopped: Promise<void>;
   #stoppedResolvers = Promise.withResolvers<void>();
   #owned: boolean;
-  #concurrency: number;
   #run: CallRunner;
   #nats: Service | undefined;
   #cancels: Subscription;
-  #waiting = new ArrayQueue<Received>();
+  /** The `concurrency` slots, and the calls waiting for one. */
+  #limit: IncomingLimit<Received>;
   #running = new Map<string, IncomingCall>();
-  #cancelledEarly = new Set<string>();
   #idle: PromiseWithResolvers<void> | undefined;
   #stopping: Promise<void> | undefined;
   #handled = 0;
@@ -79,7 +79,14 @@ export class NatsService implements IpcNatsService {
     this.service = service;
     this.methods = methods;
     this.#owned = owned;
-    this.#concurrency = concurrency;
+    this.#limit = new IncomingLimit<Received>(
+      {
+        maxConcurrentCalls: concurrency,
+        limitBytes: Infinity,
+        callsDrained() {},
+      },
+      ({ method, msg }) => this.#start(method, msg),
+    );
     this.#run = run;
     this.stopped = this.#stoppedResolvers.promise;
     this.#cancels = connection.subscribe(cancelSubject(service), {
@@ -101,14 +108,13 @@ export class NatsService implements IpcNatsService {
 
   /** Takes a call from an endpoint. */
   receive(method: string, msg: ServiceMsg): void {
-    this.#waiting.push({ method, msg });
-    this.#pump();
+    this.#limit.admit({ method, msg }, 0);
   }
 
   stats(): IpcNatsServiceStats {
     return {
       running: this.#running.size,
-      waiting: this.#waiting.length,
+      waiting: this.#limit.waiting,
       handled: this.#handled,
       handlerErrors: this.#handlerErrors,
       cancelled: this.#cancelled,
@@ -128,7 +134,7 @@ export class NatsService implements IpcNatsService {
     try {
       // Unsubscribes at the server, then delivers what was already sent here.
       if (!this.connection.isClosed()) await this.#nats?.stop();
-      while (this.#running.size > 0 || this.#waiting.length > 0) {
+      while (this.#limit.running > 0 || this.#limit.waiting > 0) {
         this.#idle = Promise.withResolvers<void>();
         await this.#idle.promise;
       }
@@ -142,22 +148,21 @@ export class NatsService implements IpcNatsService {
     }
   }
 
-  #pump(): void {
-    while (
-      this.#running.size < this.#concurrency && this.#waiting.length > 0
-    ) {
-      const { method, msg } = this.#waiting.shift()!;
-      this.#start(method, msg);
-    }
-    if (this.#running.size === 0 && this.#waiting.length === 0) {
-      this.#idle?.resolve();
-    }
+  /** A call is over: its slot goes to the next (in a microtask, so no call starts inside another's end). */
+  #release(): void {
+    queueMicrotask(() => {
+      this.#limit.release();
+      if (this.#limit.running === 0 && this.#limit.waiting === 0) {
+        this.#idle?.resolve();
+      }
+    });
   }
 
   #start(method: string, msg: ServiceMsg): void {
     const id = msg.headers?.get(CALL_ID_HEADER) || `${msg.sid}:${msg.reply}`;
-    if (this.#cancelledEarly.delete(id)) {
+    if (this.#limit.wasCancelled(id)) {
       this.#cancelled++;
+      this.#release();
       return;
     }
     let params: unknown;
@@ -171,6 +176,7 @@ export class NatsService implements IpcNatsService {
         }`,
         data: { name: "SyntaxError" },
       });
+      this.#release();
       return;
     }
     const call = new IncomingCall(method, id);
@@ -188,7 +194,7 @@ export class NatsService implements IpcNatsService {
   /** Ends a running call; `false` when it was cancelled (no answer then). */
   #finish(id: string, call: IncomingCall): boolean {
     this.#running.delete(id);
-    queueMicrotask(() => this.#pump());
+    this.#release();
     return !call.signal.aborted;
   }
 
@@ -246,20 +252,8 @@ export class NatsService implements IpcNatsService {
       call.abort((method) => new IpcCancelledError(method));
       return;
     }
-    if (!this.#isWaiting(id)) return;
-    this.#cancelledEarly.add(id);
-    if (this.#cancelledEarly.size > REMEMBERED_CANCELS) {
-      this.#cancelledEarly.delete(this.#cancelledEarly.values().next().value!);
-    }
-  }
-
-  #isWaiting(id: string): boolean {
-    for (let i = 0; i < this.#waiting.length; i++) {
-      if (this.#waiting.at(i)?.msg.headers?.get(CALL_ID_HEADER) === id) {
-        return true;
-      }
-    }
-    return false;
+    // A waiting call never runs.
+    this.#limit.cancelWaiting(id);
   }
 }
 

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { IpcMessageTooLargeError } from "../channel/errors.ts";
+import { IpcMessageTooLargeError } from "../errors.ts";
 import type { WireError } from "../calls/jsonrpc.ts";
 
 /** The header that carries a call's id. */

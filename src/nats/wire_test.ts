@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { IpcMessageTooLargeError } from "../channel/errors.ts";
+import { IpcMessageTooLargeError } from "../errors.ts";
 import {
   cancelSubject,
   checkPayload,

@@ -15,10 +15,7 @@ import {
   resolveAuthKey,
   streamOptionsOf,
 } from "./options.ts";
-import {
-  IpcConnectionRefusedError,
-  IpcHandshakeTimeoutError,
-} from "./errors.ts";
+import { IpcConnectionRefusedError, IpcHandshakeError } from "../errors.ts";
 import { clientHandshake, closeQuietly } from "./handshake.ts";
 import {
   heartbeatIntervalOf,
@@ -72,63 +69,8 @@ export interface ConnectIpcCommonOptions<In = unknown>
 }
 
 /**
- * {@linkcode connectIpc} to a Unix domain socket.
- *
- * @example
- * ```ts
- * import type { ConnectIpcUnixOptions } from "@tether/ipc";
- *
- * const options: ConnectIpcUnixOptions = { path: "/run/user/1000/app/app.sock" };
- * ```
- */
-export interface ConnectIpcUnixOptions<In = unknown>
-  extends ConnectIpcCommonOptions<In> {
-  /** Path of the server's socket. */
-  path: string;
-  /** Only for TCP. */
-  hostname?: never;
-  /** Only for TCP. */
-  port?: never;
-  /** Only for TCP. */
-  tls?: never;
-}
-
-/**
- * {@linkcode connectIpc} to a TCP port, optionally with TLS.
- *
- * @example
- * ```ts
- * import type { ConnectIpcTcpOptions } from "@tether/ipc";
- *
- * const options: ConnectIpcTcpOptions = {
- *   hostname: "daemon.example",
- *   port: 7000,
- *   tls: {},
- *   authKey: "a shared secret of 16 bytes or more",
- * };
- * ```
- */
-export interface ConnectIpcTcpOptions<In = unknown>
-  extends ConnectIpcCommonOptions<In> {
-  /**
-   * The server's host name or address.
-   *
-   * @default {"127.0.0.1"}
-   */
-  hostname?: string;
-  /** The server's port. */
-  port: number;
-  /**
-   * Connect with TLS, checking the server's certificate against the system's
-   * roots and `caCerts`. `{}` uses the system's roots only.
-   */
-  tls?: IpcTlsClientOptions;
-  /** Only for Unix sockets. */
-  path?: never;
-}
-
-/**
- * Options of {@linkcode connectIpc}: a Unix socket path, or a TCP port.
+ * Options of {@linkcode connectIpc}: a Unix socket `path`, or a TCP `port`
+ * (with `hostname` and `tls`).
  *
  * @example
  * ```ts
@@ -139,8 +81,36 @@ export interface ConnectIpcTcpOptions<In = unknown>
  * ```
  */
 export type ConnectIpcOptions<In = unknown> =
-  | ConnectIpcUnixOptions<In>
-  | ConnectIpcTcpOptions<In>;
+  & ConnectIpcCommonOptions<In>
+  & (
+    | {
+      /** Path of the server's socket. */
+      path: string;
+      /** Only for TCP. */
+      hostname?: never;
+      /** Only for TCP. */
+      port?: never;
+      /** Only for TCP. */
+      tls?: never;
+    }
+    | {
+      /**
+       * The server's host name or address.
+       *
+       * @default {"127.0.0.1"}
+       */
+      hostname?: string;
+      /** The server's port. */
+      port: number;
+      /**
+       * Connect with TLS, checking the server's certificate against the system's
+       * roots and `caCerts`. `{}` uses the system's roots only.
+       */
+      tls?: IpcTlsClientOptions;
+      /** Only for Unix sockets. */
+      path?: never;
+    }
+  );
 
 /**
  * Connects to a {@linkcode listenIpc} server and completes the handshake.
@@ -164,12 +134,12 @@ export type ConnectIpcOptions<In = unknown> =
  * @returns The channel, ready: no message was exchanged yet.
  * @throws {IpcConnectionRefusedError} Nothing listens there, or the server
  *   is at its connection limit (`busy: true`).
- * @throws {IpcAuthenticationError} The keys differ, or one side has none.
- * @throws {IpcHandshakeTimeoutError} No answer within `handshakeTimeout`.
- * @throws {IpcHandshakeError} The server does not speak this protocol, or
+ * @throws {IpcHandshakeError} `reason` `"authentication"`: the keys differ, or
+ *   one side has none; `"timeout"`: no answer within `handshakeTimeout`; else
+ *   the server does not speak this protocol, or
  *   the TLS handshake failed.
- * @throws {IpcInsecureSetupError} Plain TCP without `authKey` or
- *   `insecure`, or a key under 16 bytes.
+ * @throws {TypeError} Plain TCP without `authKey` or `insecure`.
+ * @throws {RangeError} A key under 16 bytes.
  *
  * @example A client of a daemon on a Unix socket
  * ```ts ignore
@@ -309,9 +279,10 @@ async function open(
     }
   } catch (error) {
     if (controller.signal.aborted) {
-      throw new IpcHandshakeTimeoutError(
+      throw new IpcHandshakeError(
         `Could not connect to ${peer} within ${timeoutMs} ms (handshakeTimeout). Is the address right and reachable?`,
-        timeoutMs,
+        "timeout",
+        { timeoutMs },
       );
     }
     if (

@@ -34,13 +34,7 @@
  */
 
 import { messageOf } from "../internal/error_message.ts";
-import {
-  IpcAuthenticationError,
-  IpcConnectionRefusedError,
-  IpcHandshakeError,
-  IpcHandshakeTimeoutError,
-  IpcInsecureSetupError,
-} from "./errors.ts";
+import { IpcConnectionRefusedError, IpcHandshakeError } from "../errors.ts";
 
 /**
  * The shortest `authKey` accepted, in bytes: shorter keys are guessable
@@ -55,7 +49,7 @@ const SERVER_LABEL = new TextEncoder().encode("tether-ipc/1 server");
  * Checks and imports a shared secret as an HMAC-SHA256 key.
  *
  * @param authKey The secret; a string is taken as its UTF-8 bytes.
- * @throws {IpcInsecureSetupError} When it is shorter than 16 bytes.
+ * @throws {RangeError} When it is shorter than 16 bytes.
  */
 export async function importAuthKey(
   authKey: string | Uint8Array,
@@ -69,7 +63,7 @@ export async function importAuthKey(
     ? new TextEncoder().encode(authKey)
     : new Uint8Array(authKey);
   if (bytes.length < MIN_AUTH_KEY_BYTES) {
-    throw new IpcInsecureSetupError(
+    throw new RangeError(
       `authKey is ${bytes.length} bytes long; use at least ${MIN_AUTH_KEY_BYTES} ` +
         "(better: 32 random bytes from crypto.getRandomValues(new Uint8Array(32)), " +
         "stored where only the two sides can read it).",
@@ -142,12 +136,13 @@ export async function withTimeout(
     closeQuietly(conn);
   }, timeoutMs);
   const timeoutError = () =>
-    new IpcHandshakeTimeoutError(
+    new IpcHandshakeError(
       `The ${peerRole} at ${peer} did not complete the handshake within ${timeoutMs} ms; the connection was closed. ` +
         (peerRole === "client"
           ? "A stalled or hostile client, or a link too slow for the listener's handshakeTimeout."
           : "Is a tether-ipc listener there? A slow link may need a larger handshakeTimeout."),
-      timeoutMs,
+      "timeout",
+      { timeoutMs },
     );
   try {
     await work();
@@ -176,6 +171,7 @@ async function tlsHandshake(
         (peerRole === "server"
           ? "Pass the certificate that signed the server's (caCerts) and the name it was issued for (serverName)."
           : "The client may not trust this listener's certificate, or does not speak TLS."),
+      "tls",
       { cause: error },
     );
   }
@@ -228,6 +224,7 @@ async function readExactly(
             (peerRole === "client"
               ? " (it gave up, or does not speak this protocol)."
               : ". Is it a tether-ipc listener, and was this client's key accepted?"),
+          "closed",
         ),
       );
     }
@@ -258,6 +255,7 @@ function expectTag(
     throw new IpcHandshakeError(
       `The ${peerRole} at ${peer} speaks version ${version} of the tether-ipc handshake; this side speaks version 1. ` +
         "The connection was closed: use the same library version on both sides.",
+      "protocol",
     );
   }
   throw new IpcHandshakeError(
@@ -270,6 +268,7 @@ function expectTag(
       `Is it a tether-ipc ${peerRole}? Both sides must use ${
         peerRole === "client" ? "connectIpc()" : "listenIpc()"
       } or implement the handshake described in docs/protocol.md.`,
+    "protocol",
   );
 }
 
@@ -298,6 +297,7 @@ function lostConnection(
     `The connection to the ${peerRole} at ${peer} failed during the handshake: ${
       messageOf(error)
     }.`,
+    "closed",
     { cause: error },
   );
 }
@@ -369,7 +369,7 @@ export interface HandshakeOptions {
  * Runs the server's side of the handshake. Resolves when the peer may send
  * messages; on any failure throws, and the caller closes the connection.
  *
- * @throws {IpcHandshakeError} Or one of its subclasses, saying what failed.
+ * @throws {IpcHandshakeError} Saying what failed (`reason`).
  */
 export function serverHandshake(
   conn: Deno.Conn,
@@ -381,9 +381,10 @@ export function serverHandshake(
     if (key === undefined) {
       const tag = await greet(conn, peer, ascii(Tag.serverOpen));
       if (tag === Tag.clientRefuse) {
-        throw new IpcAuthenticationError(
+        throw new IpcHandshakeError(
           `The client at ${peer} requires authentication (it was given an authKey) but this listener has none; ` +
             "the connection was closed. Give the listener the same authKey.",
+          "authentication",
         );
       }
       expectTag(tag, Tag.clientOpen, "client", peer);
@@ -398,9 +399,10 @@ export function serverHandshake(
       concat(ascii(Tag.serverAuth), serverNonce),
     );
     if (tag === Tag.clientRefuse) {
-      throw new IpcAuthenticationError(
+      throw new IpcHandshakeError(
         `The client at ${peer} has no authKey, and this listener requires one; ` +
           "the connection was closed and nothing it sent was delivered.",
+        "authentication",
       );
     }
     expectTag(tag, Tag.clientProof, "client", peer);
@@ -416,10 +418,11 @@ export function serverHandshake(
     if (!timingSafeEqual(expected, clientMac)) {
       // Best effort: the client learns why, then the caller closes.
       await send(conn, "client", peer, ascii(Tag.serverReject)).catch(() => {});
-      throw new IpcAuthenticationError(
+      throw new IpcHandshakeError(
         `The client at ${peer} failed authentication: its proof does not match this listener's authKey. ` +
           "The connection was closed and nothing it sent was delivered. " +
           "If the client is yours, give it the same authKey.",
+        "authentication",
       );
     }
     if (options.admit?.() === false) {
@@ -453,7 +456,7 @@ async function greet(
  * Runs the client's side of the handshake. Resolves when the channel is
  * ready; on any failure throws, and the caller closes the connection.
  *
- * @throws {IpcHandshakeError} Or one of its subclasses, saying what failed.
+ * @throws {IpcHandshakeError} Saying what failed (`reason`).
  * @throws {IpcConnectionRefusedError} When the server is at its connection limit.
  */
 export function clientHandshake(
@@ -470,10 +473,11 @@ export function clientHandshake(
         await send(conn, "server", peer, ascii(Tag.clientRefuse)).catch(
           () => {},
         );
-        throw new IpcAuthenticationError(
+        throw new IpcHandshakeError(
           `The server at ${peer} does not authenticate (it was started without authKey), ` +
             "so it cannot prove that it knows this client's key; the connection was closed. " +
             "Give the server the same authKey, or leave authKey out on both sides.",
+          "authentication",
         );
       }
       await send(conn, "server", peer, ascii(Tag.clientOpen));
@@ -483,8 +487,9 @@ export function clientHandshake(
     const serverNonce = await readExactly(conn, NONCE_BYTES, "server", peer);
     if (key === undefined) {
       await send(conn, "server", peer, ascii(Tag.clientRefuse)).catch(() => {});
-      throw new IpcAuthenticationError(
+      throw new IpcHandshakeError(
         `The server at ${peer} requires authentication: pass its authKey to connectIpc().`,
+        "authentication",
       );
     }
     const clientNonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
@@ -498,17 +503,19 @@ export function clientHandshake(
     const answer = await readTag(conn, "server", peer);
     if (answer === Tag.serverBusy) throw serverBusyError(peer);
     if (answer === Tag.serverReject) {
-      throw new IpcAuthenticationError(
+      throw new IpcHandshakeError(
         `The server at ${peer} rejected this client's authKey: the two keys differ. Use the server's authKey.`,
+        "authentication",
       );
     }
     expectTag(answer, Tag.serverAccept, "server", peer);
     const serverMac = await readExactly(conn, MAC_BYTES, "server", peer);
     const expected = await hmac(key, Label.server, serverNonce, clientNonce);
     if (!timingSafeEqual(expected, serverMac)) {
-      throw new IpcAuthenticationError(
+      throw new IpcHandshakeError(
         `The server at ${peer} accepted this client but could not prove that it knows the authKey: ` +
           "it may be an impostor. The connection was closed.",
+        "authentication",
       );
     }
   });

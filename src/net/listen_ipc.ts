@@ -9,7 +9,11 @@
  */
 
 import { dirname } from "node:path";
-import { IpcClosedError } from "../channel/errors.ts";
+import {
+  IpcAddressInUseError,
+  IpcClosedError,
+  IpcHandshakeError,
+} from "../errors.ts";
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { AsyncQueue } from "../internal/async_queue.ts";
 import { integerOption } from "../internal/check_option.ts";
@@ -29,12 +33,6 @@ import {
   resolveAuthKey,
   streamOptionsOf,
 } from "./options.ts";
-import {
-  IpcAddressInUseError,
-  IpcHandshakeDroppedError,
-  type IpcHandshakeLimit,
-  IpcInsecureSetupError,
-} from "./errors.ts";
 import {
   busyError,
   closedSilently,
@@ -80,7 +78,7 @@ export interface ListenIpcCommonOptions<In = unknown>
    * Most connections in their handshake at once (being told "busy"
    * included). When one more arrives, the one that has waited longest is
    * closed to make room and reported to `onError` as an
-   * {@linkcode IpcHandshakeDroppedError}: so a flood of idle or slow
+   * {@linkcode IpcHandshakeError} with `reason` `"dropped"`: so a flood of idle or slow
    * connections only ever evicts itself, and an honest client that arrives
    * during it completes its handshake in milliseconds and gets in. Raise it
    * if more clients than this connect in the same instant. The listener
@@ -92,7 +90,7 @@ export interface ListenIpcCommonOptions<In = unknown>
   /**
    * Over TCP and TLS, most connections in their handshake at once from one
    * IPv4 address or IPv6 /64 prefix; past it, that address's own oldest
-   * handshake is dropped (an {@linkcode IpcHandshakeDroppedError}), so one
+   * handshake is dropped (an {@linkcode IpcHandshakeError}, `reason` `"dropped"`), so one
    * address cannot evict the handshakes of others. Loopback addresses are
    * not counted (every local client shares them): `maxPendingHandshakes`
    * bounds them.
@@ -122,59 +120,8 @@ export interface ListenIpcCommonOptions<In = unknown>
 }
 
 /**
- * {@linkcode listenIpc} on a Unix domain socket.
- *
- * @example
- * ```ts
- * import type { ListenIpcUnixOptions } from "@tether/ipc";
- *
- * const options: ListenIpcUnixOptions = { path: "/run/user/1000/app/app.sock" };
- * ```
- */
-export interface ListenIpcUnixOptions<In = unknown>
-  extends ListenIpcCommonOptions<In> {
-  /**
-   * Path of the socket. Its directory is created with mode 0700 when
-   * missing, and must not be open to other users; the socket gets mode 0600.
-   */
-  path: string;
-  /** Only for TCP. */
-  hostname?: never;
-  /** Only for TCP. */
-  port?: never;
-  /** Only for TCP. */
-  tls?: never;
-}
-
-/**
- * {@linkcode listenIpc} on a TCP port, optionally with TLS.
- *
- * @example
- * ```ts
- * import type { ListenIpcTcpOptions } from "@tether/ipc";
- *
- * const options: ListenIpcTcpOptions = { port: 0, authKey: "a shared secret of 16 bytes or more" };
- * ```
- */
-export interface ListenIpcTcpOptions<In = unknown>
-  extends ListenIpcCommonOptions<In> {
-  /**
-   * The address to listen on. Use `"0.0.0.0"` (or `"::"`) to accept
-   * connections from other machines.
-   *
-   * @default {"127.0.0.1"}
-   */
-  hostname?: string;
-  /** The port; `0` picks a free one (read it from `addr`). */
-  port: number;
-  /** A certificate and key: connections are then TLS encrypted. */
-  tls?: IpcTlsServerOptions;
-  /** Only for Unix sockets. */
-  path?: never;
-}
-
-/**
- * Options of {@linkcode listenIpc}: a Unix socket path, or a TCP port.
+ * Options of {@linkcode listenIpc}: a Unix socket `path`, or a TCP `port`
+ * (with `hostname` and `tls`).
  *
  * @example
  * ```ts
@@ -186,8 +133,37 @@ export interface ListenIpcTcpOptions<In = unknown>
  * ```
  */
 export type ListenIpcOptions<In = unknown> =
-  | ListenIpcUnixOptions<In>
-  | ListenIpcTcpOptions<In>;
+  & ListenIpcCommonOptions<In>
+  & (
+    | {
+      /**
+       * Path of the socket. Its directory is created with mode 0700 when
+       * missing, and must not be open to other users; the socket gets mode 0600.
+       */
+      path: string;
+      /** Only for TCP. */
+      hostname?: never;
+      /** Only for TCP. */
+      port?: never;
+      /** Only for TCP. */
+      tls?: never;
+    }
+    | {
+      /**
+       * The address to listen on. Use `"0.0.0.0"` (or `"::"`) to accept
+       * connections from other machines.
+       *
+       * @default {"127.0.0.1"}
+       */
+      hostname?: string;
+      /** The port; `0` picks a free one (read it from `addr`). */
+      port: number;
+      /** A certificate and key: connections are then TLS encrypted. */
+      tls?: IpcTlsServerOptions;
+      /** Only for Unix sockets. */
+      path?: never;
+    }
+  );
 
 /**
  * A server that accepts channels: iterate it to get one
@@ -261,7 +237,7 @@ export interface IpcListener<In = unknown, Out = unknown>
  * @typeParam Out The type of the messages sent to clients.
  * @param options Where to listen, the key, and the limits.
  * @returns The listener, already accepting.
- * @throws {IpcInsecureSetupError} TCP without `authKey` or `insecure`, a
+ * @throws {TypeError} TCP without `authKey` or `insecure`, a
  *   key under 16 bytes, or a socket directory open to other users.
  * @throws {IpcAddressInUseError} A live server has the path, or the port is
  *   taken.
@@ -600,21 +576,25 @@ class Listener<In, Out> implements IpcListener<In, Out> {
   }
 }
 
+/** Which limit made a listener drop a handshake. */
+type HandshakeLimit = NonNullable<IpcHandshakeError["limit"]>;
+
 /** The report of a handshake dropped to make room. */
 function droppedError(
   dropped: DroppedHandshake<Deno.Conn>,
   peer: string,
   limitValue: number,
-): IpcHandshakeDroppedError {
+): IpcHandshakeError {
   const waited = Math.round(performance.now() - dropped.since);
   const from = dropped.limit === "maxPendingHandshakes"
     ? ""
     : " from its address";
-  return new IpcHandshakeDroppedError(
+  return new IpcHandshakeError(
     `Dropped the handshake of the client at ${peer} after ${waited} ms to make room for a newer one: ` +
       `${limitValue} connections${from} were in their handshake at once (${dropped.limit}), and this one had waited longest. ` +
       "Many of these mean a flood of stalled or slow connections, or a limit too low for your clients' bursts.",
-    dropped.limit,
+    "dropped",
+    { limit: dropped.limit },
   );
 }
 
@@ -639,7 +619,7 @@ interface DroppedHandshake<K> {
   /** The connection dropped. */
   key: K;
   /** The limit that was reached. */
-  limit: IpcHandshakeLimit;
+  limit: HandshakeLimit;
   /** When it was admitted, from `performance.now()`. */
   since: number;
 }
@@ -736,7 +716,7 @@ export class HandshakeBudget<K> {
     return undefined;
   }
 
-  #drop(key: K, limit: IpcHandshakeLimit): DroppedHandshake<K> {
+  #drop(key: K, limit: HandshakeLimit): DroppedHandshake<K> {
     const since = this.#entries.get(key)!.since;
     this.release(key);
     return { key, limit, since };
@@ -762,7 +742,7 @@ const MAX_SOCKET_PATH_BYTES = 107;
  * died without removing it), it is replaced; when a server answers, nothing
  * is touched.
  *
- * @throws {IpcInsecureSetupError} When the directory is open to others.
+ * @throws {TypeError} When the directory is open to others.
  * @throws {IpcAddressInUseError} When a live server owns the path, or the
  *   path is something other than a socket.
  */
@@ -779,7 +759,7 @@ async function listenUnixSocket(
     Deno.chmodSync(path, SOCKET_FILE_MODE);
     const socketOwner = Deno.statSync(path).uid;
     if (owner !== null && socketOwner !== null && socketOwner !== owner) {
-      throw new IpcInsecureSetupError(
+      throw new TypeError(
         `The directory ${directory} belongs to user ${owner}, not to this process (user ${socketOwner}): ` +
           "its owner could replace the socket. Put the socket in a directory of your own.",
       );
@@ -806,13 +786,13 @@ function prepareDirectory(directory: string): number | null {
     info = Deno.statSync(directory);
   }
   if (!info.isDirectory) {
-    throw new IpcInsecureSetupError(
+    throw new TypeError(
       `${directory} is not a directory, so no socket can be created in it; choose another path.`,
     );
   }
   const mode = info.mode === null ? null : info.mode & 0o777;
   if (mode !== null && (mode & 0o077) !== 0) {
-    throw new IpcInsecureSetupError(
+    throw new TypeError(
       `The socket's directory ${directory} can be entered by other users (mode ${
         octal(mode)
       }), ` +

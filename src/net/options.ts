@@ -7,12 +7,12 @@
  */
 
 import {
+  channelOptionsOf,
   checkStreamOptions,
   DEFAULT_MAX_MESSAGE_BYTES,
   type IpcJsonStreamOptions,
 } from "../channel/options.ts";
 import { integerOption } from "../internal/check_option.ts";
-import { IpcInsecureSetupError } from "./errors.ts";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, importAuthKey } from "./handshake.ts";
 
 /**
@@ -79,7 +79,7 @@ export interface IpcAuthOptions {
   /**
    * Milliseconds the opening handshake (TLS and authentication) may take
    * before the connection is closed with an
-   * {@linkcode IpcHandshakeTimeoutError}; for a client, also the limit for
+   * {@linkcode IpcHandshakeError} (`reason` `"timeout"`); for a client, also the limit for
    * the connection attempt. It bounds how long a stalled peer holds a
    * connection slot.
    *
@@ -154,7 +154,7 @@ export async function resolveAuthKey(
     return await importAuthKey(options.authKey);
   }
   if (keyRequired && options.insecure !== true) {
-    throw new IpcInsecureSetupError(refusal);
+    throw new TypeError(refusal);
   }
   return undefined;
 }
@@ -172,45 +172,16 @@ export function handshakeTimeoutOf(
   );
 }
 
-/** The options of `listenIpc()` and `connectIpc()` that are not stream options. */
-interface NetworkOnlyOptions extends IpcAuthOptions {
-  path?: string;
-  hostname?: string;
-  port?: number;
-  tls?: unknown;
-  maxConnections?: number;
-  maxPendingHandshakes?: number;
-  maxPendingHandshakesPerAddress?: number;
-  onError?: unknown;
-  reconnect?: unknown;
-  heartbeat?: unknown;
-}
-
 /**
  * The options for each channel's {@linkcode IpcJsonStream}: every option but
  * the network's own, checked before connecting, with the network default of
  * `maxMessageBytes` over TCP and TLS.
  */
 export function streamOptionsOf<In>(
-  options: IpcJsonStreamOptions<In> & NetworkOnlyOptions,
+  options: IpcJsonStreamOptions<In>,
   kind: TransportKind,
 ): IpcJsonStreamOptions<In> {
-  const {
-    path: _path,
-    hostname: _hostname,
-    port: _port,
-    tls: _tls,
-    authKey: _authKey,
-    insecure: _insecure,
-    handshakeTimeout: _handshakeTimeout,
-    maxConnections: _maxConnections,
-    maxPendingHandshakes: _maxPendingHandshakes,
-    maxPendingHandshakesPerAddress: _maxPendingHandshakesPerAddress,
-    onError: _onError,
-    reconnect: _reconnect,
-    heartbeat: _heartbeat,
-    ...streamOptions
-  } = options;
+  const streamOptions = channelOptionsOf(options);
   streamOptions.maxMessageBytes ??= kind === "unix"
     ? DEFAULT_MAX_MESSAGE_BYTES
     : DEFAULT_NETWORK_MAX_MESSAGE_BYTES;

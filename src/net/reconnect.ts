@@ -13,10 +13,10 @@ import { remote } from "../calls/remote.ts";
 import type { IpcCallStream, IpcStreamOptions } from "../calls/streams.ts";
 import type { IpcRemote } from "../calls/remote.ts";
 import type { IpcHandler, IpcRequestOptions } from "../calls/types.ts";
-import { IpcClosedError, IpcValidationError } from "../channel/errors.ts";
+import { IpcClosedError, IpcValidationError } from "../errors.ts";
 import type { IpcChannel } from "../channel/ipc_json_stream.ts";
-import type { IpcSendOptions } from "../channel/send_options.ts";
-import type { IpcStreamStats } from "../channel/stats.ts";
+import type { IpcSendOptions } from "../channel/ipc_json_stream.ts";
+import type { IpcStreamStats } from "../channel/ipc_json_stream.ts";
 import { ArrayQueue } from "../internal/array_queue.ts";
 import { settlesWithin } from "../internal/deadline.ts";
 import { toError } from "../internal/error_message.ts";
@@ -71,8 +71,8 @@ export interface Reconnector<In, Out> {
  * - **The iterator** does not end on a drop: messages received before it
  *   are delivered, then those of the next connection. It ends on `close()`;
  *   when reconnecting gives up it throws why (after `retries` attempts, an
- *   {@linkcode IpcClosedError} with the last failure as `cause`; at once, an
- *   {@linkcode IpcAuthenticationError}: retrying cannot fix a key).
+ *   {@linkcode IpcClosedError} with the last failure as `cause`; at once,
+ *   an {@linkcode IpcHandshakeError} of `reason` `"authentication"`: retrying cannot fix a key).
  * - **Calls** waiting for an answer when the connection dropped reject with
  *   an {@linkcode IpcClosedError} whose `cause` says "connection lost;
  *   reconnecting". They are never sent again: not every call is safe twice.

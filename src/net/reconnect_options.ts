@@ -6,9 +6,8 @@
  * @module
  */
 
-import { IpcClosedError } from "../channel/errors.ts";
+import { IpcClosedError, IpcHandshakeError } from "../errors.ts";
 import { durationOption, limitOption } from "../internal/check_option.ts";
-import { IpcAuthenticationError, IpcInsecureSetupError } from "./errors.ts";
 
 /**
  * Where a reconnecting channel is: `"open"` while connected,
@@ -252,8 +251,7 @@ export function interruptedError(
 /** Retrying cannot fix a wrong key, an unsafe setup, or a missing permission. */
 export function retryable(error: Error): boolean {
   return !(
-    error instanceof IpcAuthenticationError ||
-    error instanceof IpcInsecureSetupError ||
+    (error instanceof IpcHandshakeError && error.reason === "authentication") ||
     error instanceof Deno.errors.NotCapable ||
     error instanceof Deno.errors.PermissionDenied ||
     error instanceof TypeError ||

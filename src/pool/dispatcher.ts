@@ -2,25 +2,151 @@
  * {@linkcode Dispatcher}: a pool's calls — sending each to the least busy
  * child (starting one when all are busy and the pool may grow), queueing
  * the rest, settling each with its answer or the right error, and counting
- * them.
+ * them. One call is a {@linkcode PoolCall}, from the queue (`CallQueue`,
+ * which also ends its wait on a timeout or an abort) to its answer.
  *
  * @module
  */
 
-import { checkCallStart } from "../calls/call.ts";
-import { IpcRemoteError, IpcTimeoutError } from "../calls/errors.ts";
+import {
+  IpcClosedError,
+  IpcQueueFullError,
+  IpcRemoteError,
+  IpcTimeoutError,
+  poolChildExitedError,
+} from "../errors.ts";
 import { LatencyHistogram } from "../calls/stats.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";
-import { PEER_DONE, type PeerDoneOption } from "../calls/call.ts";
-import { IpcClosedError } from "../channel/errors.ts";
-import { CallQueue, queueTimeoutError } from "./call_queue.ts";
-import { IpcChildExitedError, IpcQueueFullError } from "./errors.ts";
+import {
+  checkCallStart,
+  OutgoingCall,
+  PEER_DONE,
+  type PeerDoneOption,
+} from "../calls/call.ts";
+import { ArrayQueue } from "../internal/array_queue.ts";
 import type { IpcPoolRequestOptions, PoolSettings } from "./options.ts";
-import { PoolCall } from "./pool_call.ts";
-import { poolRun } from "./pool_stream.ts";
 import type { PoolChild } from "./pool_child.ts";
-import type { Recycler } from "./recycler.ts";
-import type { Supervisor } from "./supervisor.ts";
+import { type PoolRun, poolRun } from "./pool_stream.ts";
+import type { Recycler, Supervisor } from "./supervisor.ts";
+
+/** Where a call is: waiting for a child, sent to one, or settled. */
+export type PoolCallState = "queued" | "running" | "done";
+
+/** One call of `pool.request()`: the channel's pending-call record, with what the pool adds. */
+export class PoolCall extends OutgoingCall {
+  readonly params: unknown;
+  readonly signal: AbortSignal | undefined;
+  readonly timeout: number | undefined;
+  readonly deadline: number | undefined;
+  /** `performance.now()` when it was sent to a child. */
+  sentAt = 0;
+  /** Kill the child when the call times out while it runs. */
+  readonly killOnTimeout: boolean;
+  state: PoolCallState = "queued";
+  /** How to run it on the child, when not as a plain request (`pool_stream.ts`). */
+  run: PoolRun | undefined = undefined;
+  /**
+   * The child it was sent to, while it is there: until its answer, or, once
+   * its caller gave up, until the child says its handler ended.
+   */
+  child: PoolChild | undefined = undefined;
+  /** It has a place in its child (by the pool's count), rather than waiting for one there. */
+  started = false;
+  /** Why its caller gave up while it was in its child ("timed out", "was cancelled"), if it did. */
+  abandoned: string | undefined = undefined;
+  /** `performance.now()` when its caller gave up. */
+  abandonedAt = 0;
+  /** Its handler still ran a grace period after its caller gave up. */
+  overdue = false;
+  /** Ends that grace period. */
+  graceTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+
+  /**
+   * No call may be sent ahead (prefetch) to its child while it runs: it may
+   * kill the child (`killOnTimeout`), or occupy it long (a stream).
+   */
+  get noneAhead(): boolean {
+    return this.killOnTimeout || this.run !== undefined;
+  }
+
+  constructor(
+    method: string,
+    params: unknown,
+    signal: AbortSignal | undefined,
+    timeout: number | undefined,
+    resolve: (value: unknown) => void,
+    reject: (reason: unknown) => void,
+    killOnTimeout: boolean,
+  ) {
+    super(method, resolve, reject, performance.now());
+    this.params = params;
+    this.signal = signal;
+    this.timeout = timeout;
+    this.deadline = timeout === undefined ? undefined : this.start + timeout;
+    this.killOnTimeout = killOnTimeout;
+  }
+}
+
+/** Calls waiting for a child, in order of arrival. */
+class CallQueue {
+  /** The calls; those that left early stay until they reach the head. */
+  #calls = new ArrayQueue<PoolCall>();
+  #length = 0;
+  #onLeft: (call: PoolCall, reason: unknown) => void;
+
+  /**
+   * @param onLeft Told about a call that left the queue early (its timeout
+   *   passed or its signal aborted), with the reason to reject it with.
+   */
+  constructor(onLeft: (call: PoolCall, reason: unknown) => void) {
+    this.#onLeft = onLeft;
+  }
+
+  /** Calls waiting. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Queues `call`, arming its timeout and abort signal. */
+  push(call: PoolCall): void {
+    this.#calls.push(call);
+    this.#length++;
+    call.watch(
+      call.timeout,
+      () => this.#leave(call, queueTimeoutError(call)),
+      call.signal,
+      (reason) => this.#leave(call, reason),
+    );
+  }
+
+  /** Removes and returns the next call still waiting. */
+  shift(): PoolCall | undefined {
+    for (let call; (call = this.#calls.shift()) !== undefined;) {
+      if (call.state === "queued") {
+        this.#length--;
+        call.settle();
+        return call;
+      }
+    }
+    return undefined;
+  }
+
+  #leave(call: PoolCall, reason: unknown): void {
+    if (call.state !== "queued") return;
+    this.#length--;
+    this.#onLeft(call, reason);
+  }
+}
+
+/** The error of a call whose timeout passed before a child was free. */
+function queueTimeoutError(call: PoolCall): IpcTimeoutError {
+  return new IpcTimeoutError(
+    call.method,
+    call.timeout ?? 0,
+    `The call "${call.method}" waited for a free child longer than its timeout of ${call.timeout} ms, ` +
+      `and was never sent. Raise the timeout, add children (size), or send fewer calls at once.`,
+  );
+}
 
 /**
  * A handler whose caller gave up (a timeout, an abort) has this long to
@@ -204,7 +330,7 @@ export class Dispatcher {
   }
 
   #dispatch(call: PoolCall, child: PoolChild): void {
-    call.stopWaiting();
+    call.settle();
     const options: IpcRequestOptions & PeerDoneOption = {
       signal: call.signal,
       // The child says when it is done with the call, even after its caller gave up.
@@ -290,10 +416,16 @@ export class Dispatcher {
       child.exited.promise.then((status) => {
         this.#reject(
           call,
-          new IpcChildExitedError(call.method, child.process.pid, status, {
-            cause: error,
-            reason: this.#recycler.explain(child, status, error),
-          }),
+          poolChildExitedError(
+            this.#settings.kind,
+            call.method,
+            child.process.pid,
+            status,
+            {
+              cause: error,
+              reason: this.#recycler.explain(child, status, error),
+            },
+          ),
         );
         this.#settled(call, child, undefined);
         this.#afterCall();
@@ -395,7 +527,7 @@ export class Dispatcher {
   }
 
   #reject(call: PoolCall, error: unknown): void {
-    call.stopWaiting();
+    call.settle();
     call.state = "done";
     this.failed++;
     call.reject(error);

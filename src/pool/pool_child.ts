@@ -1,12 +1,29 @@
 /**
- * {@linkcode PoolChild}: one child process of an `IpcPool`, the calls it
- * runs, how busy it has been, and how it is stopped.
+ * {@linkcode PoolChild}: one child of an `IpcPool` — how it is started
+ * ({@linkcode spawnPoolChild}: a process or a worker), the calls it runs, how
+ * busy it has been, how it is stopped, and what becomes of the plain
+ * messages it sends besides answers.
  *
  * @module
  */
 
-import type { IpcChildProcess } from "../process/spawn_with_ipc.ts";
+import { channelOptionsOf } from "../channel/options.ts";
+import type { IpcJsonStream } from "../channel/ipc_json_stream.ts";
+import {
+  type IpcChildProcess,
+  spawnWithIpc,
+} from "../process/spawn_with_ipc.ts";
+import {
+  spawnWorkerWithIpc,
+  workerAsChild,
+} from "../process/spawn_worker_with_ipc.ts";
 import { type IpcChildStatus, stopChild } from "../process/stop_child.ts";
+import {
+  type IpcPoolMessageHandler,
+  type IpcPoolOptions,
+  POOL_CHANNEL_OPTIONS,
+  type PoolSettings,
+} from "./options.ts";
 
 /** On `close()`, a child has this long to exit after its channel closes, and again after SIGTERM. */
 const STOP_GRACE_MS = 5000;
@@ -202,5 +219,119 @@ export class PoolChild {
       });
       await ipc.close();
     }
+  }
+}
+
+/**
+ * Starts one child of a pool: `deno` with the pool's arguments, its
+ * environment and standard streams, and a channel with its limits.
+ *
+ * @param options The pool's options.
+ * @param settings The pool's checked settings.
+ * @param plain Where to count the plain messages the child sends.
+ * @returns The running child.
+ * @throws {IpcSpawnError} When Deno cannot be started.
+ */
+export function spawnPoolChild(
+  options: IpcPoolOptions,
+  settings: PoolSettings,
+  plain: PlainMessageCounts,
+): IpcChildProcess {
+  if (settings.kind === "worker") {
+    const worker = spawnWorker(options);
+    readPlainMessages(worker.ipc, worker.pid, options.onMessage, plain);
+    return worker;
+  }
+  const trace = options.trace;
+  let pid = 0;
+  const process = spawnWithIpc(Deno.execPath(), {
+    args: settings.spawnArgs,
+    cwd: options.cwd,
+    env: options.env,
+    stdin: "null",
+    stdout: options.stdout,
+    stderr: options.stderr,
+    ...channelOptions(options),
+    trace: trace === undefined ? undefined : (event) => trace(event, pid),
+  });
+  pid = process.pid;
+  readPlainMessages(process.ipc, pid, options.onMessage, plain);
+  return process;
+}
+
+/** A worker in the shape of a child; its `pid` is this process's. */
+function spawnWorker(options: IpcPoolOptions): IpcChildProcess {
+  const trace = options.trace;
+  return workerAsChild(spawnWorkerWithIpc(options.module, {
+    name: `pool-worker-${++workersStarted}`,
+    permissions: options.permissions,
+    unstableWorkerOptions: options.unstableWorkerOptions,
+    ...channelOptions(options),
+    trace: trace === undefined ? undefined : (event) => trace(event, Deno.pid),
+  }));
+}
+
+let workersStarted = 0;
+
+/** The options of each child's channel among the pool's. */
+function channelOptions(options: IpcPoolOptions) {
+  return channelOptionsOf(
+    { ...options, trace: undefined },
+    POOL_CHANNEL_OPTIONS,
+  );
+}
+
+/** The plain messages of every child of one pool. */
+export interface PlainMessageCounts {
+  /** Messages handed to `onMessage`. */
+  delivered: number;
+  /** Messages dropped because the pool has no `onMessage`. */
+  dropped: number;
+}
+
+/**
+ * Reads every plain message of one child's channel as it arrives, until the
+ * channel ends, and hands it to `onMessage`, or counts it as dropped when
+ * there is none. `onMessage` is not awaited; an error it throws is reported
+ * with `reportError()` (an uncaught exception, unless an `error` listener on
+ * `globalThis` handles it) and reading goes on.
+ *
+ * @param channel The child's channel.
+ * @param pid The child's pid.
+ * @param onMessage The pool's `onMessage` option.
+ * @param counts Where to count the messages.
+ * @returns A promise that resolves once the channel has ended.
+ *
+ * @example
+ * ```ts
+ * import { IpcJsonStream } from "../../mod.ts";
+ * import { readPlainMessages } from "./pool_child.ts";
+ *
+ * const channel = new IpcJsonStream({ readable: new Blob(['"hi"\n']).stream(), writable: new WritableStream() });
+ * const counts = { delivered: 0, dropped: 0 };
+ * await readPlainMessages(channel, 42, (message, pid) => console.log(message, pid), counts); // hi 42
+ * ```
+ */
+export async function readPlainMessages(
+  channel: IpcJsonStream,
+  pid: number,
+  onMessage: IpcPoolMessageHandler | undefined,
+  counts: PlainMessageCounts,
+): Promise<void> {
+  try {
+    for await (const message of channel) {
+      if (onMessage === undefined) {
+        counts.dropped++;
+        continue;
+      }
+      counts.delivered++;
+      try {
+        onMessage(message, pid);
+      } catch (error) {
+        reportError(error);
+      }
+    }
+  } catch {
+    // Bad input ends the channel; the supervisor replaces the child.
   }
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { IpcCancelledError } from "../calls/errors.ts";
+import { IpcCancelledError } from "../errors.ts";
 import { streamAnswer } from "../calls/streams.ts";
 import type { IpcCallStream, IpcStreamOptions } from "../calls/streams.ts";
 import type { IpcRequestOptions } from "../calls/types.ts";

@@ -1,20 +1,21 @@
 /**
  * {@linkcode Supervisor}: the child processes of a pool — starting them,
  * growing up to `maxSize` when calls would queue and shrinking to `minSize`
- * when children stay idle, replacing those that exit (backing off when they
- * keep failing to start), retiring those to recycle (replacement first),
- * choosing the least busy, and stopping them all.
+ * when children stay idle (`IdleWatch`), replacing those that exit (backing
+ * off when they keep failing to start), retiring those to recycle
+ * ({@linkcode Recycler}: `maxCallsPerChild`, `maxMemoryMiB`, `killOnTimeout`;
+ * replacement first), choosing the least busy, and stopping them all.
  *
  * @module
  */
 
+import type { IpcStreamStats } from "../channel/ipc_json_stream.ts";
+import { IpcChildExitedError } from "../errors.ts";
 import type { IpcChildProcess } from "../process/spawn_with_ipc.ts";
 import type { IpcChildStatus } from "../process/stop_child.ts";
-import { IdleWatch } from "./autoscaler.ts";
-import { POOL_METHODS } from "./serve_parent_calls.ts";
 import type { PoolSettings } from "./options.ts";
 import { PoolChild, type RetireCause } from "./pool_child.ts";
-import { addTotals, type StreamTotals } from "./stats.ts";
+import { POOL_METHODS } from "./serve_parent_calls.ts";
 
 /**
  * After a child's channel closes, the child has this long to exit by itself
@@ -351,4 +352,228 @@ export class Supervisor {
  */
 function prefetchOf(child: PoolChild): number {
   return child.noneAhead === 0 && child.abandoned === 0 ? child.prefetch : 0;
+}
+
+/** Messages and bytes summed over channels. */
+export interface StreamTotals {
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** Adds a channel's messages and bytes to `totals`. */
+function addTotals(
+  totals: StreamTotals,
+  stats: IpcStreamStats,
+): void {
+  totals.messagesIn += stats.messagesIn;
+  totals.messagesOut += stats.messagesOut;
+  totals.bytesIn += stats.bytesIn;
+  totals.bytesOut += stats.bytesOut;
+}
+
+/** What an {@linkcode IdleWatch} asks of the children it watches. */
+interface IdleWatchHost {
+  /** Whether the pool may lose a child now (it runs more than `minSize`). */
+  mayShrink(): boolean;
+  /** Whether `child` still takes calls. */
+  inService(child: PoolChild): boolean;
+  /** Lets `child` go: it has been idle long enough. */
+  expire(child: PoolChild): void;
+}
+
+/**
+ * Arms one timer per idle child, only while the pool runs more than its
+ * minimum; a busy child's timer is not cleared on each call but checked
+ * when it fires, so calls cost nothing here.
+ */
+class IdleWatch {
+  #idleTimeout: number;
+  #host: IdleWatchHost;
+  #children = new Set<PoolChild>();
+
+  /**
+   * @param idleTimeout Milliseconds a child may stay idle.
+   * @param host The pool's side.
+   */
+  constructor(idleTimeout: number, host: IdleWatchHost) {
+    this.#idleTimeout = idleTimeout;
+    this.#host = host;
+  }
+
+  /** `child` is idle (just started, or its last call ended): watch it. */
+  idle(child: PoolChild): void {
+    if (child.idleTimer !== undefined || !this.#host.mayShrink()) return;
+    const left = this.#idleTimeout - (performance.now() - child.idleSince);
+    this.#children.add(child);
+    child.idleTimer = setTimeout(() => this.#check(child), Math.max(0, left));
+  }
+
+  /** Stops every timer. */
+  stop(): void {
+    for (const child of this.#children) this.#forget(child);
+  }
+
+  #check(child: PoolChild): void {
+    this.#forget(child);
+    const host = this.#host;
+    // A busy child is watched again when its last call ends.
+    if (child.inFlight > 0 || !host.inService(child)) return;
+    if (performance.now() - child.idleSince < this.#idleTimeout) {
+      this.idle(child);
+    } else if (host.mayShrink()) {
+      host.expire(child);
+    }
+  }
+
+  #forget(child: PoolChild): void {
+    clearTimeout(child.idleTimer);
+    child.idleTimer = undefined;
+    this.#children.delete(child);
+  }
+}
+
+/** Retires children by the pool's recycling settings; see the module documentation. */
+export class Recycler {
+  #maxCalls: number;
+  #memory: ChildMemory | undefined;
+  #children: Supervisor;
+  #settings: PoolSettings;
+
+  /**
+   * @param settings The pool's settings.
+   * @param children The pool's children.
+   */
+  constructor(settings: PoolSettings, children: Supervisor) {
+    this.#maxCalls = settings.maxCallsPerChild;
+    this.#memory = settings.maxMemoryMiB === undefined
+      ? undefined
+      : new ChildMemory(settings.maxMemoryMiB);
+    this.#children = children;
+    this.#settings = settings;
+  }
+
+  /** A call was sent to `child`: retire it after its last allowed call. */
+  sent(child: PoolChild): void {
+    if (child.calls >= this.#maxCalls) {
+      this.#children.retire(child, "maxCalls", true);
+    }
+  }
+
+  /** `child` answered a call: check its memory. */
+  answered(child: PoolChild): void {
+    this.#memory?.check(
+      child,
+      () => this.#children.retire(child, "memory", true),
+    );
+  }
+
+  /** A call on `child` timed out: kill the child and replace it. */
+  timedOut(child: PoolChild, method: string, timeout: number): void {
+    this.#children.retire(child, "timeout", true);
+    child.kill(
+      `it was killed because the call "${method}" ran past its timeout of ${timeout} ms (killOnTimeout)`,
+    );
+  }
+
+  /**
+   * Why `child` ended, when the pool knows: it was killed on a timeout, it
+   * ran out of memory, or it failed before answering any call, and where
+   * to read why (`cause`: the error that closed its channel).
+   */
+  explain(
+    child: PoolChild,
+    status: IpcChildStatus,
+    cause: unknown,
+  ): string | undefined {
+    return child.killedFor ?? this.#memory?.explain(status) ??
+      this.#explainEarly(child, status, cause);
+  }
+
+  #explainEarly(
+    child: PoolChild,
+    status: IpcChildStatus,
+    cause: unknown,
+  ): string | undefined {
+    if (child.completed > 0 || status.success || status.signal !== null) {
+      return undefined;
+    }
+    const early =
+      "it had answered no call, as when its module fails to load or throws at startup";
+    if (this.#settings.kind === "worker") {
+      const ended = workerError(cause);
+      return ended === undefined ? early : `${early}; ${ended.message}`;
+    }
+    // With stderr: "null", IpcChildExitedError itself says how to see it.
+    return this.#settings.stderr === "inherit"
+      ? `${early}; its error is on this process's stderr, which the children share (stderr: "inherit")`
+      : early;
+  }
+}
+
+/** The worker's own error, somewhere in the chain of `cause`s. */
+function workerError(cause: unknown): IpcChildExitedError | undefined {
+  for (let depth = 0; cause instanceof Error && depth < 4; depth++) {
+    if (cause instanceof IpcChildExitedError && cause.kind === "worker") {
+      return cause;
+    }
+    cause = cause.cause;
+  }
+  return undefined;
+}
+
+/** A memory reading that takes longer than this is dropped. */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/**
+ * Signals V8 ends a process with when its heap is exhausted ("Fatal
+ * JavaScript out of memory" aborts with a breakpoint trap on x86-64).
+ */
+const OUT_OF_MEMORY_SIGNALS: readonly (Deno.Signal | null)[] = [
+  "SIGTRAP",
+  "SIGABRT",
+];
+
+/** Reads children's memory for a pool with `maxMemoryMiB`. */
+class ChildMemory {
+  readonly #limitMiB: number;
+  readonly #limitBytes: number;
+
+  /** @param limitMiB The pool's `maxMemoryMiB`. */
+  constructor(limitMiB: number) {
+    this.#limitMiB = limitMiB;
+    this.#limitBytes = limitMiB * 1024 * 1024;
+  }
+
+  /**
+   * Asks `child` for its memory, unless a reading is under way, and calls
+   * `over` when its RSS passed the limit. A child whose module does not
+   * answer (it does not use `serveParentCalls()`) is not asked again.
+   */
+  check(child: PoolChild, over: () => void): void {
+    if (child.probing || child.retired !== undefined) return;
+    child.probing = true;
+    child.process.ipc.request<{ rss: number }>(POOL_METHODS.memoryUsage, null, {
+      timeout: PROBE_TIMEOUT_MS,
+    }).then((usage) => {
+      child.probing = false;
+      if (typeof usage?.rss !== "number") return;
+      child.rss = usage.rss;
+      if (usage.rss > this.#limitBytes) over();
+    }, () => {
+      // Unanswered: leave `probing` set, so it is not asked again.
+    });
+  }
+
+  /**
+   * Why the child ended, when it looks like it exhausted its heap.
+   *
+   * @returns The explanation for {@linkcode IpcChildExitedError}, or `undefined`.
+   */
+  explain(status: IpcChildStatus): string | undefined {
+    if (!OUT_OF_MEMORY_SIGNALS.includes(status.signal)) return undefined;
+    return `it ran out of memory (its V8 heap is limited to maxMemoryMiB, ${this.#limitMiB} MiB). ` +
+      `Raise maxMemoryMiB, or make the call use less memory`;
+  }
 }

@@ -21,7 +21,7 @@ import {
   type WorkerPort,
   WorkerPortTransport,
 } from "../transports/worker_port.ts";
-import { IpcChannelNotFoundError } from "./errors.ts";
+import { IpcChannelNotFoundError } from "../errors.ts";
 
 /** The descriptor `spawnWithIpc()` puts the channel on. */
 export const CHANNEL_FD = 3;

@@ -7,8 +7,6 @@
  * @module
  */
 
-import { IpcUnstableFlagError } from "./errors.ts";
-
 /**
  * The permissions of a Deno child: `true` grants one entirely, a list grants
  * it for those paths, hosts, variables or commands only; left out, `false`
@@ -134,7 +132,7 @@ function unstableWorkerOptionsFlag(): boolean | undefined {
  *
  * @param permissions The worker's permissions.
  * @param flagDeclared `true` when the caller says the flag is there.
- * @throws {IpcUnstableFlagError} When the process runs without
+ * @throws {TypeError} When the process runs without
  *   `--unstable-worker-options`, or it cannot be told and `flagDeclared` is
  *   not `true`.
  * @throws {TypeError} For an unknown permission or a bad list entry.
@@ -149,8 +147,7 @@ export function workerPermissions(
     const why = flag === false
       ? "this process runs without it"
       : "this process cannot tell whether it runs with it (reading /proc/self/cmdline needs --allow-all)";
-    throw new IpcUnstableFlagError(
-      UNSTABLE_WORKER_OPTIONS,
+    throw new TypeError(
       `A worker's own permissions need Deno's ${UNSTABLE_WORKER_OPTIONS} flag, and ${why}. ` +
         `Run the parent with ${UNSTABLE_WORKER_OPTIONS} (and pass unstableWorkerOptions: true when it ` +
         `does not run with --allow-all), or leave out permissions: the worker then inherits ` +

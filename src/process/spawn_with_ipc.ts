@@ -21,7 +21,7 @@ import { constants as osConstants } from "node:os";
 import { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type net from "node:net";
-import { endsProcess, FATAL_EVENTS } from "../channel/exit_flush.ts";
+import { endsProcess, FATAL_EVENTS } from "../channel/send_queue.ts";
 import { IpcJsonStream } from "../channel/ipc_json_stream.ts";
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { choiceOption } from "../internal/check_option.ts";
@@ -33,7 +33,7 @@ import type {
   IpcTransportSink,
 } from "../transports/transport.ts";
 import { CHANNEL_FD, CHANNEL_FD_ENV } from "./connect_parent_ipc.ts";
-import { IpcChildEndedError, IpcSpawnError } from "./errors.ts";
+import { childEndedError, IpcSpawnError } from "../errors.ts";
 import { sendCancel } from "./graceful_cancel.ts";
 import {
   type IpcChildStatus,
@@ -94,17 +94,6 @@ export interface SpawnWithIpcOptions<In = unknown>
   uid?: number;
   /** Group id to run the child as (needs privileges). */
   gid?: number;
-  /**
-   * Lets an unmodified Node.js, Bun or Deno child use `process.send()`,
-   * `process.on("message")` and `process.disconnect()`: sets
-   * `NODE_CHANNEL_FD` (and `NODE_CHANNEL_SERIALIZATION_MODE` to the
-   * `serialization`) in the child's environment, and drops Node's internal
-   * `NODE_*` messages instead of delivering them. A Deno child can still
-   * call `connectParentIpc()`.
-   *
-   * @default {false}
-   */
-  nodeCompat?: boolean;
 }
 
 /**
@@ -454,7 +443,7 @@ const EXIT_WAIT_MS = 1000;
  * The socket transport of a child's channel. When the channel ends because
  * the child crashed or was killed (or exited leaving what it was sent
  * unread, which resets the connection), the channel is told so with an
- * {@linkcode IpcChildEndedError} naming the exit code or signal, instead of
+ * `IpcChildExitedError` naming the exit code or signal, instead of
  * a bare "the peer closed it" or "read ECONNRESET".
  */
 class ChildTransport implements IpcTransport {
@@ -528,7 +517,7 @@ class ChildTransport implements IpcTransport {
       const ended = this.#ended;
       if (ended !== undefined && (!ended.success || error !== undefined)) {
         sink.end(
-          new IpcChildEndedError(this.#pid, ended, {
+          childEndedError(this.#pid, ended, {
             cause: error,
             stderrHidden: this.#stderrHidden,
           }),

@@ -17,7 +17,7 @@ import {
 } from "../channel/options.ts";
 import { settlesWithin } from "../internal/deadline.ts";
 import { WorkerPortTransport } from "../transports/worker_port.ts";
-import { IpcWorkerExitedError } from "./errors.ts";
+import { type IpcChildExitedError, workerExitedError } from "../errors.ts";
 import { type IpcPermissions, workerPermissions } from "./permissions.ts";
 import type { IpcChildProcess } from "./spawn_with_ipc.ts";
 import type { IpcChildStatus } from "./stop_child.ts";
@@ -34,7 +34,7 @@ export interface SpawnWorkerWithIpcOptions<In = unknown>
    * What the worker may do, through Deno's `Worker` `deno.permissions`:
    * exactly these, nothing else. Needs the parent to run with
    * `--unstable-worker-options`; without it, `spawnWorkerWithIpc()` throws
-   * {@linkcode IpcUnstableFlagError} rather than start a worker with more.
+   * a `TypeError` rather than start a worker with more.
    * Left out, the worker inherits **every** permission of the parent
    * (Deno's default).
    */
@@ -65,14 +65,14 @@ export interface IpcWorker<In = unknown, Out = unknown>
   /** The message channel to the worker. */
   readonly ipc: IpcJsonStream<In, Out>;
   /**
-   * Resolves once the worker is gone: with the {@linkcode IpcWorkerExitedError}
+   * Resolves once the worker is gone: with the {@linkcode IpcChildExitedError}
    * that ended it when it threw, exited or closed itself while the channel
    * was open, else with `undefined`. It never rejects.
    */
-  readonly closed: Promise<IpcWorkerExitedError | undefined>;
+  readonly closed: Promise<IpcChildExitedError | undefined>;
   /**
    * Stops the worker at once. While the channel is open it closes with an
-   * {@linkcode IpcWorkerExitedError}, so calls in flight reject.
+   * {@linkcode IpcChildExitedError}, so calls in flight reject.
    */
   terminate(): void;
   /**
@@ -96,7 +96,7 @@ export interface IpcWorker<In = unknown, Out = unknown>
  * keeps this process alive meanwhile: end it with `terminate()` or
  * `await using`. A worker that throws an uncaught error, calls
  * `Deno.exit()` or closes itself while the channel is open ends the channel
- * with an {@linkcode IpcWorkerExitedError}.
+ * with an {@linkcode IpcChildExitedError}.
  *
  * @typeParam In The type of the messages from the worker.
  * @typeParam Out The type of the messages to the worker.
@@ -104,7 +104,7 @@ export interface IpcWorker<In = unknown, Out = unknown>
  *   directory) or a URL.
  * @param options Its permissions, name and the channel's limits.
  * @returns The running worker.
- * @throws {IpcUnstableFlagError} When `permissions` is given and the process
+ * @throws {TypeError} When `permissions` is given and the process
  *   does not run with `--unstable-worker-options`.
  * @throws {TypeError} For an unknown permission.
  *
@@ -126,11 +126,11 @@ export function spawnWorkerWithIpc<In = unknown, Out = unknown>(
 class WorkerWithIpc<In, Out> implements IpcWorker<In, Out> {
   readonly name: string;
   readonly ipc: IpcJsonStream<In, Out>;
-  readonly closed: Promise<IpcWorkerExitedError | undefined>;
+  readonly closed: Promise<IpcChildExitedError | undefined>;
   #worker: Worker;
   #transport: WorkerPortTransport;
-  #gone = Promise.withResolvers<IpcWorkerExitedError | undefined>();
-  #failure: IpcWorkerExitedError | undefined;
+  #gone = Promise.withResolvers<IpcChildExitedError | undefined>();
+  #failure: IpcChildExitedError | undefined;
   #terminated = false;
 
   constructor(module: string | URL, options: SpawnWorkerWithIpcOptions<In>) {
@@ -171,7 +171,7 @@ class WorkerWithIpc<In, Out> implements IpcWorker<In, Out> {
   terminate(): void {
     if (this.#terminated) return;
     this.#transport.fail(
-      new IpcWorkerExitedError(this.name, "was terminated by terminate()"),
+      workerExitedError(this.name, "was terminated by terminate()"),
     );
     this.#end();
   }
@@ -183,7 +183,7 @@ class WorkerWithIpc<In, Out> implements IpcWorker<In, Out> {
 
   /** The worker failed: the channel closes with the error, and the worker is ended. */
   #fail(how: string, code?: number): void {
-    const error = new IpcWorkerExitedError(this.name, how, { code });
+    const error = workerExitedError(this.name, how, { code });
     if (!this.#transport.finished) {
       this.#failure ??= error;
       this.#transport.fail(error);

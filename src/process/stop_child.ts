@@ -21,14 +21,6 @@ export interface IpcChildStatus {
 /** How long a child gets at each step before the next, harder one. */
 export const DEFAULT_KILL_TIMEOUT_MS = 5000;
 
-/** The parts of a child process {@linkcode stopChild} needs. */
-export interface StoppableChild {
-  /** Resolves with how the child ended. */
-  readonly status: Promise<IpcChildStatus>;
-  /** Sends a signal; `false` when the child has already exited. */
-  kill(signal?: Deno.Signal): boolean;
-}
-
 /** Options of {@linkcode stopChild}. */
 export interface StopChildOptions {
   /**
@@ -72,7 +64,12 @@ export interface StopChildOptions {
  * ```
  */
 export async function stopChild(
-  child: StoppableChild,
+  child: {
+    /** Resolves with how the child ended. */
+    readonly status: Promise<IpcChildStatus>;
+    /** Sends a signal; `false` when the child has already exited. */
+    kill(signal?: Deno.Signal): boolean;
+  },
   options: StopChildOptions = {},
 ): Promise<IpcChildStatus> {
   const killTimeout = killTimeoutOption("stopChild", options.killTimeout);

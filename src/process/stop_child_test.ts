@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  type IpcChildStatus,
-  stopChild,
-  type StoppableChild,
-} from "./stop_child.ts";
+import { type IpcChildStatus, stopChild } from "./stop_child.ts";
+
+type StoppableChild = Parameters<typeof stopChild>[0];
 
 /** A stand-in child that ends on the signals in `diesOn`, and records what it got. */
 function fakeChild(diesOn: Deno.Signal[]): StoppableChild & {

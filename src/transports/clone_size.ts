@@ -5,7 +5,7 @@
  * @module
  */
 
-import { tooLargeToSend } from "../channel/errors.ts";
+import { tooLargeToSend } from "../errors.ts";
 
 /** What a value with no payload of its own (a number, `null`, a key) counts. */
 const SLOT_BYTES = 8;

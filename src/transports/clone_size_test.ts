@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { IpcMessageTooLargeError } from "../channel/errors.ts";
+import { IpcMessageTooLargeError } from "../errors.ts";
 import { cloneSize } from "./clone_size.ts";
 
 Deno.test("cloneSize counts binary data by its bytes and text two bytes a character", () => {

@@ -11,10 +11,7 @@
  * @module
  */
 
-import type {
-  IpcMessageTooLargeError,
-  IpcProtocolError,
-} from "../channel/errors.ts";
+import type { IpcMessageTooLargeError, IpcProtocolError } from "../errors.ts";
 
 /** What a transport reports to the stream that owns it. */
 export interface IpcTransportSink {

@@ -6,10 +6,7 @@
  * @module
  */
 
-import {
-  IpcMessageTooLargeError,
-  IpcProtocolError,
-} from "../channel/errors.ts";
+import { IpcMessageTooLargeError, IpcProtocolError } from "../errors.ts";
 import { cloneSize } from "./clone_size.ts";
 
 /** A batch received, delivered up to `next`. */

@@ -1,11 +1,13 @@
 /**
- * A real `nats-server` for the tests: started on a free loopback port,
+ * A real `nats-server` for the tests: started on a loopback port it picks,
  * stopped after. The binary is `$NATS_SERVER`, else `nats-server` from the
  * Debian package (`/usr/sbin/nats-server`, or on `PATH`). When there is none
  * the tests fail loudly: they are never skipped.
  *
  * @module
  */
+
+import { within } from "../helpers.ts";
 
 /** A running server. */
 export interface NatsServer {
@@ -43,14 +45,6 @@ export function natsServerBinary(): string {
   );
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
 /**
  * Starts a server; `config` (nats-server configuration text) is written to a
  * temporary file and passed with `-c`.
@@ -59,18 +53,27 @@ export async function startNatsServer(
   options: { config?: string; args?: string[]; scheme?: string } = {},
 ): Promise<NatsServer> {
   const binary = natsServerBinary();
-  const port = freePort();
-  const args = ["-a", "127.0.0.1", "-p", String(port), ...(options.args ?? [])];
+  // The first start takes a port the server picks itself (-p -1), so no
+  // other process can take it between a probe and the server's bind; a
+  // restart asks for the same one again.
+  let port = -1;
   let configFile: string | undefined;
   if (options.config !== undefined) {
     configFile = await Deno.makeTempFile({ suffix: ".conf" });
     await Deno.writeTextFile(configFile, options.config);
-    args.push("-c", configFile);
   }
   let log = "";
   let child: Deno.ChildProcess | undefined;
   let reader: Promise<void> = Promise.resolve();
   const start = async () => {
+    const args = [
+      "-a",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      ...(options.args ?? []),
+    ];
+    if (configFile !== undefined) args.push("-c", configFile);
     child = new Deno.Command(binary, {
       args,
       stdin: "null",
@@ -78,27 +81,21 @@ export async function startNatsServer(
       stderr: "piped",
     }).spawn();
     const running = child;
+    const from = log.length;
+    const listening = Promise.withResolvers<number>();
     reader = (async () => {
       const decoder = new TextDecoder();
-      for await (const chunk of running.stderr) log += decoder.decode(chunk);
-    })();
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      try {
-        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-        return;
-      } catch {
-        const exited = await Promise.race([
-          running.status.then(() => true),
-          new Promise<false>((resolve) => setTimeout(() => resolve(false), 50)),
-        ]);
-        if (exited || Date.now() > deadline) {
-          throw new Error(
-            `nats-server (${binary}) did not start on port ${port}:\n${log}`,
-          );
-        }
+      for await (const chunk of running.stderr) {
+        log += decoder.decode(chunk, { stream: true });
+        const found = /Listening for client connections on [^\s]*:(\d+)/
+          .exec(log.slice(from));
+        if (found !== null) listening.resolve(Number(found[1]));
       }
-    }
+      listening.reject(
+        new Error(`nats-server (${binary}) ended before it listened:\n${log}`),
+      );
+    })();
+    port = await within(listening.promise, "nats-server to listen", 20_000);
   };
   const stop = async () => {
     const running = child;

@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import {
   connectIpc,
-  IpcAuthenticationError,
   IpcHandshakeError,
   type IpcListener,
   listenIpc,
@@ -49,7 +48,7 @@ async function assertNothingDelivered(
   await channel.close();
 }
 
-Deno.test("wrong key: both sides get IpcAuthenticationError, nothing is delivered", async () => {
+Deno.test("wrong key: both sides get IpcHandshakeError (authentication), nothing is delivered", async () => {
   const { errors, onError } = errorLog();
   const listener = await listenIpc({ port: 0, authKey: AUTH_KEY, onError });
   const port = portOf(listener);
@@ -57,10 +56,16 @@ Deno.test("wrong key: both sides get IpcAuthenticationError, nothing is delivere
     port,
     authKey: "another key, also long enough",
   }).catch((e) => e);
-  assert.ok(error instanceof IpcAuthenticationError, String(error));
+  assert.ok(
+    error instanceof IpcHandshakeError && error.reason === "authentication",
+    String(error),
+  );
   assert.match(error.message, /rejected this client's authKey/);
   await waitUntil(() => errors.length === 1, "the listener's report");
-  assert.ok(errors[0] instanceof IpcAuthenticationError);
+  assert.ok(
+    errors[0] instanceof IpcHandshakeError &&
+      errors[0].reason === "authentication",
+  );
   assert.match(errors[0].message, /failed authentication/);
   assert.match(errors[0].message, /nothing it sent was delivered/);
   await assertNothingDelivered(
@@ -79,10 +84,16 @@ Deno.test("missing key on the client: both sides say so", async () => {
     onError,
   });
   const error = await connectIpc({ path: socket.path }).catch((e) => e);
-  assert.ok(error instanceof IpcAuthenticationError, String(error));
+  assert.ok(
+    error instanceof IpcHandshakeError && error.reason === "authentication",
+    String(error),
+  );
   assert.match(error.message, /requires authentication: pass its authKey/);
   await waitUntil(() => errors.length === 1, "the listener's report");
-  assert.ok(errors[0] instanceof IpcAuthenticationError);
+  assert.ok(
+    errors[0] instanceof IpcHandshakeError &&
+      errors[0].reason === "authentication",
+  );
   assert.match(errors[0].message, /has no authKey/);
   await assertNothingDelivered(
     listener,
@@ -97,10 +108,16 @@ Deno.test("key on the client but none on the server: the client refuses, both si
   const listener = await listenIpc({ path: socket.path, onError });
   const error = await connectIpc({ path: socket.path, authKey: AUTH_KEY })
     .catch((e) => e);
-  assert.ok(error instanceof IpcAuthenticationError, String(error));
+  assert.ok(
+    error instanceof IpcHandshakeError && error.reason === "authentication",
+    String(error),
+  );
   assert.match(error.message, /does not authenticate/);
   await waitUntil(() => errors.length === 1, "the listener's report");
-  assert.ok(errors[0] instanceof IpcAuthenticationError);
+  assert.ok(
+    errors[0] instanceof IpcHandshakeError &&
+      errors[0].reason === "authentication",
+  );
   assert.match(errors[0].message, /requires authentication/);
   await assertNothingDelivered(
     listener,
@@ -159,7 +176,10 @@ Deno.test("a replayed client transcript fails: the server's nonce is fresh", asy
   assert.equal(text(await readToEnd(replay)), "tipc/1F\n");
   closeConn(replay);
   await waitUntil(
-    () => errors.some((e) => e instanceof IpcAuthenticationError),
+    () =>
+      errors.some((e) =>
+        e instanceof IpcHandshakeError && e.reason === "authentication"
+      ),
     "the listener's report",
   );
   await assertNothingDelivered(
@@ -191,7 +211,10 @@ Deno.test("a replayed server transcript fails: the client's nonce is fresh", asy
     port: impostor.addr.port,
     authKey: AUTH_KEY,
   }).catch((e) => e);
-  assert.ok(error instanceof IpcAuthenticationError, String(error));
+  assert.ok(
+    error instanceof IpcHandshakeError && error.reason === "authentication",
+    String(error),
+  );
   assert.match(error.message, /could not prove that it knows the authKey/);
   await replaying;
   impostor.close();
@@ -210,7 +233,10 @@ Deno.test("a proof made for the other direction is refused: the role is bound in
   assert.equal(text(await readToEnd(conn)), "tipc/1F\n");
   closeConn(conn);
   await waitUntil(() => errors.length === 1, "the listener's report");
-  assert.ok(errors[0] instanceof IpcAuthenticationError);
+  assert.ok(
+    errors[0] instanceof IpcHandshakeError &&
+      errors[0].reason === "authentication",
+  );
 
   // The same frame labelled as the client's is accepted: the label is what failed.
   const control = await rawConnect(listener);

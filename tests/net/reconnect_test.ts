@@ -4,10 +4,10 @@
 import assert from "node:assert/strict";
 import {
   connectIpc,
-  type ConnectIpcUnixOptions,
-  IpcAuthenticationError,
+  type ConnectIpcCommonOptions,
   type IpcChannel,
   IpcClosedError,
+  IpcHandshakeError,
   type IpcListener,
   type IpcReconnectEvent,
   type IpcReconnectingStream,
@@ -49,7 +49,7 @@ async function server(
  */
 async function droppedClient(
   path: string,
-  options: Omit<ConnectIpcUnixOptions, "path"> = {},
+  options: ConnectIpcCommonOptions = {},
 ): Promise<IpcReconnectingStream> {
   const first = await server(path, 1);
   const client = await connectIpc({
@@ -121,7 +121,7 @@ Deno.test("reconnect: the iterator goes on across a restart; calls in flight rej
   await first.done;
 });
 
-Deno.test("reconnect: a server with another key after the restart: gives up at once with IpcAuthenticationError", async () => {
+Deno.test("reconnect: a server with another key after the restart: gives up at once with IpcHandshakeError (authentication)", async () => {
   using socket = tempSocket();
   const first = await server(socket.path, 1);
   const events: IpcReconnectEvent[] = [];
@@ -138,12 +138,18 @@ Deno.test("reconnect: a server with another key after the restart: gives up at o
   await first.done;
   const other = await server(socket.path, 2, "another key, 16 bytes or more");
   const error = await within(iterating, "the iterator to fail");
-  assert.ok(error instanceof IpcAuthenticationError, String(error));
+  assert.ok(
+    error instanceof IpcHandshakeError && error.reason === "authentication",
+    String(error),
+  );
   assert.equal(client.state, "closed");
   const attempts = events.filter((e) => e.state === "reconnecting");
   assert.equal(attempts.at(-1)?.attempt, events.at(-1)?.attempt);
   assert.equal(events.at(-1)?.state, "closed");
-  assert.ok(events.at(-1)?.error instanceof IpcAuthenticationError);
+  const last = events.at(-1)?.error;
+  assert.ok(
+    last instanceof IpcHandshakeError && last.reason === "authentication",
+  );
   // The next attempts after the refusal are none: it stopped at once.
   assert.equal(
     events.filter((e) =>

@@ -2,12 +2,7 @@
 // process — calls spread over them, a crashed worker replaced, runaway calls
 // killed, options only processes have refused.
 import assert from "node:assert/strict";
-import {
-  IpcChildExitedError,
-  IpcPool,
-  IpcTimeoutError,
-  IpcUnstableFlagError,
-} from "../../mod.ts";
+import { IpcChildExitedError, IpcPool, IpcTimeoutError } from "../../mod.ts";
 import { fixture, waitUntil, within } from "../helpers.ts";
 
 const MODULE = fixture("pool_worker_module.ts");
@@ -101,7 +96,7 @@ Deno.test("options only child processes have are refused for workers; worker per
         size: 1,
         permissions: { read: true },
       }),
-    IpcUnstableFlagError,
+    TypeError,
   );
   assert.throws(
     () => new IpcPool({ kind: "thread" as "worker", module: MODULE }),

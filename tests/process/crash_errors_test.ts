@@ -3,7 +3,6 @@
 // which error a command that cannot start gives.
 import assert from "node:assert/strict";
 import {
-  IpcChildEndedError,
   IpcChildExitedError,
   IpcClosedError,
   IpcPool,
@@ -27,10 +26,12 @@ function assertEnded(
   signal: Deno.Signal | null,
 ): void {
   assert.ok(error instanceof IpcClosedError, String(error));
-  assert.ok(error.cause instanceof IpcChildEndedError, String(error.cause));
+  assert.ok(error.cause instanceof IpcChildExitedError, String(error.cause));
   assert.equal(error.cause.pid, pid);
   assert.equal(error.cause.code, code);
   assert.equal(error.cause.signal, signal);
+  assert.equal(error.cause.kind, "process");
+  assert.equal(error.cause.method, undefined);
   assert.doesNotMatch(error.message, /ECONNRESET|the peer closed it/);
 }
 
@@ -107,6 +108,10 @@ Deno.test('with stderr: "null", a crash says the stderr is discarded and how to 
   assert.ok(poolError instanceof IpcChildExitedError, String(poolError));
   assert.match(poolError.message, /exited with code 1 before answering/);
   assert.match(poolError.message, /pass stderr: "inherit" to see why/);
+  assert.equal(poolError.kind, "process");
+  assert.equal(poolError.method, "anything");
+  assert.equal(poolError.code, 1);
+  assert.equal(poolError.stderrHidden, true);
 });
 
 Deno.test("a child that exits with code 0 under a call: the error says so, not ECONNRESET", async () => {

@@ -3,7 +3,7 @@
 // sees its exit status, never a protocol error, also when the child was
 // cut off in the middle of a message.
 import assert from "node:assert/strict";
-import { IpcChildEndedError, IpcClosedError } from "../../mod.ts";
+import { IpcChildExitedError, IpcClosedError } from "../../mod.ts";
 import { collect, spawnFixture, waitUntil, within } from "../helpers.ts";
 
 const COUNT = 100_000;
@@ -153,7 +153,7 @@ Deno.test("a child killed in the middle of a message: the messages before it arr
   assert.equal(error, undefined);
   assert.equal(status.signal, "SIGKILL");
   assert.ok(closed instanceof IpcClosedError, String(closed));
-  assert.ok(closed.cause instanceof IpcChildEndedError, String(closed.cause));
+  assert.ok(closed.cause instanceof IpcChildExitedError, String(closed.cause));
   assert.match(closed.message, /killed by SIGKILL.*message #2,.*is lost/);
 });
 

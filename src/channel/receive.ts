@@ -1,7 +1,9 @@
 /**
- * {@linkcode ReceiveQueue}: received plain messages waiting for the
- * iterator, and the backpressure that bounds them and the calls waiting to
- * run (`receiveOverflow`, `maxConcurrentCalls`).
+ * The receiving side of a channel: {@linkcode incomingFilter}, what happens
+ * to a received plain message first (`nodeCompat`, `validate`), and
+ * {@linkcode ReceiveQueue}, the messages waiting for the iterator and the
+ * backpressure that bounds them and the calls waiting to run
+ * (`receiveOverflow`, `maxConcurrentCalls`).
  *
  * @module
  */
@@ -9,7 +11,9 @@
 import type { CallReceiving } from "../calls/incoming_limit.ts";
 import { ArrayQueue } from "../internal/array_queue.ts";
 import { AsyncQueue } from "../internal/async_queue.ts";
-import type { StreamSettings } from "./options.ts";
+import type { IpcJsonStreamOptions, StreamSettings } from "./options.ts";
+import { IpcValidationError } from "../errors.ts";
+import { compileValidator } from "./validation.ts";
 
 /** What a {@linkcode ReceiveQueue} tells its channel. */
 export interface ReceiveQueueEvents {
@@ -164,4 +168,52 @@ export class ReceiveQueue<T> extends AsyncQueue<T> implements CallReceiving {
   callsDrained(): void {
     if (!this.#paused) this.#events.resume();
   }
+}
+
+/** What the filter returns for a message not to deliver. */
+export const SKIP: unique symbol = Symbol("skip");
+
+/**
+ * Checks one received message.
+ *
+ * @param message The message.
+ * @param index Its position among the messages received, from 0.
+ * @returns The value to deliver, or {@linkcode SKIP}.
+ * @throws {Error} The error to deliver in the message's place.
+ */
+export type IncomingFilter = (message: unknown, index: number) => unknown;
+
+/**
+ * The filter the options ask for; `undefined` when there is nothing to
+ * check, so that the receiving path pays nothing.
+ */
+export function incomingFilter<In>(
+  options: IpcJsonStreamOptions<In>,
+): IncomingFilter | undefined {
+  const dropNodeInternal = options.nodeCompat === true;
+  const validate = options.validate === undefined
+    ? undefined
+    : compileValidator(options.validate);
+  if (!dropNodeInternal && validate === undefined) return undefined;
+  const onInvalid = options.onInvalidMessage ?? "throw";
+  return (message, index) => {
+    if (dropNodeInternal && isNodeInternalMessage(message)) return SKIP;
+    if (validate === undefined) return message;
+    try {
+      return validate(message, index);
+    } catch (error) {
+      if (onInvalid === "throw" || !(error instanceof IpcValidationError)) {
+        throw error;
+      }
+      onInvalid(error);
+      return SKIP;
+    }
+  };
+}
+
+/** Node's own IPC messages, such as `{ cmd: "NODE_HANDLE_ACK" }`. */
+function isNodeInternalMessage(message: unknown): boolean {
+  if (typeof message !== "object" || message === null) return false;
+  const cmd = (message as { cmd?: unknown }).cmd;
+  return typeof cmd === "string" && cmd.startsWith("NODE_");
 }
