@@ -21,7 +21,7 @@ import { constants as osConstants } from "node:os";
 import { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type net from "node:net";
-import { endsProcess, FATAL_EVENTS } from "../channel/exit_flush.ts";
+import { endsProcess, FATAL_EVENTS } from "../channel/send_queue.ts";
 import { IpcJsonStream } from "../channel/ipc_json_stream.ts";
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { choiceOption } from "../internal/check_option.ts";
@@ -219,26 +219,28 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
     const cwd = options.cwd instanceof URL
       ? fileURLToPath(options.cwd)
       : options.cwd;
-    const child = spawn(
-      commandWithoutImplicitPermissions(path),
-      options.args ?? [],
-      {
-        stdio: [
-          stdioOf("stdin", options.stdin),
-          stdioOf("stdout", options.stdout),
-          stdioOf("stderr", options.stderr),
-          "pipe",
-        ] satisfies StdioOptions,
-        env,
-        cwd,
-        uid: options.uid,
-        gid: options.gid,
-      },
-    );
+    const { child, transport } = NodeSocketTransport.spawnChild(() =>
+      spawn(
+        commandWithoutImplicitPermissions(path),
+        options.args ?? [],
+        {
+          stdio: [
+            stdioOf("stdin", options.stdin),
+            stdioOf("stdout", options.stdout),
+            stdioOf("stderr", options.stderr),
+            "pipe",
+          ] satisfies StdioOptions,
+          env,
+          cwd,
+          uid: options.uid,
+          gid: options.gid,
+        },
+      ), CHANNEL_FD);
     // A failed spawn is also reported as an "error" event a tick later.
     child.on("error", () => {});
     const channel = child.stdio[CHANNEL_FD] as net.Socket | null | undefined;
     if (child.pid === undefined || channel == null) {
+      transport?.destroy();
       throw spawnError({ path, env, cwd });
     }
     this.pid = child.pid;
@@ -259,7 +261,7 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
       });
     });
     this.#transport = new ChildTransport(
-      NodeSocketTransport.adopt(channel),
+      transport ?? NodeSocketTransport.adopt(channel),
       this.pid,
       this.status,
       options.stderr === "null",
