@@ -23,7 +23,7 @@ import {
   WebStreamTransport,
 } from "../transports/web_streams.ts";
 import { IpcProtocolError } from "../errors.ts";
-import { flushSent } from "./exit_flush.ts";
+import { flushSent } from "./send_queue.ts";
 import { ChannelLifecycle } from "./lifecycle.ts";
 import {
   type IncomingFilter,

@@ -134,8 +134,11 @@ export interface IpcJsonStreamOptions<In = unknown> {
   /**
    * Drops Node's internal messages (objects whose `cmd` starts with
    * `"NODE_"`), as the IPC channel of a Node.js process does, instead of
-   * delivering them. `spawnWithIpc()` turns it on with its `nodeCompat`
-   * option.
+   * delivering them. Given to `spawnWithIpc()`, it also lets an unmodified
+   * Node.js, Bun or Deno child use `process.send()`, `process.on("message")`
+   * and `process.disconnect()`: it sets `NODE_CHANNEL_FD` (and
+   * `NODE_CHANNEL_SERIALIZATION_MODE` to the `serialization`) in the child's
+   * environment. A Deno child can still call `connectParentIpc()`.
    *
    * @default {false}
    */
@@ -157,6 +160,37 @@ export interface IpcJsonStreamOptions<In = unknown> {
    * ```
    */
   trace?: (event: IpcTraceEvent) => void;
+}
+
+/** Every option of a channel, named once: what spawn, pool, worker, listen and connect pass on. */
+const CHANNEL_OPTION_KEYS = Object.keys(
+  {
+    serialization: true,
+    maxMessageBytes: true,
+    sendBufferBytes: true,
+    receiveBufferBytes: true,
+    receiveOverflow: true,
+    maxConcurrentCalls: true,
+    validate: true,
+    onInvalidMessage: true,
+    nodeCompat: true,
+    trace: true,
+  } satisfies Record<keyof IpcJsonStreamOptions, true>,
+) as (keyof IpcJsonStreamOptions)[];
+
+/**
+ * The channel's options among `options`, which may hold others (a
+ * listener's, a pool's): all of them, or only `keys`.
+ */
+export function channelOptionsOf<In>(
+  options: IpcJsonStreamOptions<In>,
+  keys: readonly (keyof IpcJsonStreamOptions)[] = CHANNEL_OPTION_KEYS,
+): IpcJsonStreamOptions<In> {
+  const picked: Record<string, unknown> = {};
+  for (const key of keys) {
+    if (options[key] !== undefined) picked[key] = options[key];
+  }
+  return picked as IpcJsonStreamOptions<In>;
 }
 
 /** The codec of each `serialization`: the one place that picks it by name. */

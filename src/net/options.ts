@@ -7,6 +7,7 @@
  */
 
 import {
+  channelOptionsOf,
   checkStreamOptions,
   DEFAULT_MAX_MESSAGE_BYTES,
   type IpcJsonStreamOptions,
@@ -171,45 +172,16 @@ export function handshakeTimeoutOf(
   );
 }
 
-/** The options of `listenIpc()` and `connectIpc()` that are not stream options. */
-interface NetworkOnlyOptions extends IpcAuthOptions {
-  path?: string;
-  hostname?: string;
-  port?: number;
-  tls?: unknown;
-  maxConnections?: number;
-  maxPendingHandshakes?: number;
-  maxPendingHandshakesPerAddress?: number;
-  onError?: unknown;
-  reconnect?: unknown;
-  heartbeat?: unknown;
-}
-
 /**
  * The options for each channel's {@linkcode IpcJsonStream}: every option but
  * the network's own, checked before connecting, with the network default of
  * `maxMessageBytes` over TCP and TLS.
  */
 export function streamOptionsOf<In>(
-  options: IpcJsonStreamOptions<In> & NetworkOnlyOptions,
+  options: IpcJsonStreamOptions<In>,
   kind: TransportKind,
 ): IpcJsonStreamOptions<In> {
-  const {
-    path: _path,
-    hostname: _hostname,
-    port: _port,
-    tls: _tls,
-    authKey: _authKey,
-    insecure: _insecure,
-    handshakeTimeout: _handshakeTimeout,
-    maxConnections: _maxConnections,
-    maxPendingHandshakes: _maxPendingHandshakes,
-    maxPendingHandshakesPerAddress: _maxPendingHandshakesPerAddress,
-    onError: _onError,
-    reconnect: _reconnect,
-    heartbeat: _heartbeat,
-    ...streamOptions
-  } = options;
+  const streamOptions = channelOptionsOf(options);
   streamOptions.maxMessageBytes ??= kind === "unix"
     ? DEFAULT_MAX_MESSAGE_BYTES
     : DEFAULT_NETWORK_MAX_MESSAGE_BYTES;

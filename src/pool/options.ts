@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { fileURLToPath } from "node:url";
 import type { IpcRequestOptions } from "../calls/types.ts";
 import type { IpcTraceEvent } from "../channel/trace.ts";
@@ -32,6 +33,16 @@ export const MIN_MEMORY_MIB = 64;
 /** The `onMessage` option of an {@linkcode IpcPool}. */
 export type IpcPoolMessageHandler = (message: unknown, pid: number) => void;
 
+/** The channel options a pool passes on to each child's channel. */
+export const POOL_CHANNEL_OPTIONS = [
+  "maxMessageBytes",
+  "sendBufferBytes",
+  "receiveBufferBytes",
+] as const satisfies readonly (
+  & keyof IpcPoolOptions
+  & keyof IpcJsonStreamOptions
+)[];
+
 /**
  * Options of an {@linkcode IpcPool}.
  *
@@ -49,7 +60,11 @@ export type IpcPoolMessageHandler = (message: unknown, pid: number) => void;
  * await using pool = new IpcPool(options);
  * ```
  */
-export interface IpcPoolOptions {
+export interface IpcPoolOptions extends
+  Pick<
+    IpcJsonStreamOptions,
+    "maxMessageBytes" | "sendBufferBytes" | "receiveBufferBytes"
+  > {
   /**
    * The module each child runs with `deno run`: a path (relative to `cwd`)
    * or a URL. It registers handlers, e.g. with `serveParentCalls()`.
@@ -174,12 +189,6 @@ export interface IpcPoolOptions {
   stdout?: "inherit" | "null";
   /** The children's standard error: the parent's, or none. @default {"inherit"} */
   stderr?: "inherit" | "null";
-  /** `maxMessageBytes` of each channel, as for `IpcJsonStream`. */
-  maxMessageBytes?: number;
-  /** `sendBufferBytes` of each channel. */
-  sendBufferBytes?: number;
-  /** `receiveBufferBytes` of each channel. */
-  receiveBufferBytes?: number;
   /**
    * Called with each plain message a child sends (anything but the answers
    * to calls, e.g. progress sent with `send()` next to its handlers) and

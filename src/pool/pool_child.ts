@@ -7,6 +7,7 @@
  * @module
  */
 
+import { channelOptionsOf } from "../channel/options.ts";
 import type { IpcJsonStream } from "../channel/ipc_json_stream.ts";
 import {
   type IpcChildProcess,
@@ -17,10 +18,11 @@ import {
   workerAsChild,
 } from "../process/spawn_worker_with_ipc.ts";
 import { type IpcChildStatus, stopChild } from "../process/stop_child.ts";
-import type {
-  IpcPoolMessageHandler,
-  IpcPoolOptions,
-  PoolSettings,
+import {
+  type IpcPoolMessageHandler,
+  type IpcPoolOptions,
+  POOL_CHANNEL_OPTIONS,
+  type PoolSettings,
 } from "./options.ts";
 
 /** On `close()`, a child has this long to exit after its channel closes, and again after SIGTERM. */
@@ -249,9 +251,7 @@ export function spawnPoolChild(
     stdin: "null",
     stdout: options.stdout,
     stderr: options.stderr,
-    maxMessageBytes: options.maxMessageBytes,
-    sendBufferBytes: options.sendBufferBytes,
-    receiveBufferBytes: options.receiveBufferBytes,
+    ...channelOptions(options),
     trace: trace === undefined ? undefined : (event) => trace(event, pid),
   });
   pid = process.pid;
@@ -266,14 +266,20 @@ function spawnWorker(options: IpcPoolOptions): IpcChildProcess {
     name: `pool-worker-${++workersStarted}`,
     permissions: options.permissions,
     unstableWorkerOptions: options.unstableWorkerOptions,
-    maxMessageBytes: options.maxMessageBytes,
-    sendBufferBytes: options.sendBufferBytes,
-    receiveBufferBytes: options.receiveBufferBytes,
+    ...channelOptions(options),
     trace: trace === undefined ? undefined : (event) => trace(event, Deno.pid),
   }));
 }
 
 let workersStarted = 0;
+
+/** The options of each child's channel among the pool's. */
+function channelOptions(options: IpcPoolOptions) {
+  return channelOptionsOf(
+    { ...options, trace: undefined },
+    POOL_CHANNEL_OPTIONS,
+  );
+}
 
 /** The plain messages of every child of one pool. */
 export interface PlainMessageCounts {

@@ -21,7 +21,7 @@ import { constants as osConstants } from "node:os";
 import { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type net from "node:net";
-import { endsProcess, FATAL_EVENTS } from "../channel/exit_flush.ts";
+import { endsProcess, FATAL_EVENTS } from "../channel/send_queue.ts";
 import { IpcJsonStream } from "../channel/ipc_json_stream.ts";
 import type { IpcJsonStreamOptions } from "../channel/options.ts";
 import { choiceOption } from "../internal/check_option.ts";
@@ -94,17 +94,6 @@ export interface SpawnWithIpcOptions<In = unknown>
   uid?: number;
   /** Group id to run the child as (needs privileges). */
   gid?: number;
-  /**
-   * Lets an unmodified Node.js, Bun or Deno child use `process.send()`,
-   * `process.on("message")` and `process.disconnect()`: sets
-   * `NODE_CHANNEL_FD` (and `NODE_CHANNEL_SERIALIZATION_MODE` to the
-   * `serialization`) in the child's environment, and drops Node's internal
-   * `NODE_*` messages instead of delivering them. A Deno child can still
-   * call `connectParentIpc()`.
-   *
-   * @default {false}
-   */
-  nodeCompat?: boolean;
 }
 
 /**
@@ -230,26 +219,28 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
     const cwd = options.cwd instanceof URL
       ? fileURLToPath(options.cwd)
       : options.cwd;
-    const child = spawn(
-      commandWithoutImplicitPermissions(path),
-      options.args ?? [],
-      {
-        stdio: [
-          stdioOf("stdin", options.stdin),
-          stdioOf("stdout", options.stdout),
-          stdioOf("stderr", options.stderr),
-          "pipe",
-        ] satisfies StdioOptions,
-        env,
-        cwd,
-        uid: options.uid,
-        gid: options.gid,
-      },
-    );
+    const { child, transport } = NodeSocketTransport.spawnChild(() =>
+      spawn(
+        commandWithoutImplicitPermissions(path),
+        options.args ?? [],
+        {
+          stdio: [
+            stdioOf("stdin", options.stdin),
+            stdioOf("stdout", options.stdout),
+            stdioOf("stderr", options.stderr),
+            "pipe",
+          ] satisfies StdioOptions,
+          env,
+          cwd,
+          uid: options.uid,
+          gid: options.gid,
+        },
+      ), CHANNEL_FD);
     // A failed spawn is also reported as an "error" event a tick later.
     child.on("error", () => {});
     const channel = child.stdio[CHANNEL_FD] as net.Socket | null | undefined;
     if (child.pid === undefined || channel == null) {
+      transport?.destroy();
       throw spawnError({ path, env, cwd });
     }
     this.pid = child.pid;
@@ -270,7 +261,7 @@ class ChildWithIpc<In, Out> implements IpcChildProcess<In, Out> {
       });
     });
     this.#transport = new ChildTransport(
-      NodeSocketTransport.adopt(channel),
+      transport ?? NodeSocketTransport.adopt(channel),
       this.pid,
       this.status,
       options.stderr === "null",

@@ -3,7 +3,13 @@
  * slices the kernel takes whole or not at all, so that this process knows at
  * every moment which bytes the operating system has. That is what
  * `Deno.exit()` needs: it ends the process at once, and whatever the runtime
- * still held for the socket would be lost, in the middle of a message.
+ * still held for the socket would be lost, in the middle of a message; the
+ * exit flush writes exactly the slices still pending here.
+ *
+ * That a pending slice has not been written depends on the handle: it holds
+ * for the runtime's TCP handle, not for its pipe handle, which writes again
+ * at once before reporting a write pending (`node_socket.ts` says why, and
+ * opens TCP handles on the channel's socket for that reason).
  *
  * @module
  */
@@ -13,9 +19,11 @@ import process from "node:process";
 import { ArrayQueue } from "../internal/array_queue.ts";
 
 /**
- * The size of each write. On a Unix stream socket a write this small fits in
- * one socket buffer, so the kernel takes it whole or refuses it (`EAGAIN`):
- * a slice still in flight has not been written at all.
+ * The size of each write. On a Unix stream socket (Linux, default buffer
+ * sizes) a write this small fits in one socket buffer, so the kernel takes it
+ * whole or refuses it (`EAGAIN`), never a part: a slice the handle reports
+ * pending has not been written at all, on a handle that does not write it
+ * again before saying so.
  */
 export const WRITE_SLICE_BYTES = 32 * 1024;
 
@@ -24,10 +32,10 @@ interface WriteRequest {
   oncomplete(status: number): void;
 }
 
-/** The parts of a socket's native handle (a `PipeWrap`) this module uses. */
+/** The parts of a socket's native handle this module uses. */
 export interface NativeWriteHandle {
-  /** The handle's file descriptor. */
-  readonly fd: number;
+  /** The handle's file descriptor (a pipe handle tells; a TCP handle does not). */
+  readonly fd?: number;
   /** Writes `data`: at once when the socket has room, else later. */
   writeBuffer(request: WriteRequest, data: Uint8Array): number;
 }
@@ -70,38 +78,50 @@ function streamState(): StreamBaseState | undefined {
  */
 export class HandleWriter {
   #handle: NativeWriteHandle;
+  #fd: number;
   #state: StreamBaseState;
   /** Slices handed to the handle that it has not written yet, in order. */
   #pending = new ArrayQueue<Slice>();
   #failed: Error | undefined;
   #drained: PromiseWithResolvers<void> | undefined;
 
-  private constructor(handle: NativeWriteHandle, state: StreamBaseState) {
+  private constructor(
+    handle: NativeWriteHandle,
+    fd: number,
+    state: StreamBaseState,
+  ) {
     this.#handle = handle;
+    this.#fd = fd;
     this.#state = state;
   }
 
   /**
    * A writer on `handle`, or `undefined` when the handle or the runtime's
    * stream state is not what this module expects.
+   *
+   * @param handle A native stream handle.
+   * @param fd Its descriptor, when the handle does not tell (a TCP handle).
    */
-  static on(handle: unknown): HandleWriter | undefined {
+  static on(handle: unknown, fd?: number): HandleWriter | undefined {
     const candidate = handle as Partial<NativeWriteHandle> | null | undefined;
+    const descriptor = fd ?? candidate?.fd;
     if (
       typeof candidate?.writeBuffer !== "function" ||
-      typeof candidate.fd !== "number" || candidate.fd < 0
+      typeof descriptor !== "number" || descriptor < 0
     ) {
       return undefined;
     }
     const state = streamState();
-    return state === undefined
-      ? undefined
-      : new HandleWriter(candidate as NativeWriteHandle, state);
+    return state === undefined ? undefined : new HandleWriter(
+      candidate as NativeWriteHandle,
+      descriptor,
+      state,
+    );
   }
 
   /** The handle's file descriptor. */
   get fd(): number {
-    return this.#handle.fd;
+    return this.#fd;
   }
 
   /** `true` while slices wait for the socket to have room. */
@@ -212,11 +232,11 @@ export class HandleWriter {
     this.#pending.shift();
     if (status < 0) {
       this.#fail(writeError(status));
-      slice.done?.(this.#failed);
+      callDone(slice.done, this.#failed);
       return;
     }
     if (this.#pending.length === 0) this.#settleDrained();
-    slice.done?.();
+    callDone(slice.done);
   }
 
   #settleDrained(): void {
@@ -232,6 +252,25 @@ export class HandleWriter {
       slice.done?.(error);
     }
     this.#settleDrained();
+  }
+}
+
+/**
+ * Calls a write's `done` from the handle's completion callback. The runtime
+ * writes several queued slices, then calls their callbacks one after the
+ * other: an error thrown by one `done` is rethrown once they all ran, so that
+ * a process dying of it never counts a written slice as pending.
+ */
+function callDone(
+  done: ((error?: Error) => void) | undefined,
+  error?: Error,
+): void {
+  try {
+    done?.(error);
+  } catch (thrown) {
+    queueMicrotask(() => {
+      throw thrown;
+    });
   }
 }
 

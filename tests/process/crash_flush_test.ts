@@ -27,9 +27,9 @@ function assertAllInOrder(messages: unknown[], count: number): void {
  * arrive in order, that the iterator ends cleanly, and that the child exits
  * with code 1 and Deno's own error message. The parent reads nothing while
  * the child writes (its reading is paused behind the unread 100 KiB ready
- * message), and resumes once the child is dying: a reader racing the
- * child's first full socket can make the runtime write a 32 KiB slice the
- * child still counts as in flight (see the report of issue 20).
+ * message), and resumes once the child is dying, so the exit flush has most
+ * of it to write. (A reader racing the writes: exit_flush_test.ts, "sockets
+ * full".)
  */
 async function crashAfterSend(how: string, stderrLine: RegExp): Promise<void> {
   await using child = spawnFixture("crash_after_send_child.ts", [how], {

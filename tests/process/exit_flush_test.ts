@@ -3,6 +3,8 @@
 // peer that never reads does not keep the exit from happening, and stderr
 // says how much was dropped.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import type net from "node:net";
 import type { IpcChildStatus } from "../../mod.ts";
 import { collect, fixture, spawnFixture, within } from "../helpers.ts";
 
@@ -185,4 +187,119 @@ Deno.test("parent → child: a child that never reads does not keep the parent f
   assert.equal(JSON.parse(lines[0]).pid > 0, true);
   assert.equal(code, 0);
   assert.match(stderr, /dropped \d+ bytes/);
+});
+
+/**
+ * Reads newline-delimited `{ i }` messages from `socket` until it closes and
+ * says what was wrong with them: a message twice or out of order, a line that
+ * is not JSON (a slice written twice cuts a message), or fewer than `count`.
+ * Reads as fast as it can, so that it makes room in the socket while the
+ * child is handing over a write.
+ */
+function checkSequence(socket: net.Socket, count: number): Promise<string> {
+  return new Promise((resolve) => {
+    let rest = "";
+    let next = 0;
+    let problem = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (text: string) => {
+      const lines = (rest + text).split("\n");
+      rest = lines.pop()!;
+      for (const line of lines) {
+        if (problem !== "") return;
+        let i: unknown;
+        try {
+          i = JSON.parse(line).i;
+        } catch {
+          problem = `a line that is not JSON after message ${next - 1}`;
+          return;
+        }
+        if (i !== next) problem = `message ${i} after message ${next - 1}`;
+        else next++;
+      }
+    });
+    socket.on("close", () => {
+      if (problem === "" && next !== count) {
+        problem = `${next} messages of ${count}`;
+      }
+      resolve(problem);
+    });
+  });
+}
+
+Deno.test("child → parent: sockets full while the child writes, then Deno.exit(0) at once: no message twice, none missing", async () => {
+  // Each channel is one chance for the reader to make room while a write is
+  // being handed over, the moment a pipe handle reports a written slice as
+  // pending (issue 20); 16 channels in each of 3 children.
+  const channels = 16;
+  const count = 5_000;
+  for (let run = 0; run < 3; run++) {
+    const child = spawn(Deno.execPath(), [
+      "run",
+      "--quiet",
+      fixture("exit_race_child.ts"),
+      String(channels),
+      String(count),
+      run === 1 ? "throw" : "exit",
+    ], {
+      stdio: ["ignore", "ignore", "ignore", ...Array(channels).fill("pipe")],
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      child.once("exit", resolve)
+    );
+    const problems = await within(
+      Promise.all(
+        Array.from(
+          { length: channels },
+          (_, k) => checkSequence(child.stdio[3 + k] as net.Socket, count),
+        ),
+      ),
+      "the messages",
+      60_000,
+    );
+    const code = await within(exited, "the child to exit");
+    assert.deepEqual(
+      problems.flatMap((problem, k) =>
+        problem === "" ? [] : [`channel ${k}: ${problem}`]
+      ),
+      [],
+      `run ${run}`,
+    );
+    assert.equal(code, run === 1 ? 1 : 0);
+  }
+});
+
+Deno.test("parent → child: sockets full while the parent writes, then Deno.exit(0) at once: no message twice, none missing", async () => {
+  // The same race on the parent's end of the channel: 8 children (fast
+  // Python readers) in each of 3 parents.
+  const children = 8;
+  const count = 5_000;
+  for (let run = 0; run < 3; run++) {
+    const { code, stdout, stderr } = await within(
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--quiet",
+          "--allow-run",
+          "--allow-env",
+          "--allow-read",
+          fixture("exit_race_parent.ts"),
+          String(children),
+          String(count),
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output(),
+      "the parent and its children",
+      90_000,
+    );
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    const got = new TextDecoder().decode(stdout).trim().split("\n")
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(
+      got,
+      Array(children).fill({ count, problem: null }),
+      `run ${run}`,
+    );
+  }
 });
