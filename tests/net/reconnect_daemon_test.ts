@@ -175,15 +175,16 @@ Deno.test("a real daemon restarted 20 times under a sending client: nothing twic
 
   // No growth with the restarts: over the last HALF restarts, a descriptor
   // kept per connection adds HALF, a connection kept alive (its 64 KiB read
-  // buffer) adds ~700 KiB; both were injected to check. Without a leak the
-  // second half grew by 0 descriptors and under 100 KiB in repeated runs.
+  // buffer) adds ~830 KiB; both were injected to check. Without a leak the
+  // second half grew by 0 descriptors and 70-200 KiB (the client's record of
+  // its sends, and what is in flight) in 15 runs, loaded ones included.
   const [mid, end] = measures;
   const figures =
     `after ${HALF} restarts: ${mid.fds} fds, ${mid.memory} bytes; ` +
     `after ${RESTARTS}: ${end.fds} fds, ${end.memory} bytes`;
   assert.ok(end.fds - mid.fds < HALF / 2, `descriptors grew: ${figures}`);
   assert.ok(
-    end.memory - mid.memory < HALF * 32 * 1024,
+    end.memory - mid.memory < HALF * 48 * 1024,
     `memory grew: ${figures}`,
   );
   const lost = report.sent.filter((seq) => !seen.has(seq)).length;
